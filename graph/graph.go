@@ -196,12 +196,10 @@ func (g *Graph) Apply(def *OpDef, attrs Attrs, inputs ...*Node) ([]*Node, error)
 		}
 		foldInto(def, metas, resolved, outMeta)
 	} else {
-		// Inside a function body an attribute may come from the caller;
-		// nothing is known of the outputs until the call is instantiated.
-		outMeta = make([]Meta, def.Outputs)
-		for i := range outMeta {
-			outMeta[i] = Meta{DType: Float32, Shape: []int{}}
-		}
+		// Inside a function body an attribute may come from the caller, so
+		// the outputs are only guessed here; Function.Instantiate infers
+		// them for real for each call.
+		outMeta = guessWithRefs(def, metas, resolved)
 	}
 	if attrs == nil {
 		attrs = Attrs{}
@@ -214,6 +212,49 @@ func (g *Graph) Apply(def *OpDef, attrs Attrs, inputs ...*Node) ([]*Node, error)
 	}
 	g.ops = append(g.ops, op)
 	return op.Outputs, nil
+}
+
+// guessWithRefs infers outputs with each referenced attribute replaced by
+// its default or, for Constant, by a placeholder of the right kind.
+func guessWithRefs(def *OpDef, in []Meta, a Attrs) []Meta {
+	sub := Attrs{}
+	for k, v := range a {
+		if _, ok := v.(AttrRef); !ok {
+			sub[k] = v
+			continue
+		}
+		switch k {
+		case "value_float":
+			sub[k] = float32(0)
+		case "value_floats":
+			sub[k] = []float32{0}
+		case "value_int":
+			sub[k] = int64(0)
+		case "value_ints":
+			sub[k] = []int64{0}
+		default:
+			if s := def.spec(k); s != nil && s.Default != nil {
+				sub[k] = s.Default
+			}
+		}
+	}
+	if out, err := def.Infer(in, sub); err == nil && len(out) == def.Outputs {
+		for i := range out {
+			out[i].Value = nil
+			if def == constantDef && len(out[i].Shape) == 1 {
+				out[i].Shape = []int{-1}
+			}
+		}
+		return out
+	}
+	out := make([]Meta, def.Outputs)
+	for i := range out {
+		out[i] = Meta{DType: Float32, Shape: []int{}}
+		if len(in) > 0 {
+			out[i] = Meta{DType: in[0].DType, Shape: in[0].Shape}
+		}
+	}
+	return out
 }
 
 func hasRef(a Attrs) bool {

@@ -245,3 +245,12 @@ func Defs() []*OpDef {
 	})
 	return out
 }
+
+// MustLookup is Lookup for ops known to exist (it panics otherwise).
+func MustLookup(domain, typ string) *OpDef {
+	d, ok := Lookup(domain, typ)
+	if !ok {
+		panic("graph: no op " + key(domain, typ))
+	}
+	return d
+}

@@ -41,7 +41,7 @@ if ((${#missing[@]} > 0)); then
 	fi
 	export DEBIAN_FRONTEND=noninteractive
 	"${SUDO[@]}" apt-get update -qq
-	"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+	"${SUDO[@]}" apt-get install -y -qq "${missing[@]}"
 fi
 
 "$ROOT/scripts/fetch-ort.sh"

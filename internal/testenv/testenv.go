@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -113,17 +114,27 @@ func nonEmptyFile(p string) bool {
 
 // RequirePythonONNX checks that /usr/bin/python3 can import onnx (Debian's
 // python3-onnx) and returns the interpreter's path.
+// The check runs once per test binary.
 func RequirePythonONNX(tb testing.TB) string {
 	tb.Helper()
-	out, err := exec.Command(PythonPath, "-c", "import onnx").CombinedOutput()
-	if err != nil {
-		missing(tb, "python onnx not available ("+PythonPath+" -c 'import onnx': "+
-			strings.TrimSpace(err.Error()+" "+string(out))+")",
+	pythonOnce.Do(func() {
+		out, err := exec.Command(PythonPath, "-c", "import onnx").CombinedOutput()
+		if err != nil {
+			pythonErr = strings.TrimSpace(err.Error() + " " + string(out))
+		}
+	})
+	if pythonErr != "" {
+		missing(tb, "python onnx not available ("+PythonPath+" -c 'import onnx': "+pythonErr+")",
 			"run 'make deps' (installs python3-onnx)")
 		return ""
 	}
 	return PythonPath
 }
+
+var (
+	pythonOnce sync.Once
+	pythonErr  string
+)
 
 // RequireNodeTestData returns the ONNX node test data directory
 // (/usr/share/libonnx-testdata/data/node).

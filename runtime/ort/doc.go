@@ -1,0 +1,22 @@
+// Package ort runs ONNX models through ONNX Runtime (ORT), behind the same
+// runtime.Session interface as odmn's native Go executor, so scoring,
+// conformance checks and benchmarks can compare the two on one model file.
+//
+// It binds ORT's C API through github.com/yalue/onnxruntime_go (cgo, C API
+// version 24), which loads the shared library at run time with dlopen. The
+// library is not part of the Go build: scripts/fetch-ort.sh (`make ort`)
+// takes libonnxruntime.so.1 from the npm package onnxruntime-node@1.24.3 and
+// puts it at .cache/ort/libonnxruntime.so.1 in the repository. LibraryPath
+// finds it: $ODMN_ORT_LIB when set, else that file under the nearest
+// directory at or above the working directory whose go.mod says
+// `module odmn`.
+//
+// The ORT environment is created once per process (Init, called by Open and
+// OpenBytes) and never torn down. A Session is safe for concurrent Run calls.
+//
+// Tensors: graph.Float32, graph.Int64 and graph.Bool map to ONNX float,
+// int64 and bool. Inputs are passed to ORT without copying; outputs are
+// allocated by ORT and copied once into Go memory, except rank-0 outputs,
+// which onnxruntime_go cannot wrap after ORT allocates them and which
+// Session.Run therefore pre-allocates (see Run).
+package ort
