@@ -24,6 +24,8 @@ model built here can be served anywhere ONNX runs.`,
 	root.AddCommand(
 		newVersionCmd(),
 		newDemoCmd(),
+		newDatasetCmd(),
+		newGenCmd(),
 	)
 	return root
 }

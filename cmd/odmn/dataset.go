@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"odmn/data"
+)
+
+// newDatasetCmd groups the commands that build user tables.
+func newDatasetCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "dataset",
+		Short: "Build user tables (features, multi-horizon labels and a spec) for training",
+	}
+	cmd.AddCommand(newDatasetFromTransactionsCmd())
+	return cmd
+}
+
+func newDatasetFromTransactionsCmd() *cobra.Command {
+	var (
+		o        data.BuildOptions
+		window   string
+		horizons string
+	)
+	cmd := &cobra.Command{
+		Use:   "from-transactions --in FILE --customer COL --time COL --value COL [flags]",
+		Short: "Turn a transaction log into a user table with multi-horizon LTV labels",
+		Long: `from-transactions reads a transaction log (one row per purchase, with a
+header line; comma-, tab- or whitespace-separated, as detected from the header)
+and writes one row per customer:
+
+  features  from the customer's first --window days (day 0 = the date of the
+            first transaction): day-level sequences value_d1.. and count_d1..,
+            first_value, recency, frequency, monetary, and the weekday and ISO
+            week of the first purchase (categorical);
+  labels    ltv_H = value summed over the H days after the window, for each
+            horizon H (cumulative, so non-decreasing across horizons).
+
+Customers whose history (up to the last date in the log) does not cover the
+window plus the longest horizon are dropped and counted. With --out the table
+(.csv or .parquet) and its spec (<out without extension>.spec.json) are
+written atomically; without it only the summary is printed.
+
+Example (CDNOW):
+
+  odmn dataset from-transactions --in CDNOW_master.txt --customer customer_id \
+    --time date --value dollar_value --count number_of_cds --out cdnow.csv`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			w, err := data.ParseDays(window)
+			if err != nil {
+				return fmt.Errorf("--window: %w", err)
+			}
+			o.Window = w
+			if o.Horizons, err = data.ParseHorizons(horizons); err != nil {
+				return fmt.Errorf("--horizons: %w", err)
+			}
+			_, _, st, err := data.BuildFromTransactions(o)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if err := st.Report(out); err != nil {
+				return err
+			}
+			if o.Out == "" {
+				_, err = fmt.Fprintln(out, "no --out given: nothing written")
+			}
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.In, "in", "", "transaction log (header line; comma, tab or whitespace separated)")
+	f.StringVar(&o.Customer, "customer", "", "customer id column")
+	f.StringVar(&o.Time, "time", "", "transaction date column")
+	f.StringVar(&o.Value, "value", "", "money column (non-negative)")
+	f.StringVar(&o.Count, "count", "", "optional quantity column summed into count_dN (default: number of transactions)")
+	f.StringVar(&window, "window", "7d", "feature window: days (7d, 7) or weeks (1w)")
+	f.StringVar(&horizons, "horizons", "30,90,180,365", "label horizons after the window, comma-separated, in days (or with d/w suffixes)")
+	f.StringVar(&o.Out, "out", "", "output table (.csv or .parquet); its spec goes beside it as <name>.spec.json")
+	f.StringVar(&o.DateFormat, "date-format", "", "Go time layout of the date column (default: detect YYYYMMDD, YYYY-MM-DD, RFC 3339 or unix seconds)")
+	f.IntVar(&o.Bins, "bins", 0, fmt.Sprintf("equal-frequency bins written into the spec for numeric and sequence features (0: %d)", data.DefaultBins))
+	for _, name := range []string{"in", "customer", "time", "value"} {
+		_ = cmd.MarkFlagRequired(name)
+	}
+	return cmd
+}
