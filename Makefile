@@ -26,8 +26,8 @@ LOCALBIN := $(CURDIR)/.cache/bin
 PROTOC_GEN_GO := $(LOCALBIN)/protoc-gen-go
 ONNX_PROTO_DIR := /usr/include/onnx
 
-# Fuzz targets as package:FuzzName pairs, e.g. ./graph:FuzzDecode. Empty for now.
-FUZZ_TARGETS ?=
+# Fuzz targets as package:FuzzName pairs.
+FUZZ_TARGETS ?= ./compat:FuzzImport
 FUZZ_TIME ?= 15s
 
 .PHONY: deps ort proto protoc-gen-go build test fuzz demo

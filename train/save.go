@@ -1,6 +1,7 @@
 package train
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -183,4 +184,20 @@ func LoadBundle(dir string) (*Bundle, error) {
 		}
 	}
 	return b, nil
+}
+
+// Fingerprint identifies a training set by the SHA-256 of its encoded
+// features and labels (stable across file formats and row chunking).
+func Fingerprint(ds *data.Dataset) string {
+	h := sha256.New()
+	var buf [4]byte
+	for _, v := range ds.X {
+		binary.LittleEndian.PutUint32(buf[:], uint32(v))
+		h.Write(buf[:])
+	}
+	for _, v := range ds.Y {
+		binary.LittleEndian.PutUint32(buf[:], math.Float32bits(v))
+		h.Write(buf[:])
+	}
+	return fmt.Sprintf("sha256:%x", h.Sum(nil))
 }

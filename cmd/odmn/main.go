@@ -26,6 +26,8 @@ model built here can be served anywhere ONNX runs.`,
 		newDemoCmd(),
 		newDatasetCmd(),
 		newGenCmd(),
+		newTrainCmd(),
+		newConformCmd(),
 	)
 	return root
 }

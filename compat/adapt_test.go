@@ -1,0 +1,210 @@
+package compat_test
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"odmn/compat"
+	"odmn/graph"
+	"odmn/onnxpb"
+)
+
+func need(t *testing.T, ops ...string) {
+	t.Helper()
+	for _, op := range ops {
+		if _, ok := graph.Lookup("", op); !ok {
+			t.Skipf("op %s is not registered yet", op)
+		}
+	}
+}
+
+func seq(shape ...int) *graph.Tensor {
+	x := graph.NewTensor(graph.Float32, shape)
+	for i := range x.F {
+		x.F[i] = float32(i) - 3
+	}
+	return x
+}
+
+// TestAdapters imports older op versions and checks that they compute
+// what those versions specify.
+func TestAdapters(t *testing.T) {
+	x23 := map[string]*graph.Tensor{"x": seq(2, 3)}
+	in23 := []*onnxpb.ValueInfoProto{vi("x", tFloat, 2, 3)}
+	y := []*onnxpb.ValueInfoProto{out("y", tFloat)}
+
+	t.Run("Unsqueeze-11", func(t *testing.T) {
+		need(t, "Unsqueeze")
+		m := mkModel(11, []*onnxpb.NodeProto{node("u", "Unsqueeze", []string{"x"}, []string{"y"}, attrInts("axes", 0, -1))}, in23, y)
+		expect(t, runModel(t, m, x23)["y"], []int{1, 2, 3, 1}, []float64{-3, -2, -1, 0, 1, 2})
+	})
+	t.Run("Squeeze-1", func(t *testing.T) {
+		need(t, "Squeeze")
+		m := mkModel(1, []*onnxpb.NodeProto{node("s", "Squeeze", []string{"x"}, []string{"y"}, attrInts("axes", 1))},
+			[]*onnxpb.ValueInfoProto{vi("x", tFloat, 2, 1, 3)}, y)
+		expect(t, runModel(t, m, map[string]*graph.Tensor{"x": seq(2, 1, 3)})["y"], []int{2, 3}, []float64{-3, -2, -1, 0, 1, 2})
+	})
+	t.Run("ReduceSum-11", func(t *testing.T) {
+		need(t, "ReduceSum")
+		m := mkModel(11, []*onnxpb.NodeProto{node("r", "ReduceSum", []string{"x"}, []string{"y"}, attrInts("axes", 1), attrI("keepdims", 0))}, in23, y)
+		expect(t, runModel(t, m, x23)["y"], []int{2}, []float64{-6, 3})
+	})
+	t.Run("ReduceSum-11 all axes", func(t *testing.T) {
+		need(t, "ReduceSum")
+		m := mkModel(11, []*onnxpb.NodeProto{node("r", "ReduceSum", []string{"x"}, []string{"y"})}, in23, y)
+		expect(t, runModel(t, m, x23)["y"], []int{1, 1}, []float64{-3})
+	})
+	t.Run("ReduceMean-18 constant axes", func(t *testing.T) {
+		need(t, "ReduceMean")
+		m := mkModel(18, []*onnxpb.NodeProto{
+			node("a", "Constant", nil, []string{"axes"}, &onnxpb.AttributeProto{Name: strp("value_ints"), Type: onnxpb.AttributeProto_INTS.Enum(), Ints: []int64{0}}),
+			node("r", "ReduceMean", []string{"x", "axes"}, []string{"y"}),
+		}, in23, y)
+		expect(t, runModel(t, m, x23)["y"], []int{1, 3}, []float64{-1.5, -0.5, 0.5})
+	})
+	t.Run("ReduceMax-18 initializer axes", func(t *testing.T) {
+		need(t, "ReduceMax")
+		m := mkModel(18, []*onnxpb.NodeProto{node("r", "ReduceMax", []string{"x", "axes"}, []string{"y"}, attrI("keepdims", 0))}, in23, y,
+			initT(t, "axes", graph.I64([]int{1}, []int64{-1})))
+		expect(t, runModel(t, m, x23)["y"], []int{2}, []float64{-1, 2})
+	})
+	t.Run("ReduceMean-18 noop", func(t *testing.T) {
+		need(t, "ReduceMean")
+		m := mkModel(18, []*onnxpb.NodeProto{node("r", "ReduceMean", []string{"x"}, []string{"y"}, attrI("noop_with_empty_axes", 1))}, in23, y)
+		expect(t, runModel(t, m, x23)["y"], []int{2, 3}, []float64{-3, -2, -1, 0, 1, 2})
+	})
+	t.Run("ReduceMean-18 axes from an input", func(t *testing.T) {
+		need(t, "ReduceMean")
+		m := mkModel(18, []*onnxpb.NodeProto{node("r", "ReduceMean", []string{"x", "axes"}, []string{"y"})},
+			append(in23, vi("axes", tInt64, 1)), y)
+		_, err := compat.Import(m)
+		if na, ok := compat.IsNotApplicable(err); !ok || na.Kind != compat.KindOpset || !strings.Contains(err.Error(), `node "r" (ReduceMean)`) {
+			t.Fatalf("got %v, want not applicable (opset)", err)
+		}
+	})
+	softmax := func(v []float64) []float64 {
+		mx := math.Inf(-1)
+		for _, x := range v {
+			mx = math.Max(mx, x)
+		}
+		s := 0.0
+		out := make([]float64, len(v))
+		for i, x := range v {
+			out[i] = math.Exp(x - mx)
+			s += out[i]
+		}
+		for i := range out {
+			out[i] /= s
+		}
+		return out
+	}
+	x234 := seq(2, 3, 4)
+	var rows [][]float64 // x234 as rows of 12 (axis 1 of the legacy semantics)
+	for r := 0; r < 2; r++ {
+		var row []float64
+		for i := 0; i < 12; i++ {
+			row = append(row, float64(x234.F[r*12+i])*0.3)
+		}
+		rows = append(rows, row)
+	}
+	for i := range x234.F {
+		x234.F[i] *= 0.3
+	}
+	in234 := []*onnxpb.ValueInfoProto{vi("x", tFloat, 2, 3, 4)}
+	t.Run("Softmax-11 default axis", func(t *testing.T) {
+		need(t, "Softmax", "Flatten", "Shape", "Reshape")
+		m := mkModel(11, []*onnxpb.NodeProto{node("s", "Softmax", []string{"x"}, []string{"y"})}, in234, y)
+		want := append(softmax(rows[0]), softmax(rows[1])...)
+		expect(t, runModel(t, m, map[string]*graph.Tensor{"x": x234})["y"], []int{2, 3, 4}, want)
+	})
+	t.Run("LogSoftmax-1 last axis", func(t *testing.T) {
+		need(t, "LogSoftmax")
+		m := mkModel(1, []*onnxpb.NodeProto{node("s", "LogSoftmax", []string{"x"}, []string{"y"}, attrI("axis", 2))}, in234, y)
+		var want []float64
+		for i := 0; i < 6; i++ {
+			for _, v := range softmax(rows[i/3][(i%3)*4 : (i%3)*4+4]) {
+				want = append(want, math.Log(v))
+			}
+		}
+		expect(t, runModel(t, m, map[string]*graph.Tensor{"x": x234})["y"], []int{2, 3, 4}, want)
+	})
+	t.Run("Clip-6", func(t *testing.T) {
+		need(t, "Clip")
+		m := mkModel(6, []*onnxpb.NodeProto{node("c", "Clip", []string{"x"}, []string{"y"}, attrF("min", -1.5), attrF("max", 1))}, in23, y)
+		expect(t, runModel(t, m, x23)["y"], []int{2, 3}, []float64{-1.5, -1.5, -1, 0, 1, 1})
+	})
+	t.Run("Clip-6 max only", func(t *testing.T) {
+		need(t, "Clip")
+		m := mkModel(6, []*onnxpb.NodeProto{node("c", "Clip", []string{"x"}, []string{"y"}, attrF("max", 0))}, in23, y)
+		expect(t, runModel(t, m, x23)["y"], []int{2, 3}, []float64{-3, -2, -1, 0, 0, 0})
+	})
+	t.Run("Add-6 legacy broadcast", func(t *testing.T) {
+		need(t, "Add", "Unsqueeze")
+		m := mkModel(6, []*onnxpb.NodeProto{node("a", "Add", []string{"x", "b"}, []string{"y"}, attrI("broadcast", 1), attrI("axis", 0))},
+			append(in23, vi("b", tFloat, 2)), y)
+		res := runModel(t, m, map[string]*graph.Tensor{"x": seq(2, 3), "b": graph.F32([]int{2}, []float32{10, 20})})
+		expect(t, res["y"], []int{2, 3}, []float64{7, 8, 9, 20, 21, 22})
+	})
+	t.Run("Mul-1 same shape", func(t *testing.T) {
+		need(t, "Mul")
+		m := mkModel(1, []*onnxpb.NodeProto{node("a", "Mul", []string{"x", "x"}, []string{"y"}, attrInts("consumed_inputs", 0, 0))}, in23, y)
+		expect(t, runModel(t, m, x23)["y"], []int{2, 3}, []float64{9, 4, 1, 0, 1, 4})
+	})
+	t.Run("Relu-1 consumed_inputs", func(t *testing.T) {
+		need(t, "Relu")
+		m := mkModel(1, []*onnxpb.NodeProto{node("r", "Relu", []string{"x"}, []string{"y"}, attrInts("consumed_inputs", 0))}, in23, y)
+		expect(t, runModel(t, m, x23)["y"], []int{2, 3}, []float64{0, 0, 0, 0, 1, 2})
+	})
+	t.Run("Reshape-1", func(t *testing.T) {
+		need(t, "Reshape")
+		m := mkModel(1, []*onnxpb.NodeProto{node("r", "Reshape", []string{"x"}, []string{"y"}, attrInts("shape", 3, -1))}, in23, y)
+		expect(t, runModel(t, m, x23)["y"], []int{3, 2}, []float64{-3, -2, -1, 0, 1, 2})
+	})
+	t.Run("Concat-1 default axis", func(t *testing.T) {
+		need(t, "Concat")
+		m := mkModel(1, []*onnxpb.NodeProto{node("c", "Concat", []string{"x", "x"}, []string{"y"})}, in23, y)
+		expect(t, runModel(t, m, x23)["y"], []int{2, 6}, []float64{-3, -2, -1, -3, -2, -1, 0, 1, 2, 0, 1, 2})
+	})
+	t.Run("Slice-1", func(t *testing.T) {
+		need(t, "Slice")
+		m := mkModel(1, []*onnxpb.NodeProto{node("s", "Slice", []string{"x"}, []string{"y"}, attrInts("starts", 1), attrInts("ends", 3), attrInts("axes", 1))}, in23, y)
+		expect(t, runModel(t, m, x23)["y"], []int{2, 2}, []float64{-2, -1, 1, 2})
+	})
+	t.Run("Cast-1", func(t *testing.T) {
+		need(t, "Cast")
+		m := mkModel(1, []*onnxpb.NodeProto{node("c", "Cast", []string{"x"}, []string{"y"}, attrS("to", "INT64"))}, in23, []*onnxpb.ValueInfoProto{out("y", tInt64)})
+		expect(t, runModel(t, m, x23)["y"], []int{2, 3}, []float64{-3, -2, -1, 0, 1, 2})
+	})
+	t.Run("Split-11", func(t *testing.T) {
+		need(t, "Split")
+		m := mkModel(11, []*onnxpb.NodeProto{node("s", "Split", []string{"x"}, []string{"a", "b"}, attrI("axis", 1), attrInts("split", 1, 2))}, in23,
+			[]*onnxpb.ValueInfoProto{out("a", tFloat), out("b", tFloat)})
+		res := runModel(t, m, x23)
+		expect(t, res["a"], []int{2, 1}, []float64{-3, 0})
+		expect(t, res["b"], []int{2, 2}, []float64{-2, -1, 1, 2})
+	})
+	t.Run("Split-18 uneven num_outputs", func(t *testing.T) {
+		need(t, "Split")
+		m := mkModel(18, []*onnxpb.NodeProto{node("s", "Split", []string{"x"}, []string{"a", "b"}, attrI("axis", 1), attrI("num_outputs", 2))}, in23,
+			[]*onnxpb.ValueInfoProto{out("a", tFloat), out("b", tFloat)})
+		res := runModel(t, m, x23)
+		expect(t, res["a"], []int{2, 2}, []float64{-3, -2, 0, 1})
+		expect(t, res["b"], []int{2, 1}, []float64{-1, 2})
+	})
+	t.Run("TopK-1", func(t *testing.T) {
+		need(t, "TopK")
+		m := mkModel(1, []*onnxpb.NodeProto{node("k", "TopK", []string{"x"}, []string{"v", "i"}, attrI("k", 2))}, in23,
+			[]*onnxpb.ValueInfoProto{out("v", tFloat), out("i", tInt64)})
+		res := runModel(t, m, x23)
+		expect(t, res["v"], []int{2, 2}, []float64{-1, -2, 2, 1})
+		expect(t, res["i"], []int{2, 2}, []float64{2, 1, 2, 1})
+	})
+	t.Run("Pad-2", func(t *testing.T) {
+		need(t, "Pad")
+		m := mkModel(2, []*onnxpb.NodeProto{node("p", "Pad", []string{"x"}, []string{"y"}, attrInts("pads", 0, 1, 0, 0), attrF("value", 9))}, in23, y)
+		expect(t, runModel(t, m, x23)["y"], []int{2, 4}, []float64{9, -3, -2, -1, 9, 0, 1, 2})
+	})
+}
+
+func strp(s string) *string { return &s }

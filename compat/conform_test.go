@@ -1,0 +1,115 @@
+package compat_test
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"odmn/compat"
+	"odmn/export"
+	"odmn/graph"
+	"odmn/internal/testenv"
+	"odmn/onnxpb"
+	"odmn/runtime"
+	"odmn/runtime/ort"
+)
+
+// TestNodeConformance runs ONNX's node tests (Debian's libonnx-testdata):
+// no applicable test may fail, and at least 150 must pass.
+func TestNodeConformance(t *testing.T) {
+	dir := testenv.RequireNodeTestData(t)
+	opts := compat.NodeOptions{}
+	if m := os.Getenv("ODMN_NODE_TESTS"); m != "" {
+		opts.Match = regexp.MustCompile(m)
+	}
+	rep, err := compat.RunNodeTests(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sb strings.Builder
+	rep.Print(&sb, testing.Verbose())
+	t.Log("\n" + sb.String())
+	for _, f := range rep.Failures() {
+		t.Errorf("%s: %s", f.Name, f.Reason)
+	}
+	if opts.Match == nil && rep.Total.Passed < 150 {
+		t.Errorf("%d node tests passed, want at least 150", rep.Total.Passed)
+	}
+}
+
+// TestNodeTestsReexport exports every node test model that passes, checks
+// the result with onnx's checker and strict shape inference, and imports it
+// again: the exporter meets its strictest consumer on a few hundred
+// different graphs.
+func TestNodeTestsReexport(t *testing.T) {
+	dir := testenv.RequireNodeTestData(t)
+	py := testenv.RequirePythonONNX(t)
+	rep, err := compat.RunNodeTests(dir, compat.NodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	models := map[string]*onnxpb.ModelProto{}
+	for _, r := range rep.Results {
+		if r.Status != compat.Passed {
+			continue
+		}
+		m, err := compat.ReadFile(filepath.Join(dir, r.Name, "model.onnx"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := compat.Import(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := export.Model(g, export.Options{})
+		if err != nil {
+			t.Errorf("%s: export: %v", r.Name, err)
+			continue
+		}
+		g2, err := compat.Import(out)
+		if err != nil {
+			t.Errorf("%s: import of the export: %v", r.Name, err)
+			continue
+		}
+		again, err := export.Model(g2, export.Options{})
+		if err != nil || !proto.Equal(out, again) {
+			t.Errorf("%s: export(import(export)) differs from export (%v)", r.Name, err)
+		}
+		models[r.Name] = out
+	}
+	if err := compat.CheckModels(py, models); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNodeConformanceThroughORT runs the node tests on the exported graph
+// in ONNX Runtime: what odmn imports and exports again must still compute
+// ONNX's expected outputs.
+func TestNodeConformanceThroughORT(t *testing.T) {
+	dir := testenv.RequireNodeTestData(t)
+	testenv.RequireLib(t)
+	rep, err := compat.RunNodeTests(dir, compat.NodeOptions{
+		Workers: 1,
+		Open: func(g *graph.Graph) (runtime.Session, error) {
+			b, err := export.Marshal(g, export.Options{})
+			if err != nil {
+				return nil, err
+			}
+			return ort.OpenBytes(b, ort.Options{IntraOpThreads: 1})
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range rep.Failures() {
+		if strings.Contains(f.Reason, "model has no inputs") {
+			continue // onnxruntime_go cannot run those (test_constant)
+		}
+		t.Errorf("%s: %s", f.Name, f.Reason)
+	}
+	t.Logf("through ORT: %d passed, %d failed", rep.Total.Passed, rep.Total.Failed)
+}
