@@ -1,0 +1,117 @@
+package native_test
+
+import (
+	"strings"
+	"sync"
+	"testing"
+
+	"odmn/graph"
+	"odmn/runtime/native"
+)
+
+func mlp(t *testing.T) *graph.Graph {
+	t.Helper()
+	g := graph.New("mlp")
+	err := graph.Catch(func() {
+		x := g.Input("x", graph.Float32, -1, 3)
+		w := g.Param("w", graph.F32([]int{3, 2}, []float32{1, 0, 0, 1, 1, 1}))
+		b := g.Initializer("b", graph.F32([]int{2}, []float32{0.5, -0.5}))
+		y := graph.Relu(graph.Add(graph.MatMul(x, w), b))
+		g.SetOutput("y", y)
+		g.SetOutput("k", graph.ArgMax(y, 1, false, false))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func TestRunConcurrentAndReuse(t *testing.T) {
+	s, err := native.New(mlp(t), native.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				n := 1 + (w+i)%5 // batch sizes change between runs
+				x := graph.NewTensor(graph.Float32, []int{n, 3})
+				for j := range x.F {
+					x.F[j] = float32(w)
+				}
+				res, err := s.Run(map[string]*graph.Tensor{"x": x})
+				if err != nil {
+					errs <- err
+					return
+				}
+				// y = relu([w+w, w+w] + [.5, -.5]) ... row: [2w+.5, 2w-.5]
+				y := res["y"]
+				if y.Shape[0] != n || y.F[0] != float32(2*w)+0.5 || y.F[1] != max(float32(2*w)-0.5, 0) {
+					errs <- &mismatch{got: y.String()}
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+type mismatch struct{ got string }
+
+func (m *mismatch) Error() string { return "wrong result " + m.got }
+
+func TestRunSubsetAndErrors(t *testing.T) {
+	s, err := native.New(mlp(t), native.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := graph.F32([]int{1, 3}, []float32{1, 3, 0})
+	res, err := s.Run(map[string]*graph.Tensor{"x": x}, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 || res["k"].I[0] != 1 {
+		t.Fatalf("subset run: %v", res)
+	}
+	cases := []struct {
+		feed map[string]*graph.Tensor
+		out  []string
+		want string
+	}{
+		{map[string]*graph.Tensor{}, nil, `missing input "x"`},
+		{map[string]*graph.Tensor{"x": graph.F32([]int{1, 4}, make([]float32, 4))}, nil, "dimension 1"},
+		{map[string]*graph.Tensor{"x": graph.I64([]int{1, 3}, make([]int64, 3))}, nil, "is int64, want float32"},
+		{map[string]*graph.Tensor{"x": graph.F32([]int{3}, make([]float32, 3))}, nil, "want rank 2"},
+		{map[string]*graph.Tensor{"x": x, "z": x}, nil, `unknown input "z"`},
+		{map[string]*graph.Tensor{"x": x}, []string{"nope"}, `no output named "nope"`},
+	}
+	for _, c := range cases {
+		_, err := s.Run(c.feed, c.out...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("got error %v, want one containing %q", err, c.want)
+		}
+	}
+}
+
+func TestParamUpdatesAreSeen(t *testing.T) {
+	g := mlp(t)
+	s, err := native.New(g, native.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := graph.F32([]int{1, 3}, []float32{1, 1, 1})
+	r1, _ := s.Run(map[string]*graph.Tensor{"x": x}, "y")
+	g.Params()[0].Tensor().F[0] = 10 // training updates parameters in place
+	r2, _ := s.Run(map[string]*graph.Tensor{"x": x}, "y")
+	if r1["y"].F[0] == r2["y"].F[0] {
+		t.Fatal("a parameter update was not seen by the next run (was it folded?)")
+	}
+}
