@@ -19,10 +19,13 @@ const (
 	NMO  Variant = "nmo"  // naive MDME + ordinal towers and distillation
 	NMB  Variant = "nmb"  // naive MDME + bucket bias
 	NM   Variant = "nm"   // naive MDME: segments and buckets only; bucket midpoints
+	// Baselines on the same embedding and share-bottom.
+	MSE  Variant = "mse"  // one linear output per horizon, mean squared error
+	ZILN Variant = "ziln" // zero-inflated lognormal (Wang et al. 2019)
 )
 
 // Variants lists every variant in the order of the paper's tables.
-var Variants = []Variant{NM, NMB, NMO, MDME, S, SM, SC, ODMN}
+var Variants = []Variant{NM, NMB, NMO, MDME, S, SM, SC, ODMN, MSE, ZILN}
 
 // ParseVariant accepts a variant name in any case.
 func ParseVariant(s string) (Variant, error) {
@@ -32,21 +35,34 @@ func ParseVariant(s string) (Variant, error) {
 			return v, nil
 		}
 	}
-	return "", fmt.Errorf("unknown variant %q (one of nm, nmb, nmo, mdme, s, sm, sc, odmn)", s)
+	return "", fmt.Errorf("unknown variant %q (one of odmn, s, sm, sc, mdme, nmo, nmb, nm, mse, ziln)", s)
 }
 
 // Parts says which modules a variant has.
 type Parts struct {
-	SingleHorizon bool // only the longest horizon
-	BBT           bool // bucket bias towers
-	Ordinal       bool // DOT/BOT and their distillation
-	Mono          bool // Mono Units between tasks
-	Calibration   bool // the Eq. 12 hinge
+	Head          string // "mdme", "mse" or "ziln"
+	SingleHorizon bool   // only the longest horizon
+	BBT           bool   // bucket bias towers
+	Ordinal       bool   // DOT/BOT and their distillation
+	Mono          bool   // Mono Units between tasks
+	Calibration   bool   // the Eq. 12 hinge
 }
 
 // Parts returns the modules of v.
 func (v Variant) Parts() Parts {
+	p := v.parts()
+	if p.Head == "" {
+		p.Head = "mdme"
+	}
+	return p
+}
+
+func (v Variant) parts() Parts {
 	switch v {
+	case MSE:
+		return Parts{Head: "mse"}
+	case ZILN:
+		return Parts{Head: "ziln"}
 	case NM:
 		return Parts{SingleHorizon: true}
 	case NMB:

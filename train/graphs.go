@@ -15,6 +15,8 @@ const (
 	lossPfx   = "loss/"
 	gradPfx   = "grad/"
 	targetPfx = "y"
+	// BaselineTarget is the target input of the MSE and ZILN heads [N, 3T].
+	BaselineTarget = "y"
 )
 
 // TargetInput names task t's target input.
@@ -36,14 +38,25 @@ func (m *Model) trainGraph(stop func(*net, *g.Node) *g.Node) (*g.Graph, []*Param
 	var params []*Param
 	err := g.Catch(func() {
 		ids := n.gr.Input(InputIDs, g.Int64, -1, len(m.Features))
-		outs := n.forward(ids)
-		targets := make([]*g.Node, len(m.Tasks))
-		for t, tb := range m.Tasks {
-			targets[t] = n.gr.Input(m.TargetInput(t), g.Float32, -1, layoutFor(tb).width)
+		var l Losses
+		if head := m.Cfg.Variant.Parts().Head; head != "mdme" {
+			h, in := n.trunk(ids)
+			k := 1
+			if head == "ziln" {
+				k = 3
+			}
+			y := n.gr.Input(BaselineTarget, g.Float32, -1, 3*len(m.Horizons))
+			l = n.baselineLoss(n.scalarHeads(h, in, k, head), y)
+		} else {
+			outs := n.forward(ids)
+			targets := make([]*g.Node, len(m.Tasks))
+			for t, tb := range m.Tasks {
+				targets[t] = n.gr.Input(m.TargetInput(t), g.Float32, -1, layoutFor(tb).width)
+			}
+			l = n.loss(outs, targets)
 		}
-		l := n.loss(outs, targets)
 		n.gr.SetOutput(OutLoss, l.Total)
-		for _, name := range termOrder {
+		for _, name := range append(termOrder, string(m.Cfg.Variant)) {
 			if x, ok := l.Terms[name]; ok {
 				n.gr.SetOutput(lossPfx+name, x)
 			}
@@ -79,6 +92,17 @@ func (m *Model) InferGraph(opts InferOptions) (*g.Graph, error) {
 	n := newNet(m, "odmn")
 	err := g.Catch(func() {
 		ids := n.gr.Input(InputIDs, g.Int64, -1, len(m.Features))
+		if head := m.Cfg.Variant.Parts().Head; head != "mdme" {
+			h, in := n.trunk(ids)
+			k := 1
+			if head == "ziln" {
+				k = 3
+			}
+			p := concat(n.baselinePredict(n.scalarHeads(h, in, k, head)))
+			n.gr.SetOutput(OutLTV, p)
+			n.gr.SetOutput(OutLTVEV, g.Identity(p))
+			return
+		}
 		outs := n.forward(ids)
 		var ltv, ev []*g.Node
 		var extra []g.Output

@@ -29,6 +29,9 @@ type Model struct {
 	// LabelScale divides the calibration hinge so that alpha means the same
 	// for active days and for money (the mean training label of the last task).
 	LabelScale float64 `json:"label_scale"`
+	// Scales are the training label means per task: the unit of the MSE
+	// and ZILN heads.
+	Scales []float64 `json:"scales,omitempty"`
 
 	params []*Param
 	byName map[string]*Param
@@ -171,9 +174,16 @@ type taskOut struct {
 // forward builds embeddings, share-bottom and every task; ids is the
 // int64 [N, F] matrix of encoded features.
 func (n *net) forward(ids *g.Node) []taskOut {
+	h, in := n.trunk(ids)
+	return n.mdmeHeads(h, in)
+}
+
+// trunk is the shared embedding layer and the share-bottom MLP; every model
+// kind (ODMN, the MSE MLP, ZILN) has the same one. It returns the bottom's
+// output and width.
+func (n *net) trunk(ids *g.Node) (*g.Node, int) {
 	m := n.m
 	cfg := m.Cfg
-	parts := cfg.Variant.Parts()
 	F := len(m.Features)
 	offsets := make([]int64, F)
 	vocab := 0
@@ -190,6 +200,14 @@ func (n *net) forward(ids *g.Node) []taskOut {
 		h = n.dense(h, fmt.Sprintf("bottom%d", i), in, w, true)
 		in = w
 	}
+	return h, in
+}
+
+// mdmeHeads builds one MDME module per task, chained by Mono Units.
+func (n *net) mdmeHeads(h *g.Node, in int) []taskOut {
+	m := n.m
+	cfg := m.Cfg
+	parts := cfg.Variant.Parts()
 	outs := make([]taskOut, len(m.Tasks))
 	var prevO *g.Node
 	prevM := 0

@@ -46,7 +46,7 @@ func (p *Predictor) Predict(ds *data.Dataset, rows []int) (*Predictions, error) 
 			rows[i] = i
 		}
 	}
-	T := len(p.m.Tasks)
+	T := len(p.m.Horizons)
 	out := &Predictions{Horizons: p.m.Horizons, ArgMax: make([][]float64, len(rows)), EV: make([][]float64, len(rows))}
 	const bs = 4096
 	ids := &g.Tensor{}

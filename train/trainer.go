@@ -157,28 +157,34 @@ func Prepare(ds *data.Dataset, trainIdx []int, cfg Config) (*Model, error) {
 	}
 	var hs []int
 	var tasks []TaskBuckets
+	var scales []float64
 	ys := make([]float32, len(trainIdx))
-	var scale float64
+	mdme := cfg.Variant.Parts().Head == "mdme"
 	for _, li := range labelIdx {
 		for i, r := range trainIdx {
 			ys[i] = ds.Y[r*ds.T+li]
 		}
-		tb, err := FitBuckets(horizons[li], ys, cfg.Buckets)
-		if err != nil {
-			return nil, err
+		if mdme {
+			tb, err := FitBuckets(horizons[li], ys, cfg.Buckets)
+			if err != nil {
+				return nil, err
+			}
+			tasks = append(tasks, tb)
 		}
 		hs = append(hs, horizons[li])
-		tasks = append(tasks, tb)
-		scale = 0
+		scale := 0.0
 		for _, y := range ys {
 			scale += float64(y)
 		}
 		scale /= float64(len(ys))
+		if scale <= 0 {
+			scale = 1
+		}
+		scales = append(scales, scale)
 	}
-	if scale <= 0 {
-		scale = 1
-	}
-	return NewModel(cfg, ds.Features, hs, labelIdx, tasks, scale), nil
+	m := NewModel(cfg, ds.Features, hs, labelIdx, tasks, scales[len(scales)-1])
+	m.Scales = scales
+	return m, nil
 }
 
 // trainer holds the compiled training graph and reusable batch buffers.
@@ -192,6 +198,8 @@ type trainer struct {
 	ids     *g.Tensor
 	targets []*g.Tensor
 	grads   []*g.Tensor
+	// baseline is the MSE/ZILN target buffer.
+	baseline *g.Tensor
 }
 
 func newTrainer(m *Model) (*trainer, error) {
@@ -204,7 +212,7 @@ func newTrainer(m *Model) (*trainer, error) {
 		return nil, err
 	}
 	tr := &trainer{m: m, sess: s, params: params, adam: NewAdam(m.Cfg.LR, m.Cfg.EmbedLR),
-		ids: &g.Tensor{}, grads: make([]*g.Tensor, len(params))}
+		ids: &g.Tensor{}, grads: make([]*g.Tensor, len(params)), baseline: &g.Tensor{}}
 	for _, tb := range m.Tasks {
 		tr.layouts = append(tr.layouts, layoutFor(tb))
 		tr.targets = append(tr.targets, &g.Tensor{})
@@ -227,6 +235,20 @@ func (tr *trainer) feed(ds *data.Dataset, rows []int) map[string]*g.Tensor {
 		}
 	}
 	feed := map[string]*g.Tensor{InputIDs: tr.ids}
+	if len(m.Tasks) == 0 { // baseline heads
+		T := len(m.Horizons)
+		tt := tr.baseline
+		tt.Reset(g.Float32, []int{len(rows), 3 * T})
+		lab := make([]float64, T)
+		for i, r := range rows {
+			for t, li := range m.Labels {
+				lab[t] = float64(ds.Y[r*ds.T+li])
+			}
+			m.baselineTarget(tt.F[i*3*T:(i+1)*3*T], lab)
+		}
+		feed[BaselineTarget] = tt
+		return feed
+	}
 	for t := range m.Tasks {
 		l := &tr.layouts[t]
 		tt := tr.targets[t]
@@ -255,7 +277,7 @@ func (tr *trainer) step(ds *data.Dataset, rows []int) (float64, error) {
 // evalLoss is the mean loss and terms over rows, in batches.
 func (tr *trainer) evalLoss(ds *data.Dataset, rows []int) (float64, map[string]float64, error) {
 	names := []string{OutLoss}
-	for _, t := range termOrder {
+	for _, t := range append(termOrder, string(tr.m.Cfg.Variant)) {
 		for _, o := range tr.sess.OutputNames() {
 			if o == lossPfx+t {
 				names = append(names, o)

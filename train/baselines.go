@@ -1,0 +1,107 @@
+package train
+
+import (
+	"fmt"
+	"math"
+
+	g "odmn/graph"
+)
+
+// Baseline heads share ODMN's embedding layer and share-bottom, so the
+// comparison isolates the head and the loss. Both work in scaled label
+// units (y / Scales[t], the training label mean of the task) for
+// conditioning; predictions are scaled back.
+
+// scalarHeads builds one tower per task over the bottom with k outputs.
+func (n *net) scalarHeads(h *g.Node, in, k int, kind string) []*g.Node {
+	outs := make([]*g.Node, len(n.m.Horizons))
+	for t, hz := range n.m.Horizons {
+		outs[t] = n.tower(h, fmt.Sprintf("t%d.%s", hz, kind), in, k)
+	}
+	return outs
+}
+
+// zilnParts splits a ZILN head [N, 3] into the positive-class logit, the
+// lognormal location mu and scale sigma = max(softplus(raw), 1e-3), as
+// google/lifetime_value's zero_inflated_lognormal does.
+func zilnParts(z *g.Node) (logit, mu, sigma *g.Node) {
+	logit = cols(z, 0, 1)
+	mu = cols(z, 1, 1)
+	sigma = g.Max(g.Softplus(cols(z, 2, 1)), g.ScalarLike(z, 1e-3))
+	return
+}
+
+// ZILNPredict is the ZILN expected value sigmoid(p) * exp(mu + sigma^2/2).
+func ZILNPredict(z *g.Node) *g.Node {
+	logit, mu, sigma := zilnParts(z)
+	half := g.ScalarLike(z, 0.5)
+	return g.Mul(g.Sigmoid(logit), g.Exp(g.Add(mu, g.Mul(half, g.Mul(sigma, sigma)))))
+}
+
+// zilnLoss is BCE(y > 0) + the lognormal negative log-likelihood of the
+// positive labels, both averaged over the batch ([N, 1] columns: y, log y
+// (0 where y = 0) and the positive indicator).
+func zilnLoss(z, logy, pos *g.Node) *g.Node {
+	logit, mu, sigma := zilnParts(z)
+	bce := g.Sub(g.Softplus(logit), g.Mul(pos, logit))
+	d := g.Sub(logy, mu)
+	half := g.ScalarLike(z, 0.5)
+	c := g.ScalarLike(z, 0.5*math.Log(2*math.Pi))
+	nll := g.Add(g.Add(logy, g.Log(sigma)), g.Add(c, g.Div(g.Mul(half, g.Mul(d, d)), g.Mul(sigma, sigma))))
+	return g.Add(batchMean(bce), batchMean(g.Mul(pos, nll)))
+}
+
+// baselineTarget fills one row of the baseline target input [N, 3T]:
+// scaled label, its log (0 for zero labels) and the positive indicator.
+func (m *Model) baselineTarget(row []float32, labels []float64) {
+	T := len(m.Horizons)
+	for t, y := range labels {
+		ys := y / m.Scales[t]
+		row[t] = float32(ys)
+		row[T+t], row[2*T+t] = 0, 0
+		if y > 0 {
+			row[T+t] = float32(math.Log(ys))
+			row[2*T+t] = 1
+		}
+	}
+}
+
+// baselineLoss builds the MSE or ZILN loss over all tasks.
+func (n *net) baselineLoss(heads []*g.Node, y *g.Node) Losses {
+	T := len(heads)
+	terms := map[string]*g.Node{}
+	var total *g.Node
+	for t, z := range heads {
+		var l *g.Node
+		switch n.m.Cfg.Variant.Parts().Head {
+		case "mse":
+			d := g.Sub(z, cols(y, t, 1))
+			l = batchMean(g.Mul(d, d))
+		default:
+			l = zilnLoss(z, cols(y, T+t, 1), cols(y, 2*T+t, 1))
+		}
+		if total == nil {
+			total = l
+		} else {
+			total = g.Add(total, l)
+		}
+	}
+	terms[string(n.m.Cfg.Variant)] = total
+	return Losses{Total: total, Terms: terms}
+}
+
+// baselinePredict turns heads into predictions in label units [N, 1] each.
+func (n *net) baselinePredict(heads []*g.Node) []*g.Node {
+	out := make([]*g.Node, len(heads))
+	for t, z := range heads {
+		var p *g.Node
+		if n.m.Cfg.Variant.Parts().Head == "ziln" {
+			p = ZILNPredict(z)
+		} else {
+			// LTV is never negative: the MSE head's prediction is clipped at 0.
+			p = g.Relu(z)
+		}
+		out[t] = g.Mul(p, n.gr.Const(g.ScalarF32(float32(n.m.Scales[t]))))
+	}
+	return out
+}
