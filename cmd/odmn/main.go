@@ -27,6 +27,7 @@ model built here can be served anywhere ONNX runs.`,
 		newDatasetCmd(),
 		newGenCmd(),
 		newTrainCmd(),
+		newEvalCmd(),
 		newConformCmd(),
 	)
 	return root
