@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -14,7 +16,7 @@ func newDatasetCmd() *cobra.Command {
 		Use:   "dataset",
 		Short: "Build user tables (features, multi-horizon labels and a spec) for training",
 	}
-	cmd.AddCommand(newDatasetFromTransactionsCmd())
+	cmd.AddCommand(newDatasetFromTransactionsCmd(), newDatasetSplitCmd())
 	return cmd
 }
 
@@ -85,5 +87,58 @@ Example (CDNOW):
 	for _, name := range []string{"in", "customer", "time", "value"} {
 		_ = cmd.MarkFlagRequired(name)
 	}
+	return cmd
+}
+
+func newDatasetSplitCmd() *cobra.Command {
+	var (
+		in, spec, trainOut, testOut string
+		frac                        float64
+		seed                        uint64
+	)
+	cmd := &cobra.Command{
+		Use:   "split --in FILE [--test 0.2] [--seed S] [--train-out FILE] [--test-out FILE]",
+		Short: "Hold out a seeded share of the users as a test set",
+		Long: `split writes the rows of a user table into a training file and a test file
+(CSV or Parquet by extension, each with its spec beside it), holding out
+--test of the rows chosen by a seeded permutation: the same seed always holds
+out the same users. Only the spec's columns are written.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if spec == "" {
+				spec = data.SpecPathFor(in)
+			}
+			s, err := data.LoadSpec(spec)
+			if err != nil {
+				return err
+			}
+			base := strings.TrimSuffix(in, filepath.Ext(in))
+			if trainOut == "" {
+				trainOut = base + "-train" + filepath.Ext(in)
+			}
+			if testOut == "" {
+				testOut = base + "-test" + filepath.Ext(in)
+			}
+			nt, ns, err := data.SplitFile(in, s, frac, seed, trainOut, testOut)
+			if err != nil {
+				return err
+			}
+			for _, p := range []string{trainOut, testOut} {
+				if err := s.Save(data.SpecPathFor(p)); err != nil {
+					return err
+				}
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "%d rows to %s, %d rows to %s\n", nt, trainOut, ns, testOut)
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&in, "in", "", "user table (.csv or .parquet)")
+	f.StringVar(&spec, "spec", "", "its spec (default: <in without extension>.spec.json)")
+	f.Float64Var(&frac, "test", 0.2, "share of rows held out")
+	f.Uint64Var(&seed, "seed", 1, "seed of the permutation")
+	f.StringVar(&trainOut, "train-out", "", "training file (default: <in>-train.<ext>)")
+	f.StringVar(&testOut, "test-out", "", "test file (default: <in>-test.<ext>)")
+	_ = cmd.MarkFlagRequired("in")
 	return cmd
 }
