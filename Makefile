@@ -3,7 +3,8 @@
 #   make deps    install what odmn needs (apt packages, ONNX Runtime, Go modules)
 #   make test    deps, brief fuzz runs, go test ./...
 #   make build   bin/odmn
-#   make demo    deps, build, bin/odmn demo
+#   make demo    deps, build, bin/odmn demo (synthetic users)
+#   make cdnow   deps, build, the demo on CDNOW (../shared/datasets/cdnow)
 #   make ort     fetch the ONNX Runtime shared library into .cache/ort/
 #   make proto   regenerate onnxpb/onnx.pb.go from /usr/include/onnx/onnx.proto
 #   make fuzz    brief fuzz runs of FUZZ_TARGETS
@@ -30,7 +31,7 @@ ONNX_PROTO_DIR := /usr/include/onnx
 FUZZ_TARGETS ?= ./compat:FuzzImport
 FUZZ_TIME ?= 15s
 
-.PHONY: deps ort proto protoc-gen-go build test fuzz demo
+.PHONY: deps ort proto protoc-gen-go build test fuzz demo cdnow
 
 deps:
 	scripts/deps.sh
@@ -70,3 +71,12 @@ fuzz:
 
 demo: deps build
 	bin/odmn demo
+
+# CDNOW: the real transaction log is read from ../shared, never copied here.
+CDNOW ?= $(CURDIR)/../shared/datasets/cdnow/CDNOW_master.txt
+
+cdnow: deps build
+	mkdir -p out/cdnow
+	bin/odmn dataset from-transactions --in $(CDNOW) --customer customer_id \
+		--time date --value dollar_value --count number_of_cds --out out/cdnow/cdnow.csv
+	bin/odmn demo --data out/cdnow/cdnow.csv --out out/cdnow

@@ -471,6 +471,8 @@ func graphAttrType(t onnxpb.AttributeProto_AttributeType) (graph.AttrType, error
 		return graph.AttrInts, nil
 	case onnxpb.AttributeProto_FLOATS:
 		return graph.AttrFloats, nil
+	case onnxpb.AttributeProto_STRINGS:
+		return graph.AttrStrings, nil
 	case onnxpb.AttributeProto_TENSOR:
 		return graph.AttrTensor, nil
 	case onnxpb.AttributeProto_UNDEFINED:
@@ -491,6 +493,12 @@ func attrValue(a *onnxpb.AttributeProto, t onnxpb.AttributeProto_AttributeType) 
 		return append([]int64{}, a.Ints...), nil
 	case onnxpb.AttributeProto_FLOATS:
 		return append([]float32{}, a.Floats...), nil
+	case onnxpb.AttributeProto_STRINGS:
+		ss := make([]string, len(a.Strings))
+		for i, b := range a.Strings {
+			ss[i] = string(b)
+		}
+		return ss, nil
 	case onnxpb.AttributeProto_TENSOR:
 		if a.T == nil {
 			return nil, errors.New("type TENSOR but no tensor")

@@ -460,6 +460,11 @@ func attribute(d *graph.OpDef, name string, v any, fn *graph.Function) (*onnxpb.
 	case []float32:
 		set(onnxpb.AttributeProto_FLOATS)
 		a.Floats = append([]float32{}, v...)
+	case []string:
+		set(onnxpb.AttributeProto_STRINGS)
+		for _, s := range v {
+			a.Strings = append(a.Strings, []byte(s))
+		}
 	case *graph.Tensor:
 		t, err := TensorToProto("", v)
 		if err != nil {
@@ -514,6 +519,8 @@ func protoAttrType(t graph.AttrType) (onnxpb.AttributeProto_AttributeType, error
 		return onnxpb.AttributeProto_FLOATS, nil
 	case graph.AttrTensor:
 		return onnxpb.AttributeProto_TENSOR, nil
+	case graph.AttrStrings:
+		return onnxpb.AttributeProto_STRINGS, nil
 	}
 	return 0, fmt.Errorf("unknown attribute type %d", t)
 }

@@ -16,10 +16,11 @@ const (
 	AttrInts
 	AttrFloats
 	AttrTensor
+	AttrStrings // ONNX STRINGS (the ai.onnx.ml tree ensembles' nodes_modes)
 )
 
 func (t AttrType) String() string {
-	return [...]string{"?", "int", "float", "string", "ints", "floats", "tensor"}[t]
+	return [...]string{"?", "int", "float", "string", "ints", "floats", "tensor", "strings"}[t]
 }
 
 // AttrSpec declares one attribute of an op. Default is nil for a required
@@ -37,7 +38,7 @@ type AttrSpec struct {
 type AttrRef string
 
 // Attrs holds attribute values: int64, float32, string, []int64, []float32,
-// *Tensor, or AttrRef inside function bodies.
+// *Tensor, []string, or AttrRef inside function bodies.
 type Attrs map[string]any
 
 // Has reports whether name is set.
@@ -61,6 +62,9 @@ func (a Attrs) Floats(name string) []float32 { return a.must(name).([]float32) }
 
 // Tensor returns a tensor attribute.
 func (a Attrs) Tensor(name string) *Tensor { return a.must(name).(*Tensor) }
+
+// Strings returns a strings attribute.
+func (a Attrs) Strings(name string) []string { return a.must(name).([]string) }
 
 func (a Attrs) must(name string) any {
 	v, ok := a[name]
@@ -193,6 +197,8 @@ func attrTypeOK(t AttrType, v any) bool {
 		return t == AttrFloats
 	case *Tensor:
 		return t == AttrTensor
+	case []string:
+		return t == AttrStrings
 	}
 	return false
 }

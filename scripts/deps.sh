@@ -3,7 +3,8 @@
 # fast when all is present: apt-get runs only if a package is missing.
 #
 #   - Debian packages: protoc, the ONNX proto and C++ headers, Python's onnx
-#     (reference checks), the ONNX node test data, OpenBLAS.
+#     (reference checks), the ONNX node test data, OpenBLAS, XGBoost's C
+#     library and headers (train/twostage links it through cgo).
 #   - The ONNX Runtime shared library (scripts/fetch-ort.sh, via npm).
 #   - Go modules (go mod download).
 set -euo pipefail
@@ -17,6 +18,7 @@ APT_PACKAGES=(
 	python3-onnx
 	libonnx-testdata
 	libopenblas-dev
+	libxgboost-dev
 )
 
 installed() {

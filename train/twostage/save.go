@@ -1,0 +1,152 @@
+package twostage
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// Files of a model directory.
+const (
+	ModelFile = "twostage.json" // config, features, stages
+	// Booster files, per horizon H: "h<H>-classifier.json" and
+	// "h<H>-regressor.json", XGBoost's JSON model format (absent for a
+	// constant stage).
+	classifierFile = "h%d-classifier.json"
+	regressorFile  = "h%d-regressor.json"
+)
+
+// FormatVersion is the version of the model directory layout.
+const FormatVersion = 1
+
+type modelFile struct {
+	Format int    `json:"format"`
+	Kind   string `json:"kind"`
+	Model  *Model `json:"model"`
+}
+
+// Save writes the model to dir: into a new sibling directory, then renamed
+// over dir (an existing dir is replaced only once the new one is complete).
+func (m *Model) Save(dir string) error {
+	dir = filepath.Clean(dir)
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("twostage: %w", err)
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+	if err != nil {
+		return fmt.Errorf("twostage: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	if err := m.write(tmp); err != nil {
+		return err
+	}
+	old := ""
+	if _, err := os.Stat(dir); err == nil {
+		old = fmt.Sprintf("%s.old-%d", dir, rand.Uint32())
+		if err := os.Rename(dir, old); err != nil {
+			return fmt.Errorf("twostage: %w", err)
+		}
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if old != "" {
+			os.Rename(old, dir)
+		}
+		return fmt.Errorf("twostage: %w", err)
+	}
+	if old != "" {
+		os.RemoveAll(old)
+	}
+	return nil
+}
+
+func (m *Model) write(dir string) error {
+	b, err := json.MarshalIndent(modelFile{Format: FormatVersion, Kind: "twostage", Model: m}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("twostage: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ModelFile), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("twostage: %w", err)
+	}
+	for _, s := range m.Stages {
+		for _, f := range []struct {
+			b    *booster
+			name string
+		}{{s.classifier, classifierFile}, {s.regressor, regressorFile}} {
+			if f.b == nil {
+				continue
+			}
+			js, err := f.b.saveJSON()
+			if err != nil {
+				return fmt.Errorf("twostage: horizon %d: %w", s.Horizon, err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf(f.name, s.Horizon)), js, 0o644); err != nil {
+				return fmt.Errorf("twostage: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// Load reads a model directory written by Save.
+func Load(dir string) (*Model, error) {
+	b, err := os.ReadFile(filepath.Join(dir, ModelFile))
+	if err != nil {
+		return nil, fmt.Errorf("twostage: %w", err)
+	}
+	var mf modelFile
+	if err := json.Unmarshal(b, &mf); err != nil {
+		return nil, fmt.Errorf("twostage: %s: %w", ModelFile, err)
+	}
+	if mf.Kind != "twostage" || mf.Format != FormatVersion || mf.Model == nil {
+		return nil, fmt.Errorf("twostage: %s is not a Two-Stage model of format %d (kind %q, format %d)", ModelFile, FormatVersion, mf.Kind, mf.Format)
+	}
+	m := mf.Model
+	if err := m.Config.Validate(); err != nil {
+		return nil, err
+	}
+	if len(m.Features) == 0 || len(m.Stages) == 0 {
+		return nil, errors.New("twostage: model has no features or no stages")
+	}
+	for _, s := range m.Stages {
+		if s == nil {
+			return nil, errors.New("twostage: model has a null stage")
+		}
+		for _, f := range []struct {
+			dst    **booster
+			name   string
+			rounds int
+		}{{&s.classifier, classifierFile, s.ClassifierRounds}, {&s.regressor, regressorFile, s.RegressorRounds}} {
+			path := filepath.Join(dir, fmt.Sprintf(f.name, s.Horizon))
+			js, err := os.ReadFile(path)
+			if errors.Is(err, os.ErrNotExist) && f.rounds == 0 {
+				continue
+			}
+			if err != nil {
+				m.Close()
+				return nil, fmt.Errorf("twostage: %w", err)
+			}
+			bst, err := loadBooster(js)
+			if err != nil {
+				m.Close()
+				return nil, fmt.Errorf("twostage: %s: %w", path, err)
+			}
+			if n, err := bst.rounds(); err != nil || n != f.rounds {
+				bst.Close()
+				m.Close()
+				return nil, fmt.Errorf("twostage: %s has %d rounds, %s says %d (%v)", path, n, ModelFile, f.rounds, err)
+			}
+			if err := bst.setParam("nthread", strconv.Itoa(max(m.Config.Threads, 1))); err != nil {
+				bst.Close()
+				m.Close()
+				return nil, err
+			}
+			*f.dst = bst
+		}
+	}
+	return m, nil
+}
