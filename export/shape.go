@@ -46,10 +46,6 @@ func batchDims(g *graph.Graph, order []*graph.Op, _ Options) (out map[*graph.Nod
 	return out
 }
 
-// foldLimit matches the builder's: values are computed while inferring
-// only when they are small (shape arithmetic).
-const foldLimit = 4096
-
 func inferWith(g *graph.Graph, order []*graph.Op, size int) (map[*graph.Node]graph.Meta, bool) {
 	metas := map[*graph.Node]graph.Meta{}
 	for _, in := range g.Inputs() {
@@ -86,50 +82,10 @@ func inferWith(g *graph.Graph, order []*graph.Op, size int) (map[*graph.Node]gra
 		if err != nil || len(om) != len(op.Outputs) {
 			return nil, false
 		}
-		fold(d, in, op.Resolved, om)
+		graph.Fold(d, in, op.Resolved, om)
 		for i, o := range op.Outputs {
 			metas[o] = om[i]
 		}
 	}
 	return metas, true
-}
-
-// fold computes small outputs whose inputs are all known, as the builder
-// does, so that shape arithmetic (Shape, Gather, Concat, Reshape) follows
-// the substituted size.
-func fold(d *graph.OpDef, in []graph.Meta, a graph.Attrs, out []graph.Meta) {
-	if d.Kernel == nil || d.NoFold {
-		return
-	}
-	ts := make([]*graph.Tensor, len(in))
-	total := 0
-	for i, m := range in {
-		if m.DType == graph.Invalid {
-			continue
-		}
-		if m.Value == nil {
-			return
-		}
-		ts[i] = m.Value
-		total += m.Value.Len()
-	}
-	for _, m := range out {
-		if !m.Static() {
-			return
-		}
-		total += graph.Size(m.Shape)
-	}
-	if total > foldLimit {
-		return
-	}
-	outs := make([]*graph.Tensor, len(out))
-	for i, m := range out {
-		outs[i] = graph.NewTensor(m.DType, m.Shape)
-	}
-	if err := d.Kernel(ts, a, outs); err != nil {
-		return
-	}
-	for i := range out {
-		out[i].Value = outs[i]
-	}
 }

@@ -101,7 +101,7 @@ func (f *Function) Instantiate(in []Meta, callAttrs Attrs, visit Visit) ([]Meta,
 		if err != nil {
 			return nil, fmt.Errorf("function %s: node %s (%s): %w", f.Name, op.Name, op.Def.Type, err)
 		}
-		foldInto(op.Def, im, attrs, om)
+		Fold(op.Def, im, attrs, om)
 		for i, o := range op.Outputs {
 			metas[o] = om[i]
 		}

@@ -194,7 +194,7 @@ func (g *Graph) Apply(def *OpDef, attrs Attrs, inputs ...*Node) ([]*Node, error)
 		if len(outMeta) != def.Outputs {
 			return nil, fmt.Errorf("op %s: inference gave %d outputs, want %d", def.Type, len(outMeta), def.Outputs)
 		}
-		foldInto(def, metas, resolved, outMeta)
+		Fold(def, metas, resolved, outMeta)
 	} else {
 		// Inside a function body an attribute may come from the caller, so
 		// the outputs are only guessed here; Function.Instantiate infers
@@ -276,8 +276,10 @@ func arity(d *OpDef) string {
 	return fmt.Sprintf("%d to %d", d.MinInputs, d.MaxInputs)
 }
 
-// foldInto evaluates the op at build time when all its inputs are known.
-func foldInto(def *OpDef, in []Meta, a Attrs, out []Meta) {
+// Fold evaluates an op at build time when all its inputs are known and
+// small, setting the Value of its output metas (what Apply does; shape
+// re-inference elsewhere uses it to follow shape arithmetic).
+func Fold(def *OpDef, in []Meta, a Attrs, out []Meta) {
 	if def.Kernel == nil || def.NoFold {
 		return
 	}

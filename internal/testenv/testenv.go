@@ -6,13 +6,13 @@
 package testenv
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"odmn/internal/ortlib"
 )
 
 // NodeTestDataDir is where Debian's libonnx-testdata puts the ONNX backend
@@ -50,67 +50,19 @@ func RequireLib(tb testing.TB) string {
 	return path
 }
 
-// LibPath applies runtime/ort's library discovery rule without loading
-// anything. It returns the path when the file exists and is non-empty, else
-// "" and a description of where it looked. (runtime/ort's tests check that
-// the two implementations agree.)
+// LibPath applies runtime/ort's library discovery rule (package ortlib)
+// without loading anything. It returns the path when the file exists and is
+// non-empty, else "" and where it looked.
 func LibPath() (path, where string) {
-	if p := os.Getenv("ODMN_ORT_LIB"); p != "" {
-		if nonEmptyFile(p) {
-			return p, ""
-		}
-		return "", "ODMN_ORT_LIB=" + p + " does not exist or is empty"
-	}
-	root := ModuleRoot()
-	if root == "" {
-		return "", "ODMN_ORT_LIB is unset and no odmn go.mod above the working directory"
-	}
-	p := filepath.Join(root, ".cache", "ort", "libonnxruntime.so.1")
-	if nonEmptyFile(p) {
-		return p, ""
-	}
-	return "", "ODMN_ORT_LIB is unset and " + p + " does not exist or is empty"
-}
-
-// ModuleRoot walks up from the working directory to the directory whose
-// go.mod declares `module odmn`, or returns "".
-func ModuleRoot() string {
-	dir, err := os.Getwd()
+	p, err := ortlib.Path()
 	if err != nil {
-		return ""
+		return "", err.Error()
 	}
-	for {
-		if isOdmnModule(filepath.Join(dir, "go.mod")) {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
+	return p, ""
 }
 
-func isOdmnModule(gomod string) bool {
-	f, err := os.Open(gomod)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) >= 2 && fields[0] == "module" {
-			return strings.Trim(fields[1], `"`) == "odmn"
-		}
-	}
-	return false
-}
-
-func nonEmptyFile(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.Mode().IsRegular() && st.Size() > 0
-}
+// ModuleRoot is the odmn module root above the working directory, or "".
+func ModuleRoot() string { return ortlib.ModuleRoot() }
 
 // RequirePythonONNX checks that /usr/bin/python3 can import onnx (Debian's
 // python3-onnx) and returns the interpreter's path.

@@ -22,8 +22,8 @@ import (
 
 var _ runtime.Session = (*ort.Session)(nil)
 
-// TestLibraryPathAgreesWithTestenv keeps internal/testenv's copy of the
-// discovery rule in step with LibraryPath.
+// TestLibraryPathAgreesWithTestenv checks LibraryPath's errors and that
+// the test helpers see the library exactly when the runtime does.
 func TestLibraryPathAgreesWithTestenv(t *testing.T) {
 	check := func(label string) {
 		t.Helper()
