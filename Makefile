@@ -1,10 +1,14 @@
 # odmn build, test and tooling. GNU make.
 #
 #   make deps    install what odmn needs (apt packages, ONNX Runtime, Go modules)
-#   make test    deps, brief fuzz runs, go test ./...
+#   make test    deps, brief fuzz runs, go test ./... with the pure-Go and
+#                the OpenBLAS kernels
+#   make bench   build, bin/odmn bench (throughput, GFLOP/s, memory)
 #   make build   bin/odmn
 #   make demo    deps, build, bin/odmn demo (synthetic users)
 #   make cdnow   deps, build, the demo on CDNOW (../shared/datasets/cdnow)
+#   make compare-synth  deps, build, odmn compare on 200,000 synthetic users (README tables)
+#   make compare-cdnow  deps, build, odmn compare on CDNOW (README tables)
 #   make ort     fetch the ONNX Runtime shared library into .cache/ort/
 #   make proto   regenerate onnxpb/onnx.pb.go from /usr/include/onnx/onnx.proto
 #   make fuzz    brief fuzz runs of FUZZ_TARGETS
@@ -31,7 +35,7 @@ ONNX_PROTO_DIR := /usr/include/onnx
 FUZZ_TARGETS ?= ./compat:FuzzImport
 FUZZ_TIME ?= 15s
 
-.PHONY: deps ort proto protoc-gen-go build test fuzz demo cdnow
+.PHONY: deps ort proto protoc-gen-go build test fuzz demo cdnow compare-synth compare-cdnow bench
 
 deps:
 	scripts/deps.sh
@@ -56,9 +60,14 @@ proto: protoc-gen-go
 build:
 	$(GO) build -o bin/odmn ./cmd/odmn
 
-# Fuzz first, so that go test's summary is the last thing CI prints.
+# Fuzz first, so that go test's summary is the last thing CI prints. The
+# suite runs twice: with the pure-Go kernels (gonum GEMM, Go loops; build
+# tag noopenblas), then with the default OpenBLAS and C kernels (cgo).
 test: deps
 	$(MAKE) --no-print-directory fuzz
+	@echo "go test -tags noopenblas (pure-Go kernels)"
+	$(GO) test -tags noopenblas -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./...
+	@echo "go test (OpenBLAS and C kernels)"
 	$(GO) test -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./...
 
 fuzz:
@@ -72,6 +81,9 @@ fuzz:
 demo: deps build
 	bin/odmn demo
 
+bench: deps build
+	bin/odmn bench
+
 # CDNOW: the real transaction log is read from ../shared, never copied here.
 CDNOW ?= $(CURDIR)/../shared/datasets/cdnow/CDNOW_master.txt
 
@@ -80,3 +92,13 @@ cdnow: deps build
 	bin/odmn dataset from-transactions --in $(CDNOW) --customer customer_id \
 		--time date --value dollar_value --count number_of_cds --out out/cdnow/cdnow.csv
 	bin/odmn demo --data out/cdnow/cdnow.csv --out out/cdnow
+
+# The README's comparison tables: ODMN, its baselines and ablations over seeds.
+compare-synth: deps build
+	bin/odmn compare --users 200000 --seeds 5 --ablations --out out/compare-synth
+
+compare-cdnow: deps build
+	mkdir -p out/compare-cdnow
+	bin/odmn dataset from-transactions --in $(CDNOW) --customer customer_id \
+		--time date --value dollar_value --count number_of_cds --out out/compare-cdnow/cdnow.csv
+	bin/odmn compare --data out/compare-cdnow/cdnow.csv --seeds 5 --ablations --out out/compare-cdnow

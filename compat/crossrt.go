@@ -43,7 +43,7 @@ func (d OutputDiff) String() string {
 
 // CompareTensors compares a (the runtime under test) with b (the
 // reference): floats with |a-b| <= atol + rtol*|b| (NaN equals NaN), the
-// rest exactly.
+// rest (int64, bool, string) exactly.
 func CompareTensors(name string, a, b *graph.Tensor, atol, rtol float64) OutputDiff {
 	d := OutputDiff{Output: name, DType: b.DType, Shape: b.Shape, FirstMismatch: -1}
 	if a.DType != b.DType {
@@ -94,6 +94,15 @@ func CompareTensors(name string, a, b *graph.Tensor, atol, rtol float64) OutputD
 	case graph.Bool:
 		for i, y := range b.B {
 			if a.B[i] != y {
+				if d.Mismatches == 0 {
+					d.FirstMismatch = i
+				}
+				d.Mismatches++
+			}
+		}
+	case graph.String:
+		for i, y := range b.S {
+			if a.S[i] != y {
 				if d.Mismatches == 0 {
 					d.FirstMismatch = i
 				}

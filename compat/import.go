@@ -170,7 +170,7 @@ func (im *importer) graph() (*graph.Graph, error) {
 	// whatever its nodes are.
 	for _, vi := range gp.Output {
 		if tt := vi.GetType().GetTensorType(); tt != nil && tt.ElemType != nil {
-			if _, ok := graph.DTypeFromONNX(tt.GetElemType()); !ok {
+			if _, ok := graph.ValueTypeFromONNX(tt.GetElemType()); !ok {
 				return nil, notApplicable(KindDType, "graph output %q: element type %s is not supported", vi.GetName(), export.DTypeName(tt.GetElemType()))
 			}
 		} else if vi.GetType() != nil && vi.GetType().Value != nil {
@@ -197,7 +197,7 @@ func (im *importer) graph() (*graph.Graph, error) {
 			return nil, fmt.Errorf("graph output %q is not produced by any node, input or initializer", name)
 		}
 		if tt := vi.GetType().GetTensorType(); tt != nil && tt.ElemType != nil {
-			dt, ok := graph.DTypeFromONNX(tt.GetElemType())
+			dt, ok := graph.ValueTypeFromONNX(tt.GetElemType())
 			if !ok {
 				return nil, notApplicable(KindDType, "graph output %q: element type %s is not supported", name, export.DTypeName(tt.GetElemType()))
 			}
@@ -220,7 +220,9 @@ func tensorType(vi *onnxpb.ValueInfoProto, what string) (graph.DType, []int, err
 	if tt == nil {
 		return 0, nil, notApplicable(KindFeature, "%s %q is not a tensor (sequences, maps, optionals and sparse tensors are not supported)", what, name)
 	}
-	dt, ok := graph.DTypeFromONNX(tt.GetElemType())
+	// Strings are allowed at the edge of a model (raw categorical inputs);
+	// node imports refuse them in every op but LabelEncoder.
+	dt, ok := graph.ValueTypeFromONNX(tt.GetElemType())
 	if !ok {
 		return 0, nil, notApplicable(KindDType, "%s %q: element type %s is not supported", what, name, export.DTypeName(tt.GetElemType()))
 	}
@@ -277,6 +279,13 @@ func (im *importer) node(sc *scope, np *onnxpb.NodeProto, index int) error {
 	def, known := graph.Lookup(dom, typ)
 	if !local && (!known || def.Internal) {
 		return notApplicable(KindOp, "%s: op type %s (domain %s) is not supported", label, typ, domainName(dom))
+	}
+	if !local && !def.StringInputs {
+		for i, in := range ins {
+			if in != nil && in.DType() == graph.String {
+				return notApplicable(KindDType, "%s: input %d is a string tensor; odmn takes strings only in ai.onnx.ml LabelEncoder", full, i)
+			}
+		}
 	}
 	attrs, types, err := im.attrs(sc, np, full)
 	if err != nil {

@@ -24,8 +24,9 @@ import (
 //     vocabulary size + 1.
 //   - numeric and sequence days: 0 = NaN (missing); 1..B = equal-frequency
 //     bins, where bin b+1 holds values x with Bounds[b-1] <= x < Bounds[b]
-//     (so B = len(Bounds) + 1 and cardinality = B + 1). All days of one
-//     sequence share one set of bounds.
+//     (so B = len(Bounds) + 1 and cardinality = B + 1), compared in
+//     float32, the precision of served models' inputs (see Bin). All days
+//     of one sequence share one set of bounds.
 
 // DefaultSampleSize is the per-feature reservoir size Fit uses unless
 // FitOptions.SampleSize says otherwise.
@@ -366,15 +367,30 @@ func cutPoints(vals []float64, bins int) []float64 {
 	return cuts
 }
 
-// bin returns the id of x for the given bounds (0 for NaN).
+// bin returns the id of x for the given bounds: 0 for NaN, else 1 + the
+// number of bounds b with float32(b) <= float32(x).
+//
+// The comparison is in float32 on purpose: models are served with float32
+// inputs (odmn's ONNX export takes numeric columns as float32 and counts
+// bounds with GreaterOrEqual in float32), and a float64 rule could not be
+// matched there for values within float32 rounding of a bound. Rounding is
+// monotone, so the float32 bounds stay sorted (two bounds closer than
+// float32 resolution become equal, leaving the bin between them empty).
+// For values with fewer than 7 significant digits, such as counts and
+// prices, the float32 and float64 rules give the same bins.
 func bin(bounds []float64, x float64) int32 {
 	if math.IsNaN(x) {
 		return 0
 	}
-	// number of bounds <= x
-	k := sort.Search(len(bounds), func(i int) bool { return bounds[i] > x })
+	x32 := float32(x)
+	k := sort.Search(len(bounds), func(i int) bool { return float32(bounds[i]) > x32 })
 	return int32(k + 1)
 }
+
+// Bin is the encoder's discretization rule for one value (see the package
+// comment on slots): 0 for NaN, else 1 + the number of bounds b with
+// float32(b) <= float32(x). Exported graphs reproduce it in float32.
+func Bin(bounds []float64, x float64) int32 { return bin(bounds, x) }
 
 func (e *Encoder) buildIndex() {
 	e.index = make([]map[string]int32, len(e.Categorical))

@@ -117,6 +117,32 @@ func TestBin(t *testing.T) {
 	}
 }
 
+// Values and bounds compare in float32, the precision of served models'
+// inputs: the rule sees x and float64(float32(x)) alike.
+func TestBinFloat32(t *testing.T) {
+	b := 0.1 // not a float32
+	above := math.Nextafter(b, 2)
+	below := math.Nextafter(b, -2)
+	bounds := []float64{b, 1e10 + 1, 1e10 + 2}
+	for _, c := range []struct {
+		x    float64
+		want int32
+	}{
+		{b, 2}, {above, 2}, {below, 2}, // all round to float32(0.1)
+		{float64(math.Nextafter32(float32(b), -1)), 1},
+		{1e10, 4},            // 1e10, 1e10+1 and 1e10+2 are one float32: both bounds count
+		{1e10 - 600, 2},      // the float32 below 1e10
+		{math.MaxFloat64, 4}, // +Inf in float32
+	} {
+		if got := Bin(bounds, c.x); got != c.want {
+			t.Errorf("Bin(%v) = %d, want %d", c.x, got, c.want)
+		}
+		if got := Bin(bounds, float64(float32(c.x))); got != c.want {
+			t.Errorf("Bin(float32(%v)) = %d, want %d", c.x, got, c.want)
+		}
+	}
+}
+
 func encoderFixture(t *testing.T) (string, *Spec) {
 	t.Helper()
 	n := 100

@@ -76,6 +76,17 @@ func Binary[T, R any](a []T, as []int, b []T, bs []int, out []R, os []int, f fun
 		}
 		return
 	}
+	if bc, ok := newBcast(os, as, bs); ok {
+		bc.runs(func(q, n int, p, s [3]int) {
+			x, y := p[0], p[1]
+			for j := 0; j < n; j++ {
+				out[q+j] = f(a[x], b[y])
+				x += s[0]
+				y += s[1]
+			}
+		})
+		return
+	}
 	sa, sb := broadcastStrides(as, os), broadcastStrides(bs, os)
 	rank := len(os)
 	inner := os[rank-1]

@@ -1,26 +1,29 @@
 package graph
 
-// This file holds the one GEMM kernel that every MatMul and Gemm forward
-// and backward path calls. It is the only file that knows which BLAS is
-// used (gonum's pure-Go implementation for now), so swapping in another
-// BLAS is a change to this file alone.
+// This file holds the one GEMM entry point that every MatMul and Gemm
+// forward and backward path calls. Which BLAS runs behind it is chosen at
+// build time, in one of two files:
+//
+//   - gemm_openblas.go (the default; needs cgo and Debian's
+//     libopenblas-dev): OpenBLAS's cblas_sgemm;
+//   - gemm_gonum.go (built with -tags noopenblas, or when cgo is off):
+//     gonum's pure-Go Sgemm.
+//
+// SgemmImpl names the one built in. Both are tested in CI (make test runs
+// the suite both ways).
 
 import (
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
+	"fmt"
+	"sync/atomic"
+	"time"
 )
-
-// SgemmImpl names the BLAS behind Sgemm (reported by benchmarks).
-const SgemmImpl = "gonum"
-
-var sgemmImpl gonum.Implementation
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C on row-major matrices,
 // where op(X) is X or its transpose, op(A) is m×k, op(B) is k×n and C is
 // m×n. lda, ldb and ldc are the row strides (leading dimensions) of the
 // slices as stored. With beta == 0, C is overwritten and never read (NaN in
 // C does not leak). Callers pass valid sizes: it is a programming error,
-// not a data error, when a slice is too short.
+// not a data error, when a slice is too short (Sgemm panics).
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
@@ -29,29 +32,102 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		scaleRows(m, n, beta, c, ldc)
 		return
 	}
-	ta, tb := blas.NoTrans, blas.NoTrans
+	ra, ca := m, k
 	if transA {
-		ta = blas.Trans
+		ra, ca = k, m
 	}
+	rb, cb := k, n
 	if transB {
-		tb = blas.Trans
+		rb, cb = n, k
 	}
-	sgemmImpl.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	checkMatrix("A", a, ra, ca, lda)
+	checkMatrix("B", b, rb, cb, ldb)
+	checkMatrix("C", c, m, n, ldc)
+	if gemmCounting.Load() {
+		t0 := time.Now()
+		sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		gemmCalls.Add(1)
+		gemmFlops.Add(2 * int64(m) * int64(n) * int64(k))
+		gemmNanos.Add(int64(time.Since(t0)))
+		return
+	}
+	sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// GEMM accounting for benchmarks (off unless CountGemm(true)).
+var (
+	gemmCounting                    atomic.Bool
+	gemmCalls, gemmFlops, gemmNanos atomic.Int64
+)
+
+// GemmStats is what Sgemm did while counting was on.
+type GemmStats struct {
+	Calls   int64
+	Flops   int64 // 2·m·n·k summed
+	Seconds float64
+}
+
+// GFLOPS is the rate inside the GEMM calls.
+func (s GemmStats) GFLOPS() float64 {
+	if s.Seconds == 0 {
+		return 0
+	}
+	return float64(s.Flops) / s.Seconds / 1e9
+}
+
+// CountGemm turns GEMM accounting on or off and returns what was counted
+// since the last call (counters restart at zero).
+func CountGemm(on bool) GemmStats {
+	gemmCounting.Store(on)
+	return GemmStats{Calls: gemmCalls.Swap(0), Flops: gemmFlops.Swap(0), Seconds: float64(gemmNanos.Swap(0)) / 1e9}
+}
+
+// checkMatrix panics unless x holds a rows×cols matrix of row stride ld.
+func checkMatrix(name string, x []float32, rows, cols, ld int) {
+	if ld < max(1, cols) || len(x) < (rows-1)*ld+cols {
+		panic(fmt.Sprintf("graph.Sgemm: %s is %d×%d with stride %d but holds %d values", name, rows, cols, ld, len(x)))
+	}
 }
 
 // scaleRows sets C = beta*C (C = 0 when beta is 0, whatever C held).
 func scaleRows(m, n int, beta float32, c []float32, ldc int) {
+	if beta == 1 {
+		return
+	}
 	for i := 0; i < m; i++ {
 		row := c[i*ldc : i*ldc+n]
-		switch beta {
-		case 1:
-			return
-		case 0:
+		if beta == 0 {
 			clear(row)
-		default:
-			for j := range row {
-				row[j] *= beta
-			}
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
 		}
 	}
+}
+
+// threads is the number of threads the kernels may use (GEMM and the large
+// elementwise kernels); 0 until SetThreads is called, which means the
+// machine's default.
+var threads atomic.Int32
+
+// SetThreads sets how many threads one kernel call may use (process-wide):
+// the number of goroutines a large GEMM or elementwise kernel is split
+// over. n < 1 restores the default: $OPENBLAS_NUM_THREADS when set in the
+// OpenBLAS build, else GOMAXPROCS. gonum's GEMM (-tags noopenblas) splits
+// itself over GOMAXPROCS goroutines whatever the setting. It returns the
+// previous setting (0: the default).
+func SetThreads(n int) int {
+	if n < 1 {
+		n = 0
+	}
+	return int(threads.Swap(int32(n)))
+}
+
+// Threads reports the number of threads the kernels use.
+func Threads() int {
+	if n := int(threads.Load()); n > 0 {
+		return n
+	}
+	return defaultThreads()
 }

@@ -174,6 +174,9 @@ func (g *Graph) Apply(def *OpDef, attrs Attrs, inputs ...*Node) ([]*Node, error)
 		if in != nil && in.g != g {
 			return nil, fmt.Errorf("op %s: input %d belongs to another graph", def.Type, i)
 		}
+		if in != nil && in.meta.DType == String && !def.StringInputs {
+			return nil, &StringInputError{Op: def.Type, Input: i}
+		}
 	}
 	resolved, err := def.Resolve(attrs)
 	if err != nil {
@@ -212,6 +215,17 @@ func (g *Graph) Apply(def *OpDef, attrs Attrs, inputs ...*Node) ([]*Node, error)
 	}
 	g.ops = append(g.ops, op)
 	return op.Outputs, nil
+}
+
+// StringInputError is Apply's error for a string tensor given to an op
+// that does not take strings (only ops with OpDef.StringInputs do).
+type StringInputError struct {
+	Op    string
+	Input int
+}
+
+func (e *StringInputError) Error() string {
+	return fmt.Sprintf("op %s: input %d is a string tensor; odmn takes strings only in LabelEncoder", e.Op, e.Input)
 }
 
 // guessWithRefs infers outputs with each referenced attribute replaced by

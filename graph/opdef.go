@@ -145,6 +145,10 @@ type OpDef struct {
 	// NoFold keeps the op from being evaluated at build time even when its
 	// inputs are known.
 	NoFold bool
+	// StringInputs marks an op that takes string tensors (LabelEncoder).
+	// Apply refuses a string input to any other op, so kernels written for
+	// float32, int64 and bool never see one.
+	StringInputs bool
 }
 
 func (d *OpDef) spec(name string) *AttrSpec {

@@ -129,8 +129,11 @@ func init() {
 		},
 		Kernel: func(in []*Tensor, _ Attrs, out []*Tensor) error {
 			g, o := in[0], out[0]
-			if _, err := BroadcastShapes(o.Shape, g.Shape); err != nil || len(o.Shape) > len(g.Shape) {
+			if !unidirectional(o.Shape, g.Shape) {
 				return fmt.Errorf("SumTo: cannot reduce %v to %v", g.Shape, o.Shape)
+			}
+			if sumToF32(g.F, g.Shape, o.F, o.Shape) {
+				return nil
 			}
 			idx := BroadcastIndex(o.Shape, g.Shape)
 			for i := range o.F {
@@ -165,6 +168,9 @@ func init() {
 			return []Meta{{DType: in[0].DType, Shape: s}}, err
 		},
 		Kernel: func(in []*Tensor, _ Attrs, out []*Tensor) error {
+			if broadcastRuns(out[0].F, out[0].Shape, in[0].F, in[0].Shape) {
+				return nil
+			}
 			idx := BroadcastIndex(in[0].Shape, out[0].Shape)
 			for i, j := range idx {
 				out[0].F[i] = in[0].F[j]
@@ -224,13 +230,14 @@ func dtypeIn(d DType, set []DType) bool {
 	return false
 }
 
-// ArithKernel builds a broadcasting kernel over float32 and int64.
-func ArithKernel(f func(x, y float32) float32, i func(x, y int64) (int64, error)) func([]*Tensor, Attrs, []*Tensor) error {
+// ArithKernel builds a broadcasting kernel over float32 and int64; op is
+// one of opAdd, opSub, opMul, opDiv.
+func ArithKernel(op int, i func(x, y int64) (int64, error)) func([]*Tensor, Attrs, []*Tensor) error {
 	return func(in []*Tensor, _ Attrs, out []*Tensor) error {
 		a, b, o := in[0], in[1], out[0]
 		switch a.DType {
 		case Float32:
-			Binary(a.F, a.Shape, b.F, b.Shape, o.F, o.Shape, f)
+			binaryF32(op, a.F, a.Shape, b.F, b.Shape, o.F, o.Shape)
 		case Int64:
 			var err error
 			Binary(a.I, a.Shape, b.I, b.Shape, o.I, o.Shape, func(x, y int64) int64 {
@@ -280,7 +287,7 @@ func init() {
 		Type: "Add", Since: 14, Compat: []int{7, 13},
 		MinInputs: 2, MaxInputs: 2,
 		Infer:  BinaryInfer(Invalid, Float32, Int64),
-		Kernel: ArithKernel(func(x, y float32) float32 { return x + y }, ok64(func(x, y int64) int64 { return x + y })),
+		Kernel: ArithKernel(opAdd, ok64(func(x, y int64) int64 { return x + y })),
 		Grad: func(op *Op, g []*Node) []*Node {
 			a, b := op.Inputs[0], op.Inputs[1]
 			return []*Node{SumTo(g[0], a), SumTo(g[0], b)}
@@ -295,7 +302,7 @@ func init() {
 		Type: "Sub", Since: 14, Compat: []int{7, 13},
 		MinInputs: 2, MaxInputs: 2,
 		Infer:  BinaryInfer(Invalid, Float32, Int64),
-		Kernel: ArithKernel(func(x, y float32) float32 { return x - y }, ok64(func(x, y int64) int64 { return x - y })),
+		Kernel: ArithKernel(opSub, ok64(func(x, y int64) int64 { return x - y })),
 		Grad: func(op *Op, g []*Node) []*Node {
 			a, b := op.Inputs[0], op.Inputs[1]
 			return []*Node{SumTo(g[0], a), SumTo(Neg(g[0]), b)}
@@ -310,7 +317,7 @@ func init() {
 		Type: "Mul", Since: 14, Compat: []int{7, 13},
 		MinInputs: 2, MaxInputs: 2,
 		Infer:  BinaryInfer(Invalid, Float32, Int64),
-		Kernel: ArithKernel(func(x, y float32) float32 { return x * y }, ok64(func(x, y int64) int64 { return x * y })),
+		Kernel: ArithKernel(opMul, ok64(func(x, y int64) int64 { return x * y })),
 		Grad: func(op *Op, g []*Node) []*Node {
 			a, b := op.Inputs[0], op.Inputs[1]
 			return []*Node{SumTo(Mul(g[0], b), a), SumTo(Mul(g[0], a), b)}
@@ -325,7 +332,7 @@ func init() {
 		Type: "Div", Since: 14, Compat: []int{7, 13},
 		MinInputs: 2, MaxInputs: 2,
 		Infer: BinaryInfer(Invalid, Float32, Int64),
-		Kernel: ArithKernel(func(x, y float32) float32 { return x / y }, func(x, y int64) (int64, error) {
+		Kernel: ArithKernel(opDiv, func(x, y int64) (int64, error) {
 			if y == 0 {
 				return 0, fmt.Errorf("integer division by zero")
 			}

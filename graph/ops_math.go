@@ -7,7 +7,8 @@ import (
 
 // This file holds the elementwise math ops (Relu, Sigmoid, Softplus, Tanh,
 // Exp, Log, Sqrt), Softmax and LogSoftmax, the variadic Max and Min, Clip,
-// Where, the comparisons Equal, Less and Greater, Cast and CumSum.
+// Where, the comparisons Equal, Less, Greater, LessOrEqual and
+// GreaterOrEqual, Cast and CumSum.
 //
 // Choices where ONNX leaves room (all documented on the builders too):
 //   - Max and Min propagate NaN (numpy's maximum/minimum; ONNX Runtime's
@@ -91,6 +92,7 @@ func broadcastCopy[T any](dst []T, ds []int, src []T, ss []int) {
 		for i := range dst {
 			dst[i] = src[0]
 		}
+	case broadcastRuns(dst, ds, src, ss):
 	default:
 		for i, j := range BroadcastIndex(ss, ds) {
 			dst[i] = src[j]
@@ -125,29 +127,21 @@ func init() {
 			return sameAsInput(in, nil)
 		},
 		Kernel: func(in []*Tensor, _ Attrs, out []*Tensor) error {
-			for i, v := range in[0].F {
-				if v < 0 {
-					v = 0 // NaN stays NaN
-				}
-				out[0].F[i] = v
-			}
+			reluF32(out[0].F, in[0].F) // NaN stays NaN
 			return nil
 		},
 		Grad: func(op *Op, g []*Node) []*Node {
-			x := op.Inputs[0]
-			zero := ScalarLike(x, 0)
-			return []*Node{Where(Greater(x, zero), g[0], zero)}
+			return []*Node{reluGrad(g[0], op.Inputs[0])}
 		},
 	})
 	sigmoidDef = floatUnaryDef("Sigmoid", 13, []int{6}, sigmoid32)
+	sigmoidDef.Kernel = vmathKernel(mathSigmoid, sigmoid32)
 	sigmoidDef.Grad = func(op *Op, g []*Node) []*Node {
 		y := op.Outputs[0]
 		return []*Node{Mul(g[0], Mul(y, Sub(ScalarLike(y, 1), y)))}
 	}
-	softplusDef = floatUnaryDef("Softplus", 1, []int{22}, func(v float32) float32 {
-		x := float64(v)
-		return float32(math.Log1p(math.Exp(-math.Abs(x))) + math.Max(x, 0))
-	})
+	softplusDef = floatUnaryDef("Softplus", 1, []int{22}, softplus32)
+	softplusDef.Kernel = vmathKernel(mathSoftplus, softplus32)
 	softplusDef.Grad = func(op *Op, g []*Node) []*Node {
 		return []*Node{Mul(g[0], Sigmoid(op.Inputs[0]))}
 	}
@@ -156,7 +150,8 @@ func init() {
 		y := op.Outputs[0]
 		return []*Node{Mul(g[0], Sub(ScalarLike(y, 1), Mul(y, y)))}
 	}
-	expDef = floatUnaryDef("Exp", 13, []int{6}, func(v float32) float32 { return float32(math.Exp(float64(v))) })
+	expDef = floatUnaryDef("Exp", 13, []int{6}, exp32)
+	expDef.Kernel = vmathKernel(mathExp, exp32)
 	expDef.Grad = func(op *Op, g []*Node) []*Node { return []*Node{Mul(g[0], op.Outputs[0])} }
 	logDef = floatUnaryDef("Log", 13, []int{6}, func(v float32) float32 { return float32(math.Log(float64(v))) })
 	logDef.Grad = func(op *Op, g []*Node) []*Node { return []*Node{Div(g[0], op.Inputs[0])} }
@@ -165,6 +160,22 @@ func init() {
 		y := op.Outputs[0]
 		return []*Node{Div(Mul(g[0], ScalarLike(y, 0.5)), y)}
 	}
+}
+
+// vmathKernel is the kernel of Exp, Sigmoid and Softplus: vectorized C in
+// the OpenBLAS build, f (float64 arithmetic) otherwise.
+func vmathKernel(fn int, f func(float32) float32) Kernel {
+	return func(in []*Tensor, _ Attrs, out []*Tensor) error {
+		vmathF32(fn, out[0].F, in[0].F, f)
+		return nil
+	}
+}
+
+func exp32(v float32) float32 { return float32(math.Exp(float64(v))) }
+
+func softplus32(v float32) float32 {
+	x := float64(v)
+	return float32(math.Log1p(math.Exp(-math.Abs(x))) + math.Max(x, 0))
 }
 
 // sigmoid32 is 1/(1+exp(-x)) computed without overflow for either sign.
@@ -218,6 +229,10 @@ func softmaxKernel(logOut bool) Kernel {
 		}
 		outer, n, inner := splitAxis(x.Shape, ax)
 		xf, yf := x.F, out[0].F
+		if inner == 1 && n > 0 && vexpFast {
+			softmaxRows(xf, yf, outer, n, logOut)
+			return nil
+		}
 		for o := 0; o < outer; o++ {
 			for i := 0; i < inner; i++ {
 				p := o*n*inner + i
@@ -249,6 +264,50 @@ func softmaxKernel(logOut bool) Kernel {
 			}
 		}
 		return nil
+	}
+}
+
+// softmaxRows is softmax (or log-softmax) over the rows of x [rows, n]
+// with one vectorized exp pass over the whole tensor (kern_c.go).
+func softmaxRows(x, y []float32, rows, n int, logOut bool) {
+	x, y = x[:rows*n], y[:rows*n]
+	for r := 0; r < rows; r++ {
+		xr, yr := x[r*n:(r+1)*n], y[r*n:(r+1)*n]
+		m := float32(math.Inf(-1))
+		for _, v := range xr {
+			if v > m {
+				m = v
+			}
+		}
+		for j, v := range xr {
+			yr[j] = v - m
+		}
+	}
+	vmathF32(mathExp, y, y, exp32)
+	for r := 0; r < rows; r++ {
+		yr := y[r*n : (r+1)*n]
+		var s float64
+		for _, e := range yr {
+			s += float64(e)
+		}
+		if logOut {
+			xr := x[r*n : (r+1)*n]
+			ls := float32(math.Log(s))
+			mx := float32(math.Inf(-1))
+			for _, v := range xr {
+				if v > mx {
+					mx = v
+				}
+			}
+			for j, v := range xr {
+				yr[j] = v - mx - ls
+			}
+			continue
+		}
+		inv := float32(1 / s)
+		for j := range yr {
+			yr[j] *= inv
+		}
 	}
 }
 
@@ -603,6 +662,34 @@ func Clip(x, min, max *Node) *Node { return Apply1(clipDef, nil, x, min, max) }
 var whereDef *OpDef
 
 func whereT[T any](c *Tensor, x, y []T, xs, ys []int, o []T, os []int) {
+	if bc, ok := newBcast(os, c.Shape, xs, ys); ok {
+		cb := c.B
+		bc.runs(func(q, n int, p, s [3]int) {
+			if s[0] == 1 && s[1] == 1 && s[2] == 0 {
+				cr, xr, v := cb[p[0]:p[0]+n], x[p[1]:p[1]+n], y[p[2]]
+				for j := range cr {
+					if cr[j] {
+						o[q+j] = xr[j]
+					} else {
+						o[q+j] = v
+					}
+				}
+				return
+			}
+			ci, xi, yi := p[0], p[1], p[2]
+			for j := 0; j < n; j++ {
+				if cb[ci] {
+					o[q+j] = x[xi]
+				} else {
+					o[q+j] = y[yi]
+				}
+				ci += s[0]
+				xi += s[1]
+				yi += s[2]
+			}
+		})
+		return
+	}
 	n := len(o)
 	idx := func(s []int, l int) []int {
 		if l == n {
@@ -673,7 +760,7 @@ func Where(cond, x, y *Node) *Node { return Apply1(whereDef, nil, cond, x, y) }
 
 // ---------- Equal, Less, Greater ----------
 
-var equalDef, lessDef, greaterDef *OpDef
+var equalDef, lessDef, greaterDef, lessOrEqualDef, greaterOrEqualDef *OpDef
 
 func compareKernel(f func(x, y float32) bool, fi func(x, y int64) bool, fb func(x, y bool) bool) Kernel {
 	return func(in []*Tensor, _ Attrs, out []*Tensor) error {
@@ -718,14 +805,33 @@ func init() {
 		Kernel: compareKernel(func(x, y float32) bool { return x > y },
 			func(x, y int64) bool { return x > y }, nil),
 	})
+	// GreaterOrEqual and LessOrEqual: version 16 only added bfloat16.
+	greaterOrEqualDef = Register(&OpDef{
+		Type: "GreaterOrEqual", Since: 16, Compat: []int{12},
+		MinInputs: 2, MaxInputs: 2,
+		Infer: BinaryInfer(Bool, Float32, Int64),
+		Kernel: compareKernel(func(x, y float32) bool { return x >= y },
+			func(x, y int64) bool { return x >= y }, nil),
+	})
+	lessOrEqualDef = Register(&OpDef{
+		Type: "LessOrEqual", Since: 16, Compat: []int{12},
+		MinInputs: 2, MaxInputs: 2,
+		Infer: BinaryInfer(Bool, Float32, Int64),
+		Kernel: compareKernel(func(x, y float32) bool { return x <= y },
+			func(x, y int64) bool { return x <= y }, nil),
+	})
 }
 
-// Equal, Less and Greater compare elementwise with numpy broadcasting and
-// give bool. Equal takes float32, int64 or bool; Less and Greater float32
-// or int64. Any comparison with NaN is false.
-func Equal(a, b *Node) *Node   { return Apply1(equalDef, nil, a, b) }
-func Less(a, b *Node) *Node    { return Apply1(lessDef, nil, a, b) }
-func Greater(a, b *Node) *Node { return Apply1(greaterDef, nil, a, b) }
+// Equal, Less, Greater, LessOrEqual and GreaterOrEqual compare elementwise
+// with numpy broadcasting and give bool. Equal takes float32, int64 or
+// bool; the others float32 or int64. Any comparison with NaN is false (so
+// GreaterOrEqual(x, b) is not Not(Less(x, b)) when either is NaN). They
+// have no gradient.
+func Equal(a, b *Node) *Node          { return Apply1(equalDef, nil, a, b) }
+func Less(a, b *Node) *Node           { return Apply1(lessDef, nil, a, b) }
+func Greater(a, b *Node) *Node        { return Apply1(greaterDef, nil, a, b) }
+func LessOrEqual(a, b *Node) *Node    { return Apply1(lessOrEqualDef, nil, a, b) }
+func GreaterOrEqual(a, b *Node) *Node { return Apply1(greaterOrEqualDef, nil, a, b) }
 
 // ---------- Cast ----------
 

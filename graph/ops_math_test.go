@@ -454,9 +454,24 @@ func TestCompare(t *testing.T) {
 	wantShape(t, oi[3], 2, 2)
 	equalB(t, "Equal bool", oi[3].B, []bool{true, false, false, true})
 
+	oe := graphtest.MustEval(t, func(_ *graph.Graph, n []*graph.Node) []*graph.Node {
+		return []*graph.Node{graph.GreaterOrEqual(n[0], n[1]), graph.LessOrEqual(n[0], n[1])}
+	}, a, b)
+	equalB(t, "GreaterOrEqual", oe[0].B, []bool{false, true, false, true})
+	equalB(t, "LessOrEqual", oe[1].B, []bool{true, true, false, false})
+	oie := graphtest.MustEval(t, func(_ *graph.Graph, n []*graph.Node) []*graph.Node {
+		return []*graph.Node{graph.GreaterOrEqual(n[0], n[1]), graph.LessOrEqual(n[0], n[1])}
+	}, ti([]int{3}, 1, 5, 9), ti([]int{}, 5))
+	equalB(t, "GreaterOrEqual int", oie[0].B, []bool{false, true, true})
+	equalB(t, "LessOrEqual int", oie[1].B, []bool{true, true, false})
+
 	wantBuildErr(t, "type bool not supported", func(g *graph.Graph) *graph.Node {
 		x := g.Input("x", graph.Bool, 2)
 		return graph.Less(x, x)
+	})
+	wantBuildErr(t, "type bool not supported", func(g *graph.Graph) *graph.Node {
+		x := g.Input("x", graph.Bool, 2)
+		return graph.GreaterOrEqual(x, x)
 	})
 	wantBuildErr(t, "input types differ", func(g *graph.Graph) *graph.Node {
 		return graph.Equal(g.Input("x", graph.Bool, 2), g.Input("y", graph.Float32, 2))
@@ -573,7 +588,7 @@ func TestOpDefs(t *testing.T) {
 		"Relu": 14, "Sigmoid": 13, "Softplus": 1, "Tanh": 13, "Exp": 13, "Log": 13, "Sqrt": 13,
 		"Softmax": 13, "LogSoftmax": 13, "ArgMax": 13, "ReduceSum": 13, "ReduceMean": 13, "ReduceMax": 13,
 		"Max": 13, "Min": 13, "Clip": 13, "Where": 16, "Equal": 13, "Less": 13, "Greater": 13,
-		"Cast": 13, "CumSum": 14, "MatMul": 13, "Gemm": 13,
+		"LessOrEqual": 16, "GreaterOrEqual": 16, "Cast": 13, "CumSum": 14, "MatMul": 13, "Gemm": 13,
 	}
 	for typ, since := range want {
 		d, ok := graph.Lookup("", typ)

@@ -112,6 +112,11 @@ func init() {
 		},
 		Kernel: func(in []*Tensor, _ Attrs, out []*Tensor) error {
 			a, b, y := in[0], in[1], out[0]
+			if len(a.Shape) == 2 && len(b.Shape) == 2 && a.Shape[1] == b.Shape[0] {
+				m, k, n := a.Shape[0], a.Shape[1], b.Shape[1]
+				Sgemm(false, false, m, n, k, 1, a.F, k, b.F, n, 0, y.F, n)
+				return nil
+			}
 			d, err := matmulDims(a.Shape, b.Shape)
 			if err != nil {
 				return err
@@ -166,6 +171,10 @@ func init() {
 		Infer: gradInfer(0),
 		Kernel: func(in []*Tensor, _ Attrs, out []*Tensor) error {
 			g, a, b, da := in[0], in[1], in[2], out[0]
+			if m, k, n, ok := plain2D(g, a, b); ok {
+				Sgemm(false, true, m, k, n, 1, g.F, n, b.F, n, 0, da.F, k)
+				return nil
+			}
 			d, err := gradDims(g, a, b)
 			if err != nil {
 				return err
@@ -197,6 +206,10 @@ func init() {
 		Infer: gradInfer(1),
 		Kernel: func(in []*Tensor, _ Attrs, out []*Tensor) error {
 			g, a, b, db := in[0], in[1], in[2], out[0]
+			if m, k, n, ok := plain2D(g, a, b); ok {
+				Sgemm(true, false, k, n, m, 1, a.F, k, g.F, n, 0, db.F, n)
+				return nil
+			}
 			d, err := gradDims(g, a, b)
 			if err != nil {
 				return err
@@ -233,6 +246,16 @@ func init() {
 		g, a := op.Inputs[0], op.Inputs[1]
 		return []*Node{MatMul(a, h[0]), matMulGradA(g, a, h[0]), nil}
 	}
+}
+
+// plain2D recognizes the common gradient case without allocating: A
+// [m, k], B [k, n] and G [m, n].
+func plain2D(g, a, b *Tensor) (m, k, n int, ok bool) {
+	if len(a.Shape) != 2 || len(b.Shape) != 2 || len(g.Shape) != 2 {
+		return 0, 0, 0, false
+	}
+	m, k, n = a.Shape[0], a.Shape[1], b.Shape[1]
+	return m, k, n, b.Shape[0] == k && g.Shape[0] == m && g.Shape[1] == n
 }
 
 // gradDims checks a MatMul gradient's operands at run time.

@@ -6,7 +6,10 @@ import (
 )
 
 // DType is the element type of a tensor. odmn computes in float32 and keeps
-// int64 and bool for indices, shapes and masks, as ONNX models do.
+// int64 and bool for indices, shapes and masks, as ONNX models do. String
+// exists only at a model's edge: raw categorical inputs, which the
+// ai.onnx.ml LabelEncoder turns into int64 ids (graph.Apply refuses string
+// inputs to every op that does not declare OpDef.StringInputs).
 type DType uint8
 
 const (
@@ -14,6 +17,7 @@ const (
 	Float32
 	Int64
 	Bool
+	String
 )
 
 func (d DType) String() string {
@@ -24,6 +28,8 @@ func (d DType) String() string {
 		return "int64"
 	case Bool:
 		return "bool"
+	case String:
+		return "string"
 	}
 	return "invalid"
 }
@@ -37,12 +43,15 @@ func (d DType) ONNX() int32 {
 		return 7
 	case Bool:
 		return 9
+	case String:
+		return 8
 	}
 	return 0
 }
 
-// DTypeFromONNX maps a TensorProto.DataType code to a DType; ok is false for
-// element types outside odmn's vocabulary.
+// DTypeFromONNX maps a TensorProto.DataType code to one of the dtypes odmn
+// computes with (float32, int64, bool); ok is false for every other element
+// type, string included (see ValueTypeFromONNX).
 func DTypeFromONNX(code int32) (DType, bool) {
 	switch code {
 	case 1:
@@ -55,14 +64,25 @@ func DTypeFromONNX(code int32) (DType, bool) {
 	return Invalid, false
 }
 
-// Tensor is a dense row-major array. Exactly one of F, I, B holds the data,
-// chosen by DType. A scalar has an empty (non-nil) Shape and one element.
+// ValueTypeFromONNX is DTypeFromONNX plus STRING (code 8): the element
+// types a graph input or output may have.
+func ValueTypeFromONNX(code int32) (DType, bool) {
+	if code == 8 {
+		return String, true
+	}
+	return DTypeFromONNX(code)
+}
+
+// Tensor is a dense row-major array. Exactly one of F, I, B, S holds the
+// data, chosen by DType. A scalar has an empty (non-nil) Shape and one
+// element.
 type Tensor struct {
 	DType DType
 	Shape []int
 	F     []float32
 	I     []int64
 	B     []bool
+	S     []string
 }
 
 // Size is the number of elements of a shape; an empty shape is a scalar.
@@ -83,6 +103,8 @@ func (t *Tensor) Len() int {
 		return len(t.I)
 	case Bool:
 		return len(t.B)
+	case String:
+		return len(t.S)
 	}
 	return 0
 }
@@ -98,6 +120,8 @@ func NewTensor(dt DType, shape []int) *Tensor {
 		t.I = make([]int64, n)
 	case Bool:
 		t.B = make([]bool, n)
+	case String:
+		t.S = make([]string, n)
 	}
 	return t
 }
@@ -127,6 +151,14 @@ func Bools(shape []int, data []bool) *Tensor {
 	return &Tensor{DType: Bool, Shape: append([]int{}, shape...), B: data}
 }
 
+// Strings wraps data as a string tensor.
+func Strings(shape []int, data []string) *Tensor {
+	if Size(shape) != len(data) {
+		panic(fmt.Sprintf("graph.Strings: shape %v needs %d values, got %d", shape, Size(shape), len(data)))
+	}
+	return &Tensor{DType: String, Shape: append([]int{}, shape...), S: data}
+}
+
 // ScalarF32 and ScalarI64 make rank-0 tensors.
 func ScalarF32(v float32) *Tensor { return F32([]int{}, []float32{v}) }
 func ScalarI64(v int64) *Tensor   { return I64([]int{}, []int64{v}) }
@@ -143,6 +175,9 @@ func (t *Tensor) Clone() *Tensor {
 	if t.B != nil {
 		c.B = append([]bool{}, t.B...)
 	}
+	if t.S != nil {
+		c.S = append([]string{}, t.S...)
+	}
 	return c
 }
 
@@ -152,7 +187,7 @@ func (t *Tensor) Reset(dt DType, shape []int) {
 	n := Size(shape)
 	t.DType = dt
 	t.Shape = append(t.Shape[:0], shape...)
-	t.F, t.I, t.B = t.F[:0], t.I[:0], t.B[:0]
+	t.F, t.I, t.B, t.S = t.F[:0], t.I[:0], t.B[:0], t.S[:0]
 	switch dt {
 	case Float32:
 		if cap(t.F) < n {
@@ -169,6 +204,11 @@ func (t *Tensor) Reset(dt DType, shape []int) {
 			t.B = make([]bool, n)
 		}
 		t.B = t.B[:n]
+	case String:
+		if cap(t.S) < n {
+			t.S = make([]string, n)
+		}
+		t.S = t.S[:n]
 	}
 }
 
@@ -182,10 +222,13 @@ func (t *Tensor) CopyFrom(src *Tensor) {
 		copy(t.I, src.I)
 	case Bool:
 		copy(t.B, src.B)
+	case String:
+		copy(t.S, src.S)
 	}
 }
 
-// Float returns element i as float64 whatever the dtype (for comparisons and printing).
+// Float returns element i as float64 whatever the dtype (for comparisons
+// and printing; NaN for strings).
 func (t *Tensor) Float(i int) float64 {
 	switch t.DType {
 	case Float32:
@@ -234,6 +277,8 @@ func (t *Tensor) String() string {
 			s += fmt.Sprint(t.I[i])
 		case Bool:
 			s += fmt.Sprint(t.B[i])
+		case String:
+			s += fmt.Sprintf("%q", t.S[i])
 		}
 	}
 	if n > max {

@@ -16,7 +16,8 @@
 // become footnotes.
 //
 // [Aggregate] turns the rows of several seeds into mean ± sample standard
-// deviation ([AggRow]), which [AggTable] prints. [DecileTable] prints the
+// deviation ([AggRow]), which [AggTable] prints; [AggregateMonotonicity]
+// and [AggMonoTable] do the same for the monotonicity violation rates. [DecileTable] prints the
 // calibration by prediction decile of one row, [MonotonicityLines] the
 // monotonicity violation rate of each model.
 //

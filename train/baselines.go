@@ -21,28 +21,39 @@ func (n *net) scalarHeads(h *g.Node, in, k int, kind string) []*g.Node {
 	return outs
 }
 
+// zilnSigmaFloor is the smallest lognormal scale the ZILN loss uses:
+// sqrt(1e-7), the sqrt(keras epsilon) floor of google/lifetime_value's
+// zero_inflated_lognormal_loss. It keeps log(sigma) finite when softplus
+// underflows in float32.
+const zilnSigmaFloor = 3.1622776601683794e-4 // math.Sqrt(1e-7)
+
 // zilnParts splits a ZILN head [N, 3] into the positive-class logit, the
-// lognormal location mu and scale sigma = max(softplus(raw), 1e-3), as
+// lognormal location mu and the scale sigma = softplus(raw), as
 // google/lifetime_value's zero_inflated_lognormal does.
 func zilnParts(z *g.Node) (logit, mu, sigma *g.Node) {
-	logit = cols(z, 0, 1)
-	mu = cols(z, 1, 1)
-	sigma = g.Max(g.Softplus(cols(z, 2, 1)), g.ScalarLike(z, 1e-3))
-	return
+	return cols(z, 0, 1), cols(z, 1, 1), g.Softplus(cols(z, 2, 1))
 }
 
-// ZILNPredict is the ZILN expected value sigmoid(p) * exp(mu + sigma^2/2).
+// ZILNPredict is the ZILN expected value sigmoid(p) * exp(mu + sigma^2/2)
+// with sigma = softplus(raw), unfloored, as zero_inflated_lognormal_pred.
 func ZILNPredict(z *g.Node) *g.Node {
 	logit, mu, sigma := zilnParts(z)
 	half := g.ScalarLike(z, 0.5)
 	return g.Mul(g.Sigmoid(logit), g.Exp(g.Add(mu, g.Mul(half, g.Mul(sigma, sigma)))))
 }
 
-// zilnLoss is BCE(y > 0) + the lognormal negative log-likelihood of the
-// positive labels, both averaged over the batch ([N, 1] columns: y, log y
-// (0 where y = 0) and the positive indicator).
+// zilnLoss is zero_inflated_lognormal_loss averaged over the batch: for
+// every row, BCE(y > 0) on the logit plus, for a positive label, the
+// lognormal negative log-likelihood
+//
+//	log y + log sigma + log(2 pi)/2 + (log y - mu)^2 / (2 sigma^2)
+//
+// with sigma = max(softplus(raw), sqrt(1e-7)). The inputs are [N, 1]
+// columns: log y (0 where y = 0) and the positive indicator. A zero row
+// contributes softplus(p) only.
 func zilnLoss(z, logy, pos *g.Node) *g.Node {
 	logit, mu, sigma := zilnParts(z)
+	sigma = g.Max(sigma, g.ScalarLike(z, zilnSigmaFloor))
 	bce := g.Sub(g.Softplus(logit), g.Mul(pos, logit))
 	d := g.Sub(logy, mu)
 	half := g.ScalarLike(z, 0.5)

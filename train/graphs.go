@@ -79,52 +79,122 @@ func (m *Model) trainGraph(stop func(*net, *g.Node) *g.Node) (*g.Graph, []*Param
 	return n.gr, params, err
 }
 
-// InferOptions choose the extra outputs of an inference graph.
+// Names of the optional outputs of inference and export graphs.
+const (
+	OutSub          = "sub"           // int64 [N, T]: s*, the chosen sub-distribution
+	OutBucket       = "bucket"        // int64 [N, T]: u*, the chosen bucket (index over all of the task's buckets)
+	OutMarginSub    = "margin_sub"    // float32 [N, T]: top-2 margin of p
+	OutMarginBucket = "margin_bucket" // float32 [N, T]: top-2 margin of q within s*
+	OutIDs          = "ids"           // int64 [N, F]: the encoded features
+)
+
+// DistOutput names task h's distribution output o_<h> [N, M_t].
+func DistOutput(h int) string { return fmt.Sprintf("o_%d", h) }
+
+// InferOptions choose the extra outputs of an inference or export graph.
 type InferOptions struct {
-	// Distributions adds o_<h> [N, M_t] for every task.
+	// Distributions adds o_<h> [N, M_t] for every task: the normalized
+	// bucket distribution o_t (buckets of sub-distribution 0 first).
 	Distributions bool
-	// Indices adds sub_<h> and bucket_<h> [N, 1] int64 (s* and global u*).
+	// Indices adds the decode's choices and their top-2 probability
+	// margins, [N, T] each: sub and bucket (int64), margin_sub and
+	// margin_bucket (float32; see DecodeMargins).
 	Indices bool
+	// Ordinal adds the training-only ordinal towers as probabilities
+	// P(class > u): dot_<h> [N, S_t-1] and bot_<h> [N, sum over s of
+	// (m_s - 1)], for the tasks that have them.
+	Ordinal bool
+	// IDs adds ids [N, F] int64, the encoded features the model embeds
+	// (in an export graph: what the in-graph encoding computed).
+	IDs bool
 }
 
-// InferGraph builds the scoring graph: ids in; ltv and ltv_ev [N, T] out.
+// InferGraph builds the scoring graph of the training-time forward pass:
+// encoded ids in (int64 [N, F]); ltv and ltv_ev [N, T] out, plus the
+// outputs opts asks for. Mono Units and decodes are built inline.
 func (m *Model) InferGraph(opts InferOptions) (*g.Graph, error) {
 	n := newNet(m, "odmn")
 	err := g.Catch(func() {
 		ids := n.gr.Input(InputIDs, g.Int64, -1, len(m.Features))
-		if head := m.Cfg.Variant.Parts().Head; head != "mdme" {
-			h, in := n.trunk(ids)
-			k := 1
-			if head == "ziln" {
-				k = 3
-			}
-			p := concat(n.baselinePredict(n.scalarHeads(h, in, k, head)))
-			n.gr.SetOutput(OutLTV, p)
-			n.gr.SetOutput(OutLTVEV, g.Identity(p))
-			return
-		}
-		outs := n.forward(ids)
-		var ltv, ev []*g.Node
-		var extra []g.Output
-		for t, to := range outs {
-			subOf := n.gr.Const(g.I64([]int{m.Tasks[t].NumBuckets()}, subOfBuckets(m.Tasks[t])))
-			a, e, s, u := Decode(to.p, to.q, to.values, subOf)
-			ltv = append(ltv, a)
-			ev = append(ev, e)
-			h := m.Horizons[t]
-			if opts.Distributions {
-				extra = append(extra, g.Output{Name: fmt.Sprintf("o_%d", h), Node: to.o})
-			}
-			if opts.Indices {
-				extra = append(extra, g.Output{Name: fmt.Sprintf("sub_%d", h), Node: s},
-					g.Output{Name: fmt.Sprintf("bucket_%d", h), Node: u})
-			}
-		}
-		n.gr.SetOutput(OutLTV, concat(ltv))
-		n.gr.SetOutput(OutLTVEV, concat(ev))
-		for _, o := range extra {
-			n.gr.SetOutput(o.Name, o.Node)
-		}
+		n.inferOutputs(ids, opts)
 	})
 	return n.gr, err
+}
+
+// inferOutputs builds the model from ids to its outputs.
+func (n *net) inferOutputs(ids *g.Node, opts InferOptions) {
+	m := n.m
+	fail := func(format string, a ...any) { panic(&g.BuildError{Err: fmt.Errorf(format, a...)}) }
+	if head := m.Cfg.Variant.Parts().Head; head != "mdme" {
+		if opts.Distributions || opts.Indices || opts.Ordinal {
+			fail("variant %s predicts one value per horizon: it has no bucket distributions, decode indices or ordinal towers", m.Cfg.Variant)
+		}
+		h, in := n.trunk(ids)
+		k := 1
+		if head == "ziln" {
+			k = 3
+		}
+		p := concat(n.baselinePredict(n.scalarHeads(h, in, k, head)))
+		n.gr.SetOutput(OutLTV, p)
+		n.gr.SetOutput(OutLTVEV, g.Identity(p))
+		if opts.IDs {
+			n.gr.SetOutput(OutIDs, ids)
+		}
+		return
+	}
+	if opts.Ordinal && !m.Cfg.Variant.Parts().Ordinal {
+		fail("variant %s has no ordinal towers", m.Cfg.Variant)
+	}
+	outs := n.forward(ids)
+	var ltv, ev, subs, buckets, msubs, mbuckets []*g.Node
+	var dists, ords []g.Output
+	for t, to := range outs {
+		subOf := n.gr.Const(g.I64([]int{m.Tasks[t].NumBuckets()}, subOfBuckets(m.Tasks[t])))
+		var a, e, s, u *g.Node
+		if n.calls {
+			_, _, decode := Functions()
+			r := decode.Call(nil, to.p, to.q, to.values, subOf)
+			a, e, s, u = r[0], r[1], r[2], r[3]
+		} else {
+			a, e, s, u = Decode(to.p, to.q, to.values, subOf)
+		}
+		ltv, ev = append(ltv, a), append(ev, e)
+		h := m.Horizons[t]
+		if opts.Indices {
+			ms, mb := DecodeMargins(to.p, to.q, subOf, s, u)
+			subs, buckets = append(subs, s), append(buckets, u)
+			msubs, mbuckets = append(msubs, ms), append(mbuckets, mb)
+		}
+		if opts.Distributions {
+			dists = append(dists, g.Output{Name: DistOutput(h), Node: to.o})
+		}
+		if opts.Ordinal {
+			if to.dot != nil {
+				ords = append(ords, g.Output{Name: fmt.Sprintf("dot_%d", h), Node: g.Sigmoid(to.dot)})
+			}
+			var bots []*g.Node
+			for _, b := range to.bot {
+				if b != nil {
+					bots = append(bots, g.Sigmoid(b))
+				}
+			}
+			if len(bots) > 0 {
+				ords = append(ords, g.Output{Name: fmt.Sprintf("bot_%d", h), Node: concat(bots)})
+			}
+		}
+	}
+	n.gr.SetOutput(OutLTV, concat(ltv))
+	n.gr.SetOutput(OutLTVEV, concat(ev))
+	if opts.Indices {
+		n.gr.SetOutput(OutSub, concat(subs))
+		n.gr.SetOutput(OutBucket, concat(buckets))
+		n.gr.SetOutput(OutMarginSub, concat(msubs))
+		n.gr.SetOutput(OutMarginBucket, concat(mbuckets))
+	}
+	for _, o := range append(dists, ords...) {
+		n.gr.SetOutput(o.Name, o.Node)
+	}
+	if opts.IDs {
+		n.gr.SetOutput(OutIDs, ids)
+	}
 }

@@ -108,6 +108,10 @@ type net struct {
 	// stop blocks gradients (g.StopGradient); tests replace it to freeze
 	// the stopped values as inputs when checking gradients numerically.
 	stop func(*g.Node) *g.Node
+	// calls builds Mono Units and decodes as calls of the ai.odmn functions
+	// (export graphs); otherwise their ops are built inline (training and
+	// the training-time forward pass).
+	calls bool
 }
 
 func newNet(m *Model, name string) *net {
@@ -155,6 +159,10 @@ func (n *net) mono(x *g.Node, name string, in, out int) *g.Node {
 	b1 := n.p(name+".b1", []int{k}, initZero)
 	v2 := n.p(name+".v2", []int{k, out}, initMono)
 	b2 := n.p(name+".b2", []int{out}, initZero)
+	if n.calls {
+		_, mono, _ := Functions()
+		return mono.Call(nil, x, v1, b1, v2, b2)[0]
+	}
 	return MonoUnit(x, v1, b1, v2, b2)
 }
 

@@ -69,3 +69,35 @@ func TestFitToy(t *testing.T) {
 	t.Logf("params %d; val loss by epoch: %v", m.NumParams(), h.Epochs)
 	_ = pr
 }
+
+// A training step allocates little in steady state: the session reuses its
+// buffers and cached shapes and the gradients are read in place; what is
+// left are the small index slices of the Slice and Reduce* kernels (about
+// 1,050 allocations, 40 KB, per step of this model). The bound catches a
+// regression to per-step buffers or shape inference (2,000 and more).
+func TestStepAllocations(t *testing.T) {
+	ds := toyData(2000, 1)
+	rows := make([]int, ds.N)
+	for i := range rows {
+		rows[i] = i
+	}
+	m, err := Prepare(ds, rows, smallConfig(ODMN))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := newTrainer(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch := rows[:128]
+	for range 2 {
+		if _, err := tr.step(ds, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := testing.AllocsPerRun(10, func() { _, _ = tr.step(ds, batch) })
+	t.Logf("%v allocations per training step", n)
+	if n > 1200 {
+		t.Errorf("%v allocations per training step, want at most 1200", n)
+	}
+}

@@ -200,19 +200,27 @@ type trainer struct {
 	grads   []*g.Tensor
 	// baseline is the MSE/ZILN target buffer.
 	baseline *g.Tensor
+	inputs   map[string]*g.Tensor // the feed, refilled for every batch
+	lab      []float64
+	loss     float64
 }
 
 func newTrainer(m *Model) (*trainer, error) {
+	return newTrainerOpts(m, native.Options{})
+}
+
+func newTrainerOpts(m *Model, opts native.Options) (*trainer, error) {
 	gr, params, err := m.TrainGraph()
 	if err != nil {
 		return nil, fmt.Errorf("train: building the graph: %w", err)
 	}
-	s, err := native.New(gr, native.Options{})
+	s, err := native.New(gr, opts)
 	if err != nil {
 		return nil, err
 	}
 	tr := &trainer{m: m, sess: s, params: params, adam: NewAdam(m.Cfg.LR, m.Cfg.EmbedLR),
-		ids: &g.Tensor{}, grads: make([]*g.Tensor, len(params)), baseline: &g.Tensor{}}
+		ids: &g.Tensor{}, grads: make([]*g.Tensor, len(params)), baseline: &g.Tensor{},
+		inputs: map[string]*g.Tensor{}, lab: make([]float64, len(m.Horizons))}
 	for _, tb := range m.Tasks {
 		tr.layouts = append(tr.layouts, layoutFor(tb))
 		tr.targets = append(tr.targets, &g.Tensor{})
@@ -234,12 +242,13 @@ func (tr *trainer) feed(ds *data.Dataset, rows []int) map[string]*g.Tensor {
 			tr.ids.I[i*F+j] = int64(v)
 		}
 	}
-	feed := map[string]*g.Tensor{InputIDs: tr.ids}
+	feed := tr.inputs
+	feed[InputIDs] = tr.ids
 	if len(m.Tasks) == 0 { // baseline heads
 		T := len(m.Horizons)
 		tt := tr.baseline
 		tt.Reset(g.Float32, []int{len(rows), 3 * T})
-		lab := make([]float64, T)
+		lab := tr.lab
 		for i, r := range rows {
 			for t, li := range m.Labels {
 				lab[t] = float64(ds.Y[r*ds.T+li])
@@ -262,16 +271,21 @@ func (tr *trainer) feed(ds *data.Dataset, rows []int) map[string]*g.Tensor {
 	return feed
 }
 
+// step trains on one batch: forward, backward and the Adam update, with
+// the gradients read in place from the session's buffers (no copy, no
+// allocation in steady state).
 func (tr *trainer) step(ds *data.Dataset, rows []int) (float64, error) {
-	res, err := tr.sess.Run(tr.feed(ds, rows), tr.names...)
-	if err != nil {
-		return 0, err
-	}
-	for i, p := range tr.params {
-		tr.grads[i] = res[gradPfx+p.Name]
-	}
+	err := tr.sess.RunWith(tr.feed(ds, rows), tr.names, tr.update)
+	return tr.loss, err
+}
+
+// update is step's callback: outs are the loss and then the gradients.
+func (tr *trainer) update(outs []*g.Tensor) error {
+	copy(tr.grads, outs[1:])
 	tr.adam.Step(tr.params, tr.grads)
-	return float64(res[OutLoss].F[0]), nil
+	clear(tr.grads)
+	tr.loss = float64(outs[0].F[0])
+	return nil
 }
 
 // evalLoss is the mean loss and terms over rows, in batches.
@@ -321,3 +335,22 @@ func restore(m *Model, s [][]float32) {
 		}
 	}
 }
+
+// Stepper runs single training steps of a model (forward, backward, Adam)
+// outside Fit: for benchmarks and profiles.
+type Stepper struct{ tr *trainer }
+
+// NewStepper compiles m's training graph with the given session options.
+func NewStepper(m *Model, opts native.Options) (*Stepper, error) {
+	tr, err := newTrainerOpts(m, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Stepper{tr: tr}, nil
+}
+
+// Step trains on rows of ds and returns the batch loss.
+func (s *Stepper) Step(ds *data.Dataset, rows []int) (float64, error) { return s.tr.step(ds, rows) }
+
+// Session is the native session running the training graph.
+func (s *Stepper) Session() *native.Session { return s.tr.sess }

@@ -11,14 +11,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"odmn/compat"
 	"odmn/data"
 	"odmn/export"
 	"odmn/fixtures/synth"
-	"odmn/graph"
 	"odmn/report"
-	"odmn/runtime/native"
 	"odmn/runtime/ort"
+	"odmn/score"
 	"odmn/train"
 )
 
@@ -47,8 +45,9 @@ func newDemoCmd() *cobra.Command {
   4. evaluate both on the held-out users: the paper's metrics for ODMN's
      argmax and expected-value decodes and for the MLP, side by side, with
      Lorenz, decile and training-curve plots;
-  5. export ODMN to ONNX and score the held-out users through the native Go
-     runtime and ONNX Runtime, printing how closely they agree.
+  5. export ODMN to one ONNX file (raw feature columns in, decoded LTV out)
+     and score the held-out users through the Go training-time forward pass,
+     the native Go runtime and ONNX Runtime, printing how closely they agree.
 
 Everything is written under --out: the tables (results.md), the plots, the
 model directories and odmn.onnx.`,
@@ -192,53 +191,34 @@ func runDemo(ctx context.Context, o demoOptions, w, errw io.Writer) error {
 	return nil
 }
 
-// demoExport exports the model's scoring graph and compares the native
-// runtime with ONNX Runtime on the held-out rows.
+// demoExport exports ODMN as one raw-feature ONNX file (with the decode
+// indices, so that the check below covers them) and compares the Go
+// training-time forward pass, the native runtime and ONNX Runtime on every
+// held-out user.
 func demoExport(b *train.Bundle, testPath, onnxPath string, w io.Writer) error {
-	g, err := b.Model.InferGraph(train.InferOptions{})
+	g, err := b.ExportGraph(train.InferOptions{Indices: true})
 	if err != nil {
 		return err
 	}
-	if err := export.WriteFile(onnxPath, g, export.Options{}); err != nil {
+	if err := export.WriteFile(onnxPath, g, export.Options{ProducerVersion: train.Version}); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "wrote %s\n", onnxPath)
-	ds, err := data.Load(testPath, b.Spec, b.Encoder)
+	fmt.Fprintf(w, "wrote %s: %d raw feature columns in, %d outputs\n", onnxPath, len(g.Inputs()), len(g.Outputs()))
+	m, err := score.Load(onnxPath, train.InferOptions{})
 	if err != nil {
 		return err
 	}
-	ids := graph.NewTensor(graph.Int64, []int{ds.N, ds.F})
-	for i, v := range ds.X {
-		ids.I[i] = int64(v)
-	}
-	feed := map[string]*graph.Tensor{train.InputIDs: ids}
-	m, err := compat.ReadFile(onnxPath)
-	if err != nil {
-		return err
-	}
-	imported, err := compat.Import(m)
-	if err != nil {
-		return err
-	}
-	ns, err := native.New(imported, native.Options{})
-	if err != nil {
-		return err
-	}
-	os, err := ort.Open(onnxPath, ort.Options{})
-	if err != nil {
-		return fmt.Errorf("%w (run `make ort` to fetch ONNX Runtime)", err)
-	}
-	defer os.Close()
 	ver, _ := ort.Version()
-	diffs, err := compat.CrossRun(ns, os, feed, 1e-4, 1e-5)
+	fmt.Fprintf(w, "Go training-time forward pass vs native Go runtime vs ONNX Runtime %s:\n", ver)
+	rep, err := score.Conform(m, testPath, score.ConformOptions{Rows: -1, Runtimes: []string{score.Native, score.ORT}})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "native Go runtime vs ONNX Runtime %s on %d users (tolerance 1e-4 + 1e-5*|x|):\n%s", ver, ds.N, compat.Summary(diffs))
-	for _, d := range diffs {
-		if !d.Agree() {
-			return fmt.Errorf("native and ONNX Runtime disagree on %s", d.Output)
-		}
+	if err := rep.Print(w, false); err != nil {
+		return err
+	}
+	if !rep.Pass() {
+		return fmt.Errorf("the runtimes disagree on %s", onnxPath)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -12,6 +13,7 @@ import (
 	"odmn/data"
 	"odmn/metrics"
 	"odmn/report"
+	"odmn/score"
 	"odmn/train"
 )
 
@@ -34,6 +36,11 @@ distribution. When most labels are 0, the argmax decode predicts 0 for
 everyone; the EV decode does not (see the spec note, section 5b). Compare
 models on the same kind of decode.
 
+--pred FILE evaluates predictions written by odmn score (with any runtime)
+instead of scoring --data with the Go model; its rows are matched to --data
+by the spec's id column, or by "row", or else by position. The model
+directory still gives the spec and the label columns.
+
 --plot DIR writes PNG plots: Lorenz curves of labels against predictions per
 horizon, the decile chart, and the training curve.`,
 		Args: cobra.NoArgs,
@@ -47,6 +54,7 @@ horizon, the decile chart, and the training curve.`,
 	f.StringVar(&o.decode, "decode", "all", "argmax, ev or all")
 	f.BoolVar(&o.json, "json", false, "print the evaluation as JSON instead of tables")
 	f.StringVar(&o.plot, "plot", "", "directory for PNG plots")
+	f.StringVar(&o.pred, "pred", "", "evaluate these predictions (odmn score output: id or row, ltv_<h>, ltv_ev_<h>) instead of scoring with the model")
 	f.BoolVar(&o.markdown, "markdown", false, "print Markdown tables")
 	f.BoolVar(&o.deciles, "deciles", false, "also print the decile table of each decode at the longest horizon")
 	_ = cmd.MarkFlagRequired("model")
@@ -56,6 +64,7 @@ horizon, the decile chart, and the training curve.`,
 
 type evalOptions struct {
 	model, data, decode, plot string
+	pred                      string // predictions from odmn score instead of the Go model's
 	json, markdown, deciles   bool
 	name                      string // display name (default from the variant)
 }
@@ -82,6 +91,12 @@ func evaluateBundle(b *train.Bundle, ds *data.Dataset, decode, name string, lore
 	if err != nil {
 		return nil, nil, err
 	}
+	return evaluatePredictions(b, ds, pr, decode, name, lorenz)
+}
+
+// evaluatePredictions computes the metrics of each asked decode of pr,
+// the predictions for the rows of ds.
+func evaluatePredictions(b *train.Bundle, ds *data.Dataset, pr *train.Predictions, decode, name string, lorenz bool) ([]report.ModelEval, []report.DecodeEval, error) {
 	y := b.Model.LabelsOf(ds, nil)
 	opts := metrics.Options{Horizons: horizonNames(b.Model.Horizons)}
 	if lorenz { // sampled curves for plots (they would bloat --json)
@@ -149,9 +164,22 @@ func runEval(o evalOptions, w io.Writer) error {
 	if name == "" {
 		name = displayName(b.Model.Cfg.Variant)
 	}
-	evals, docs, err := evaluateBundle(b, ds, o.decode, name, o.plot != "")
-	if err != nil {
-		return err
+	var evals []report.ModelEval
+	var docs []report.DecodeEval
+	if o.pred != "" {
+		pr, err := readPredictions(o.pred, b, ds)
+		if err != nil {
+			return err
+		}
+		evals, docs, err = evaluatePredictions(b, ds, pr, o.decode, name, o.plot != "")
+		if err != nil {
+			return err
+		}
+	} else {
+		evals, docs, err = evaluateBundle(b, ds, o.decode, name, o.plot != "")
+		if err != nil {
+			return err
+		}
 	}
 	if o.json {
 		var labels []string
@@ -238,4 +266,86 @@ func writePlots(dir, name string, evals []report.ModelEval, h *train.History) ([
 		paths = append(paths, curve)
 	}
 	return paths, nil
+}
+
+// readPredictions reads odmn score's output for the rows of ds: matched by
+// the spec's id column when both have it, else by the "row" column, else
+// by position (the counts must agree).
+func readPredictions(path string, b *train.Bundle, ds *data.Dataset) (*train.Predictions, error) {
+	have, err := data.FileColumns(path)
+	if err != nil {
+		return nil, err
+	}
+	hs := b.Model.Horizons
+	var cols []data.ColumnRequest
+	key := ""
+	switch {
+	case b.Spec.ID != "" && slices.Contains(have, b.Spec.ID) && ds.IDs != nil:
+		key = b.Spec.ID
+		cols = append(cols, data.ColumnRequest{Name: key, Kind: data.String})
+	case slices.Contains(have, score.RowColumn):
+		key = score.RowColumn
+		cols = append(cols, data.ColumnRequest{Name: key, Kind: data.Float})
+	}
+	for _, pfx := range []string{"ltv_", "ltv_ev_"} {
+		for _, h := range hs {
+			cols = append(cols, data.ColumnRequest{Name: fmt.Sprintf("%s%d", pfx, h), Kind: data.Float})
+		}
+	}
+	t, err := data.ReadFile(path, cols)
+	if err != nil {
+		return nil, err
+	}
+	n := t.Rows()
+	idx := make([]int, ds.N) // dataset row -> prediction row
+	for i := range idx {
+		idx[i] = -1
+	}
+	switch key {
+	case "":
+		if n != ds.N {
+			return nil, fmt.Errorf("%s: %d predictions for %d rows, and no id or row column to match them by", path, n, ds.N)
+		}
+		for i := range idx {
+			idx[i] = i
+		}
+	case score.RowColumn:
+		for k, v := range t.Num[0] {
+			r := int(v)
+			if float64(r) != v || r < 0 || r >= ds.N {
+				return nil, fmt.Errorf("%s: row %d: %q is %v, not a row of %d", path, k+1, key, v, ds.N)
+			}
+			idx[r] = k
+		}
+	default:
+		byID := make(map[string]int, n)
+		for k, id := range t.Str[0] {
+			if _, dup := byID[id]; dup {
+				return nil, fmt.Errorf("%s: id %q appears twice", path, id)
+			}
+			byID[id] = k
+		}
+		for i, id := range ds.IDs {
+			if k, ok := byID[id]; ok {
+				idx[i] = k
+			}
+		}
+	}
+	T := len(hs)
+	off := len(cols) - 2*T
+	pr := &train.Predictions{Horizons: hs, ArgMax: make([][]float64, ds.N), EV: make([][]float64, ds.N)}
+	for i, k := range idx {
+		if k < 0 {
+			return nil, fmt.Errorf("%s: no prediction for row %d of the data", path, i+1)
+		}
+		a, e := make([]float64, T), make([]float64, T)
+		// Scores are float32 written in their shortest decimal form: back
+		// to the float32 exactly, as the Go model's predictions are.
+		for j := 0; j < T; j++ {
+			a[j] = float64(float32(t.Num[off+j][k]))
+			e[j] = float64(float32(t.Num[off+T+j][k]))
+		}
+		pr.ArgMax[i], pr.EV[i] = a, e
+	}
+	return pr, nil
 }

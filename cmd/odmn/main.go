@@ -28,7 +28,12 @@ model built here can be served anywhere ONNX runs.`,
 		newGenCmd(),
 		newTrainCmd(),
 		newEvalCmd(),
+		newExportCmd(),
+		newScoreCmd(),
+		newCompareCmd(),
 		newConformCmd(),
+		newBenchCmd(),
+		newBenchChildCmd(),
 	)
 	return root
 }

@@ -2,8 +2,11 @@ package native
 
 import (
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"odmn/graph"
 	"odmn/runtime"
@@ -14,12 +17,28 @@ type Options struct {
 	// BodiesOnly runs composite ops from their bodies even when a fused
 	// kernel is registered (conformance tests compare both ways).
 	BodiesOnly bool
+	// Profile records the time spent in each op's kernels (Session.Profile).
+	Profile bool
+	// SplitRows says that the graph treats the rows of a batch (dimension
+	// 0 of every input and output) independently, as scoring graphs do: a
+	// run with Threads > 1 then splits the batch into Threads parts run at
+	// once, each with single-threaded kernels, and joins the outputs. A
+	// run whose inputs or outputs do not share dimension 0 runs whole.
+	SplitRows bool
+	// Threads, when positive, is the number of threads the kernels may use
+	// (graph.SetThreads, set at the start of every Run). The setting is
+	// process-wide: sessions with different Threads should not run at the
+	// same time. Zero leaves graph.Threads as it is (by default every core
+	// GOMAXPROCS allows).
+	Threads int
 }
 
-// Session executes a graph.Graph in pure Go. Run is safe for concurrent
-// use: each call takes its own buffer set from a pool, and buffers are
-// reused by later runs (no allocation in steady state at a fixed batch size
-// beyond the returned outputs).
+// Session executes a graph.Graph in Go. Run is safe for concurrent use:
+// each call takes its own run state (buffers and cached shapes) from a
+// pool. Within a run, a buffer is handed to a later value once the last
+// op reading it is done, and buffers and inferred shapes are kept for the
+// next run, so at a fixed batch size a run allocates nothing beyond the
+// outputs Run returns (RunWith allocates nothing at all).
 type Session struct {
 	g       *graph.Graph
 	opts    Options
@@ -27,6 +46,50 @@ type Session struct {
 	outputs []graph.Output
 	mu      sync.Mutex
 	plans   map[string]*plan
+	prof    map[string]*OpTime // with Options.Profile, by op type
+}
+
+// OpTime is the kernel time of one op type (Options.Profile).
+type OpTime struct {
+	Op    string
+	Calls int
+	Time  time.Duration
+}
+
+func (s *Session) addProfile(p *plan, st *state) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.prof == nil {
+		s.prof = map[string]*OpTime{}
+	}
+	for i, d := range st.prof {
+		if p.steps[i].def == moveDef {
+			continue
+		}
+		typ := p.steps[i].def.Type
+		t := s.prof[typ]
+		if t == nil {
+			t = &OpTime{Op: typ}
+			s.prof[typ] = t
+		}
+		t.Calls++
+		t.Time += d
+		st.prof[i] = 0
+	}
+}
+
+// Profile returns the kernel time per op type since the last call, most
+// time first, and restarts the count (Options.Profile).
+func (s *Session) Profile() []OpTime {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []OpTime
+	for _, t := range s.prof {
+		out = append(out, *t)
+	}
+	s.prof = nil
+	slices.SortFunc(out, func(a, b OpTime) int { return int(b.Time - a.Time) })
+	return out
 }
 
 var _ runtime.Session = (*Session)(nil)
@@ -84,16 +147,41 @@ type plan struct {
 	consts []binding // initializers and values known at build time
 	outs   []int     // slot of each requested output
 	names  []string  // requested output names
-	pool   sync.Pool // *state
+	// release[i] lists the slots whose buffers are free once step i is
+	// done (their last reader, following aliases made by move steps).
+	release [][]int
+	pool    sync.Pool // *state
+	profile bool
 }
 
+// state is one run's working memory, kept across runs.
 type state struct {
 	vals  []*graph.Tensor // current tensor of each slot
-	bufs  []*graph.Tensor // storage owned by the state, per slot
+	own   []int32         // buffer index held by each slot (-1: none)
+	bufs  []*graph.Tensor // buffers owned by the state
+	busy  []bool          // bufs[i] holds a live value in this run
+	hint  [][]int32       // per step and output: the buffer used last run
+	cache []inferCache    // per step: the last inference and its key
 	metas []graph.Meta
 	ins   []*graph.Tensor
 	outs  []*graph.Tensor
+	key   []int64
+	res   []*graph.Tensor
+	prof  []time.Duration // per step, with Options.Profile
 }
+
+// inferCache remembers a step's output metas for one input signature:
+// dtypes and shapes of the inputs and the values of int64 inputs of at
+// most valueKeyLimit elements (and of Range's float bounds): the only
+// values shape inference reads are small int64 tensors (shapes, axes,
+// starts and ends, repeats) and Range's bounds.
+type inferCache struct {
+	key  []int64
+	outs []graph.Meta
+	ok   bool
+}
+
+const valueKeyLimit = 64
 
 func (s *Session) plan(names []string) (*plan, error) {
 	k := strings.Join(names, "\x00")
@@ -124,6 +212,7 @@ func (s *Session) plan(names []string) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.profile = s.opts.Profile
 	s.plans[k] = p
 	return p, nil
 }
@@ -204,7 +293,49 @@ func compile(g *graph.Graph, targets []graph.Output, opts Options) (*plan, error
 		p.outs = append(p.outs, get(t.Node))
 		p.names = append(p.names, t.Name)
 	}
+	p.liveness()
 	return p, nil
+}
+
+// liveness fills p.release: a slot's buffer is released after the last
+// step that reads the slot or any slot that aliases it through move
+// steps, unless it is a requested output.
+func (p *plan) liveness() {
+	root := make([]int, p.nslots)
+	for i := range root {
+		root[i] = i
+	}
+	last := make([]int, p.nslots)
+	for i := range last {
+		last[i] = -1
+	}
+	for i, sp := range p.steps {
+		if sp.def == moveDef {
+			root[sp.out[0]] = root[sp.in[0]]
+		}
+		for _, sl := range sp.in {
+			if sl >= 0 {
+				last[root[sl]] = i
+			}
+		}
+	}
+	keep := make([]bool, p.nslots)
+	for _, sl := range p.outs {
+		keep[root[sl]] = true
+	}
+	p.release = make([][]int, len(p.steps))
+	for i, sp := range p.steps {
+		if sp.def == moveDef {
+			continue
+		}
+		for _, sl := range sp.out {
+			// a value never read is released right after its step
+			at := max(last[sl], i)
+			if !keep[sl] {
+				p.release[at] = append(p.release[at], sl)
+			}
+		}
+	}
 }
 
 func opName(op *graph.Op) string {
@@ -272,31 +403,220 @@ func (p *plan) add(def *graph.OpDef, resolved, explicit graph.Attrs, in, out []i
 // moveDef marks a step that makes a slot refer to another slot's tensor.
 var moveDef = &graph.OpDef{Type: "move"}
 
-// Run evaluates the requested outputs (all when names is empty).
+// Run evaluates the requested outputs (all when names is empty). The
+// returned tensors belong to the caller.
 func (s *Session) Run(inputs map[string]*graph.Tensor, names ...string) (map[string]*graph.Tensor, error) {
+	var res map[string]*graph.Tensor
+	err := s.RunWith(inputs, names, func(outs []*graph.Tensor) error {
+		res = make(map[string]*graph.Tensor, len(outs))
+		for i, t := range outs {
+			res[s.outName(names, i)] = t.Clone()
+		}
+		return nil
+	})
+	return res, err
+}
+
+func (s *Session) outName(names []string, i int) string {
+	if len(names) == 0 {
+		return s.outputs[i].Name
+	}
+	return names[i]
+}
+
+// RunWith evaluates the requested outputs (all when names is empty) and
+// calls fn with them, in the order asked for. The tensors belong to the
+// session and are valid only until fn returns: fn copies what it keeps.
+// In steady state (same input shapes as an earlier run) it allocates
+// nothing.
+func (s *Session) RunWith(inputs map[string]*graph.Tensor, names []string, fn func(outs []*graph.Tensor) error) error {
 	p, err := s.plan(names)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	if s.opts.Threads > 0 && graph.Threads() != s.opts.Threads {
+		graph.SetThreads(s.opts.Threads)
+	}
+	if s.opts.SplitRows && graph.Threads() > 1 {
+		if done, err := s.runSplit(p, inputs, fn); done {
+			return err
+		}
 	}
 	st, _ := p.pool.Get().(*state)
 	if st == nil {
-		st = &state{vals: make([]*graph.Tensor, p.nslots), bufs: make([]*graph.Tensor, p.nslots)}
+		st = p.newState()
 	}
 	defer p.pool.Put(st)
+	defer st.reset()
 	if err := s.bind(p, st, inputs); err != nil {
-		return nil, err
+		return err
 	}
-	if err := p.exec(st); err != nil {
-		return nil, err
+	err = p.exec(st)
+	if p.profile {
+		s.addProfile(p, st)
 	}
-	res := make(map[string]*graph.Tensor, len(p.outs))
-	for i, sl := range p.outs {
-		res[p.names[i]] = st.vals[sl].Clone()
+	if err != nil {
+		return err
 	}
+	st.res = st.res[:0]
+	for _, sl := range p.outs {
+		st.res = append(st.res, st.vals[sl])
+	}
+	return fn(st.res)
+}
+
+// splitMinRows is the fewest rows per part of a split run.
+const splitMinRows = 256
+
+// runSplit runs the batch as graph.Threads() row blocks at once (SplitRows).
+// done is false when the batch cannot be split (too small, inputs without
+// a common dimension 0, outputs not per row): the caller runs it whole.
+func (s *Session) runSplit(p *plan, inputs map[string]*graph.Tensor, fn func([]*graph.Tensor) error) (done bool, err error) {
+	n := -1
+	for _, t := range inputs {
+		if t == nil || len(t.Shape) == 0 || n >= 0 && t.Shape[0] != n {
+			return false, nil
+		}
+		n = t.Shape[0]
+	}
+	parts := min(graph.Threads(), n/splitMinRows)
+	if parts < 2 {
+		return false, nil
+	}
+	prev := graph.SetThreads(1)
+	defer graph.SetThreads(prev)
+	type part struct {
+		outs []*graph.Tensor
+		err  error
+	}
+	res := make([]part, parts)
+	var wg sync.WaitGroup
+	for k := range parts {
+		lo, hi := k*n/parts, (k+1)*n/parts
+		sub := make(map[string]*graph.Tensor, len(inputs))
+		for name, t := range inputs {
+			sub[name] = rowsOf(t, lo, hi)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, _ := p.pool.Get().(*state)
+			if st == nil {
+				st = p.newState()
+			}
+			defer p.pool.Put(st)
+			defer st.reset()
+			if err := s.bind(p, st, sub); err != nil {
+				res[k].err = err
+				return
+			}
+			if err := p.exec(st); err != nil {
+				res[k].err = err
+				return
+			}
+			for _, sl := range p.outs {
+				res[k].outs = append(res[k].outs, st.vals[sl].Clone())
+			}
+		}()
+	}
+	wg.Wait()
+	for _, r := range res {
+		if r.err != nil {
+			return true, r.err
+		}
+	}
+	joined := make([]*graph.Tensor, len(p.outs))
+	for i := range joined {
+		var ps []*graph.Tensor
+		for _, r := range res {
+			ps = append(ps, r.outs[i])
+		}
+		t, ok := joinRows(ps)
+		if !ok {
+			return false, nil // not per row: run it whole
+		}
+		joined[i] = t
+	}
+	return true, fn(joined)
+}
+
+// rowsOf is a view of rows [lo, hi) of t.
+func rowsOf(t *graph.Tensor, lo, hi int) *graph.Tensor {
+	row := 1
+	for _, d := range t.Shape[1:] {
+		row *= d
+	}
+	v := &graph.Tensor{DType: t.DType, Shape: append([]int{hi - lo}, t.Shape[1:]...)}
+	switch t.DType {
+	case graph.Float32:
+		v.F = t.F[lo*row : hi*row]
+	case graph.Int64:
+		v.I = t.I[lo*row : hi*row]
+	case graph.Bool:
+		v.B = t.B[lo*row : hi*row]
+	case graph.String:
+		v.S = t.S[lo*row : hi*row]
+	}
+	return v
+}
+
+// joinRows concatenates tensors along dimension 0 (ok is false when their
+// other dimensions or dtypes differ, or one is a scalar).
+func joinRows(ps []*graph.Tensor) (*graph.Tensor, bool) {
+	first := ps[0]
+	n := 0
+	for _, t := range ps {
+		if len(t.Shape) == 0 || t.DType != first.DType || !slices.Equal(t.Shape[1:], first.Shape[1:]) {
+			return nil, false
+		}
+		n += t.Shape[0]
+	}
+	out := &graph.Tensor{DType: first.DType, Shape: append([]int{n}, first.Shape[1:]...)}
+	for _, t := range ps {
+		out.F = append(out.F, t.F...)
+		out.I = append(out.I, t.I...)
+		out.B = append(out.B, t.B...)
+		out.S = append(out.S, t.S...)
+	}
+	return out, true
+}
+
+func (p *plan) newState() *state {
+	st := &state{vals: make([]*graph.Tensor, p.nslots), own: make([]int32, p.nslots),
+		hint: make([][]int32, len(p.steps)), cache: make([]inferCache, len(p.steps))}
+	if p.profile {
+		st.prof = make([]time.Duration, len(p.steps))
+	}
+	for i := range st.own {
+		st.own[i] = -1
+	}
+	for i, sp := range p.steps {
+		st.hint[i] = make([]int32, len(sp.out))
+		for j := range st.hint[i] {
+			st.hint[i][j] = -1
+		}
+	}
+	return st
+}
+
+// reset drops references to caller tensors and frees every buffer.
+func (st *state) reset() {
 	for i := range st.vals {
-		st.vals[i] = nil // drop references to caller tensors
+		st.vals[i] = nil
+		st.own[i] = -1
 	}
-	return res, nil
+	for i := range st.busy {
+		st.busy[i] = false
+	}
+	for i := range st.res {
+		st.res[i] = nil
+	}
+	for i := range st.ins {
+		st.ins[i] = nil
+	}
+	for i := range st.metas {
+		st.metas[i] = graph.Meta{}
+	}
 }
 
 func (s *Session) bind(p *plan, st *state, inputs map[string]*graph.Tensor) error {
@@ -367,29 +687,120 @@ func (p *plan) exec(st *state) error {
 			st.metas = append(st.metas, graph.Meta{DType: t.DType, Shape: t.Shape, Value: t})
 			st.ins = append(st.ins, t)
 		}
-		om, err := sp.infer(st.metas, sp.attrs)
+		om, err := st.infer(i, sp)
 		if err != nil {
 			return fmt.Errorf("node %q (%s): %w", sp.name, sp.def.Type, err)
 		}
 		st.outs = st.outs[:0]
 		for j, sl := range sp.out {
-			b := st.bufs[sl]
-			if b == nil {
-				b = &graph.Tensor{}
-				st.bufs[sl] = b
-			}
 			for _, d := range om[j].Shape {
 				if d < 0 {
 					return fmt.Errorf("node %q (%s): output %d shape %v not concrete at run time", sp.name, sp.def.Type, j, om[j].Shape)
 				}
 			}
+			b := st.take(i, j, sl, om[j].DType, graph.Size(om[j].Shape))
 			b.Reset(om[j].DType, om[j].Shape)
 			st.vals[sl] = b
 			st.outs = append(st.outs, b)
 		}
+		var t0 time.Time
+		if p.profile {
+			t0 = time.Now()
+		}
 		if err := sp.kernel(st.ins, sp.attrs, st.outs); err != nil {
 			return fmt.Errorf("node %q (%s): %w", sp.name, sp.def.Type, err)
 		}
+		if p.profile {
+			st.prof[i] += time.Since(t0)
+		}
+		for _, sl := range p.release[i] {
+			if b := st.own[sl]; b >= 0 {
+				st.busy[b] = false
+				st.own[sl] = -1
+			}
+		}
 	}
 	return nil
+}
+
+// infer returns step i's output metas, from the cache when the inputs'
+// signature is the one seen last time.
+func (st *state) infer(i int, sp *step) ([]graph.Meta, error) {
+	st.key = st.key[:0]
+	for _, m := range st.metas {
+		st.key = append(st.key, int64(m.DType), int64(len(m.Shape)))
+		for _, d := range m.Shape {
+			st.key = append(st.key, int64(d))
+		}
+		if v := m.Value; v != nil && v.Len() <= valueKeyLimit {
+			switch {
+			case v.DType == graph.Int64:
+				st.key = append(st.key, v.I...)
+			case v.DType == graph.Float32 && sp.def.Type == "Range":
+				for _, x := range v.F {
+					st.key = append(st.key, int64(math.Float32bits(x)))
+				}
+			}
+		}
+	}
+	c := &st.cache[i]
+	if c.ok && slices.Equal(c.key, st.key) {
+		return c.outs, nil
+	}
+	om, err := sp.infer(st.metas, sp.attrs)
+	if err != nil {
+		c.ok = false
+		return nil, err
+	}
+	c.key = append(c.key[:0], st.key...)
+	c.outs = c.outs[:0]
+	for _, m := range om {
+		// keep shapes only: a Value would pin a run's input
+		c.outs = append(c.outs, graph.Meta{DType: m.DType, Shape: append([]int(nil), m.Shape...)})
+	}
+	c.ok = true
+	return c.outs, nil
+}
+
+// take hands slot sl (output j of step i) a free buffer able to hold n
+// elements of dt: the one it had last run when that fits, else the
+// smallest free one that fits, else a new one.
+func (st *state) take(i, j, sl int, dt graph.DType, n int) *graph.Tensor {
+	fits := func(b int32) bool {
+		t := st.bufs[b]
+		switch dt {
+		case graph.Float32:
+			return cap(t.F) >= n
+		case graph.Int64:
+			return cap(t.I) >= n
+		case graph.Bool:
+			return cap(t.B) >= n
+		case graph.String:
+			return cap(t.S) >= n
+		}
+		return true
+	}
+	capOf := func(b int32) int {
+		t := st.bufs[b]
+		return cap(t.F) + cap(t.I) + cap(t.B) + cap(t.S)
+	}
+	b := st.hint[i][j]
+	if b < 0 || st.busy[b] || !fits(b) {
+		b = -1
+		for k := range st.bufs {
+			kb := int32(k)
+			if !st.busy[k] && fits(kb) && (b < 0 || capOf(kb) < capOf(b)) {
+				b = kb
+			}
+		}
+		if b < 0 {
+			b = int32(len(st.bufs))
+			st.bufs = append(st.bufs, &graph.Tensor{})
+			st.busy = append(st.busy, false)
+		}
+		st.hint[i][j] = b
+	}
+	st.busy[b] = true
+	st.own[sl] = b
+	return st.bufs[b]
 }

@@ -115,3 +115,67 @@ func TestParamUpdatesAreSeen(t *testing.T) {
 		t.Fatal("a parameter update was not seen by the next run (was it folded?)")
 	}
 }
+
+func TestSplitRowsMatchesWholeRun(t *testing.T) {
+	g := mlp(t)
+	whole, err := native.New(g, native.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	split, err := native.New(g, native.Options{SplitRows: true, Threads: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer graph.SetThreads(0)
+	n := 1000
+	x := graph.NewTensor(graph.Float32, []int{n, 3})
+	for i := range x.F {
+		x.F[i] = float32(i%17) - 8
+	}
+	a, err := whole.Run(map[string]*graph.Tensor{"x": x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := split.Run(map[string]*graph.Tensor{"x": x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, ta := range a {
+		tb := b[name]
+		if !graph.SameShape(ta.Shape, tb.Shape) || ta.String() != tb.String() || len(ta.F) != len(tb.F) || len(ta.I) != len(tb.I) {
+			t.Fatalf("%s: split %v, whole %v", name, tb, ta)
+		}
+		for i := range ta.F {
+			if ta.F[i] != tb.F[i] {
+				t.Fatalf("%s[%d]: split %v, whole %v", name, i, tb.F[i], ta.F[i])
+			}
+		}
+		for i := range ta.I {
+			if ta.I[i] != tb.I[i] {
+				t.Fatalf("%s[%d]: split %v, whole %v", name, i, tb.I[i], ta.I[i])
+			}
+		}
+	}
+}
+
+// In steady state a run allocates nothing (RunWith, same shapes). gonum's
+// GEMM (-tags noopenblas) allocates inside itself, so there only the
+
+func TestRunWithAllocationFree(t *testing.T) {
+	if graph.SgemmImpl == "gonum" {
+		t.Skip("gonum's Sgemm allocates in each call; the OpenBLAS build checks this")
+	}
+	s, err := native.New(mlp(t), native.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := graph.NewTensor(graph.Float32, []int{512, 3})
+	feed := map[string]*graph.Tensor{"x": x}
+	noop := func([]*graph.Tensor) error { return nil }
+	if err := s.RunWith(feed, nil, noop); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(20, func() { _ = s.RunWith(feed, nil, noop) }); n != 0 {
+		t.Fatalf("%v allocations per run", n)
+	}
+}

@@ -200,7 +200,7 @@ func tensorInfo(kind string, io onnxruntime.InputOutputInfo) (TensorInfo, error)
 	}
 	dt, ok := dtypeFromORT(io.DataType)
 	if !ok {
-		return TensorInfo{}, fmt.Errorf("ort: %s %q has element type %s; odmn supports float32, int64 and bool", kind, io.Name, io.DataType)
+		return TensorInfo{}, fmt.Errorf("ort: %s %q has element type %s; odmn supports float32, int64, bool and string", kind, io.Name, io.DataType)
 	}
 	return TensorInfo{Name: io.Name, DType: dt, Dims: append([]int64{}, io.Dimensions...)}, nil
 }
@@ -213,6 +213,8 @@ func dtypeFromORT(t onnxruntime.TensorElementDataType) (graph.DType, bool) {
 		return graph.Int64, true
 	case onnxruntime.TensorElementDataTypeBool:
 		return graph.Bool, true
+	case onnxruntime.TensorElementDataTypeString:
+		return graph.String, true
 	}
 	return graph.Invalid, false
 }
@@ -440,6 +442,19 @@ func toORT(t *graph.Tensor) (onnxruntime.Value, error) {
 		return onnxruntime.NewTensor(shape, t.I)
 	case graph.Bool:
 		return onnxruntime.NewTensor(shape, t.B)
+	case graph.String:
+		// ORT keeps its own copies of the strings (std::string).
+		st, err := onnxruntime.NewStringTensor(shape)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			if err := st.SetContents(t.S); err != nil {
+				st.Destroy()
+				return nil, err
+			}
+		}
+		return st, nil
 	}
 	return nil, fmt.Errorf("unsupported dtype %s", t.DType)
 }
@@ -476,6 +491,12 @@ func fromORT(v onnxruntime.Value) (*graph.Tensor, error) {
 		return graph.ScalarI64(x.GetData()), nil
 	case *onnxruntime.Scalar[bool]:
 		return graph.Bools([]int{}, []bool{x.GetData()}), nil
+	case *onnxruntime.StringTensor:
+		ss, err := x.GetContents()
+		if err != nil {
+			return nil, err
+		}
+		return &graph.Tensor{DType: graph.String, Shape: intShape(x.GetShape()), S: ss}, nil
 	}
 	return nil, fmt.Errorf("unsupported ORT value %T (%s)", v, v.GetONNXType())
 }

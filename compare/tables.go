@@ -1,0 +1,319 @@
+package compare
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"odmn/report"
+	"odmn/train"
+)
+
+// tableDef selects the evaluations of one table: those of the given models
+// with the given decode kind.
+type tableDef struct {
+	id, title, note string
+	models          []string
+	kind            string
+	mono            bool // add the monotonicity rates
+	// ablation tables appear only when an ablation model (not ODMN) ran.
+	ablation bool
+}
+
+func tableDefs(longest string) []tableDef {
+	single := []string{string(train.NM), string(train.NMB), string(train.NMO), string(train.MDME)}
+	multi := []string{string(train.S), string(train.SM), string(train.SC), string(train.ODMN)}
+	return []tableDef{
+		{id: "main-mean", title: "Table 1: ODMN and the baselines, mean-type predictions",
+			note:   "Two-Stage: P(pay) × E[y | pay] (XGBoost classifier and regressor); ZILN: sigmoid(p) × exp(mu + sigma²/2); MSE-MLP: its output; ODMN EV: the expected value of its bucket distribution.",
+			models: MainModels, kind: KindMean, mono: true},
+		{id: "main-point", title: "Table 1b: point decodes",
+			note:   "ODMN argmax: the paper's decode (Eq. 7-8: likeliest sub-distribution, its likeliest bucket, plus the bucket bias); Two-Stage hard: Drachen et al.'s rule, E[y | pay] if P(pay) > 0.5, else 0 (same Two-Stage models as Table 1).",
+			models: MainModels, kind: KindPoint, mono: true},
+		{id: "ablation-single-argmax", title: "Table 2: single-horizon ablations at " + longest + ", argmax decode",
+			note:   "NM: segments and buckets, bucket midpoints; NMB: + bucket bias towers; NMO: + ordinal towers and distillation; MDME: both.",
+			models: single, kind: KindPoint, ablation: true},
+		{id: "ablation-single-ev", title: "Table 2b: single-horizon ablations at " + longest + ", EV decode",
+			models: single, kind: KindMean, ablation: true},
+		{id: "ablation-multi-argmax", title: "Table 3: multi-horizon ablations, argmax decode",
+			note:   "S: share-bottom and an MDME per horizon; SM: + Mono Units; SC: + calibration; ODMN: both.",
+			models: multi, kind: KindPoint, mono: true, ablation: true},
+		{id: "ablation-multi-ev", title: "Table 3b: multi-horizon ablations, EV decode",
+			models: multi, kind: KindMean, mono: true, ablation: true},
+	}
+}
+
+// aggregate builds the tables from the runs.
+func (r *Result) aggregate() error {
+	longest := "the longest horizon"
+	if hs := r.Data.Horizons; len(hs) > 0 {
+		longest = fmt.Sprintf("%dd", hs[len(hs)-1])
+	}
+	r.Tables = nil
+	for _, def := range tableDefs(longest) {
+		if def.ablation && !slices.ContainsFunc(def.models, func(m string) bool {
+			return m != string(train.ODMN) && slices.Contains(r.Models, m)
+		}) {
+			continue
+		}
+		var rowsBySeed [][]report.EvalRow
+		var evalsBySeed [][]report.ModelEval
+		any := false
+		for _, seed := range r.Seeds {
+			var rows []report.EvalRow
+			var evals []report.ModelEval
+			for _, key := range def.models {
+				for _, run := range r.Runs {
+					if run.Seed != seed || run.Model != key {
+						continue
+					}
+					for _, e := range run.Evals {
+						if e.Kind != def.kind {
+							continue
+						}
+						any = true
+						for _, h := range e.Report.Horizons {
+							rows = append(rows, report.EvalRow{Model: e.Name, Horizon: h.Horizon, Report: h})
+						}
+						if e.Report.T > 1 {
+							evals = append(evals, report.ModelEval{Model: e.Name, Multi: e.Report})
+						}
+					}
+				}
+			}
+			rowsBySeed = append(rowsBySeed, rows)
+			evalsBySeed = append(evalsBySeed, evals)
+		}
+		if !any {
+			continue
+		}
+		agg, err := report.Aggregate(rowsBySeed)
+		if err != nil {
+			return fmt.Errorf("%s: %w", def.id, err)
+		}
+		t := Table{ID: def.id, Title: def.title, Note: def.note, Rows: agg}
+		if def.mono && slices.ContainsFunc(evalsBySeed, func(e []report.ModelEval) bool { return len(e) > 0 }) {
+			if t.Monotonicity, err = report.AggregateMonotonicity(evalsBySeed); err != nil {
+				return fmt.Errorf("%s: %w", def.id, err)
+			}
+		}
+		r.Tables = append(r.Tables, t)
+	}
+	return nil
+}
+
+// Table returns the table with the given id, or nil.
+func (r *Result) Table(id string) *Table {
+	for i := range r.Tables {
+		if r.Tables[i].ID == id {
+			return &r.Tables[i]
+		}
+	}
+	return nil
+}
+
+// WriteJSON writes r as indented JSON with a final newline.
+func (r *Result) WriteJSON(w io.Writer) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("compare: encoding the result: %w", err)
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// ReadJSON decodes a result written by WriteJSON.
+func ReadJSON(rd io.Reader) (*Result, error) {
+	var r Result
+	if err := json.NewDecoder(rd).Decode(&r); err != nil {
+		return nil, fmt.Errorf("compare: decoding the result: %w", err)
+	}
+	if r.Schema != Schema {
+		return nil, fmt.Errorf("compare: result schema %q, this build reads %q", r.Schema, Schema)
+	}
+	return &r, nil
+}
+
+// WriteTables writes every table in format, each under its title (a
+// Markdown heading of the given level, e.g. "###"), with the best value of
+// each metric and horizon marked and the monotonicity rates below it.
+func (r *Result) WriteTables(w io.Writer, format report.Format, heading string) error {
+	for i, t := range r.Tables {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		if format == report.Markdown {
+			fmt.Fprintf(w, "%s %s\n\n", heading, t.Title)
+			if t.Note != "" {
+				fmt.Fprintf(w, "%s\n\n", t.Note)
+			}
+		} else {
+			fmt.Fprintf(w, "%s\n", t.Title)
+			if t.Note != "" {
+				fmt.Fprintf(w, "%s\n", t.Note)
+			}
+			fmt.Fprintln(w)
+		}
+		if err := report.AggTable(w, t.Rows, format, report.MarkBest()); err != nil {
+			return err
+		}
+		if len(t.Monotonicity) > 0 {
+			fmt.Fprintln(w)
+			if err := report.AggMonoTable(w, t.Monotonicity, format, report.MarkBest()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Summary describes the data and the protocol in a few lines.
+func (r *Result) Summary(format report.Format) string {
+	var b strings.Builder
+	d := r.Data
+	var zs []string
+	for i, h := range d.Horizons {
+		zs = append(zs, fmt.Sprintf("%dd %.1f%% (mean %.4g)", h, 100*d.ZeroShare[i], d.Mean[i]))
+	}
+	seeds := make([]string, len(r.Seeds))
+	for i, s := range r.Seeds {
+		seeds[i] = fmt.Sprint(s)
+	}
+	var models []string
+	for _, m := range r.Models {
+		models = append(models, Name(m))
+	}
+	c := r.Config
+	lines := []string{
+		fmt.Sprintf("Data: %s, %d users; per seed %d train (%.0f%% of them for validation and early stopping) and %d held out for these tables.",
+			d.Path, d.Rows, d.TrainRows, 100*c.ValFrac, d.TestRows),
+		fmt.Sprintf("Zero labels: %s.", strings.Join(zs, ", ")),
+		fmt.Sprintf("Seeds: %s (each: its own split, encoder, initialization and shuffling). Models: %s.", strings.Join(seeds, ", "), strings.Join(models, ", ")),
+		fmt.Sprintf("Neural models: embedding %d, bottom %v, towers %d, Adam lr %g (embeddings %g), batch %d, up to %d epochs, patience %d; %s.",
+			c.EmbedDim, c.Bottom, c.Tower, c.LR, c.EmbedLR, c.Batch, c.Epochs, c.Patience, bucketText(c.Buckets)),
+		fmt.Sprintf("Two-Stage: XGBoost, eta %g, depth %d, up to %d rounds (early stopping %d), %s combination.",
+			r.TwoStage.LearningRate, r.TwoStage.MaxDepth, r.TwoStage.MaxRounds, r.TwoStage.EarlyStoppingRounds, r.TwoStage.Combine),
+	}
+	for _, l := range lines {
+		if format == report.Markdown {
+			b.WriteString(l + "  \n")
+		} else {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
+}
+
+func bucketText(b train.BucketOptions) string {
+	n, ps := "12 (default)", "0.05 (default)"
+	if b.Buckets > 0 {
+		n = fmt.Sprint(b.Buckets)
+	}
+	if b.PointShare > 0 {
+		ps = fmt.Sprint(b.PointShare)
+	}
+	return fmt.Sprintf("at most %s buckets per sub-distribution, point-bucket share %s", n, ps)
+}
+
+// WriteMarkdown writes the summary, every table and the timings.
+func (r *Result) WriteMarkdown(w io.Writer) error {
+	fmt.Fprintf(w, "# odmn compare\n\n%s\n", r.Summary(report.Markdown))
+	if err := r.WriteTables(w, report.Markdown, "##"); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\n## Timings\n\n| Seed | Model | Seconds |\n| ---: | :---- | ------: |\n")
+	total := 0.0
+	for _, t := range r.Timings {
+		fmt.Fprintf(w, "| %d | %s | %.1f |\n", t.Seed, Name(t.Model), t.Seconds)
+		total += t.Seconds
+	}
+	_, err := fmt.Fprintf(w, "\nTotal training and evaluation time: %.0f s.\n", total)
+	return err
+}
+
+// WritePlots writes lorenz.png (labels and every main model's predictions
+// per horizon, first seed) and, with ablations, lorenz-ablations.png, into
+// dir. It returns the paths written.
+func (r *Result) WritePlots(dir string) ([]string, error) {
+	if len(r.curves) == 0 {
+		return nil, fmt.Errorf("compare: no Lorenz curves (a result read from JSON has none)")
+	}
+	groups := []struct {
+		file, title string
+		models      []string
+	}{
+		{"lorenz.png", "Lorenz curves on the held-out users (seed %d): labels and every model", MainModels},
+		{"lorenz-ablations.png", "Lorenz curves on the held-out users (seed %d): the ablations", AblationModels},
+	}
+	var paths []string
+	for _, gr := range groups {
+		var curves []report.Curve
+		labelsDone := map[string]bool{}
+		found := false
+		for _, e := range r.curves {
+			key := modelOf(e.Model)
+			in := slices.Contains(gr.models, key)
+			found = found || in
+			// ODMN is drawn with its ablations too, for reference.
+			if !in && !(gr.file == "lorenz-ablations.png" && key == string(train.ODMN)) {
+				continue
+			}
+			for _, h := range e.Multi.Horizons {
+				for _, c := range report.CurvesFromReport(e.Model, h) {
+					if c.Label {
+						if labelsDone[h.Horizon] {
+							continue
+						}
+						labelsDone[h.Horizon] = true
+					}
+					curves = append(curves, c)
+				}
+			}
+		}
+		if !found {
+			continue
+		}
+		p := filepath.Join(dir, gr.file)
+		if err := report.LorenzPlot(p, fmt.Sprintf(gr.title, r.Seeds[0]), curves); err != nil {
+			return nil, err
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
+}
+
+// modelOf returns the model key of an evaluation name ("ODMN EV" -> "odmn").
+func modelOf(name string) string {
+	switch {
+	case strings.HasPrefix(name, "Two-Stage"):
+		return TwoStage
+	case name == "MSE-MLP":
+		return string(train.MSE)
+	}
+	k, _, _ := strings.Cut(name, " ")
+	return strings.ToLower(k)
+}
+
+// WriteDir writes results.md, results.json and the plots into dir
+// (created if needed), each file atomically. It returns the paths.
+func (r *Result) WriteDir(dir string) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	md, js := filepath.Join(dir, "results.md"), filepath.Join(dir, "results.json")
+	if err := report.WriteAtomic(md, r.WriteMarkdown); err != nil {
+		return nil, err
+	}
+	if err := report.WriteAtomic(js, r.WriteJSON); err != nil {
+		return nil, err
+	}
+	plots, err := r.WritePlots(dir)
+	if err != nil {
+		return nil, err
+	}
+	return append([]string{md, js}, plots...), nil
+}

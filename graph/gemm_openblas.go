@@ -1,0 +1,117 @@
+//go:build cgo && !noopenblas
+
+package graph
+
+// OpenBLAS behind Sgemm (the default build). Debian's libopenblas-dev
+// provides cblas.h and libopenblas.so.
+//
+// OpenBLAS runs single-threaded here, always: its own threads cost more
+// than they give on the small products of these models (a 512×64×64 GEMM
+// is slower on two OpenBLAS threads than on one), and they spin between
+// calls, taking cores from the Go code in between. Sgemm parallelizes
+// instead by splitting C into blocks of rows (or of columns when C has
+// few rows) over up to Threads() goroutines, each calling OpenBLAS.
+
+/*
+#cgo LDFLAGS: -lopenblas
+#include <cblas.h>
+*/
+import "C"
+
+import (
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+)
+
+// SgemmImpl names the BLAS behind Sgemm (reported by benchmarks).
+const SgemmImpl = "openblas"
+
+var blasInit sync.Once
+
+// parallelFlops is the smallest product (2·m·n·k) that is split over
+// several goroutines: about 20 µs of work on one core.
+const parallelFlops = 2 << 20
+
+// minBlock is the fewest rows or columns of C a goroutine gets.
+const minBlock = 32
+
+func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	blasInit.Do(func() { C.openblas_set_num_threads(1) })
+	t := Threads()
+	if t < 2 || 2*m*n*k < parallelFlops {
+		cblasSgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	byRows := m >= n || n < 2*minBlock
+	span := n
+	if byRows {
+		span = m
+	}
+	parts := min(t, span/minBlock)
+	if parts < 2 {
+		cblasSgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	var wg sync.WaitGroup
+	for p := range parts {
+		lo, hi := p*span/parts, (p+1)*span/parts
+		run := func() {
+			if byRows {
+				oa := lo * lda // rows of A
+				if transA {
+					oa = lo // columns of the stored A
+				}
+				cblasSgemm(transA, transB, hi-lo, n, k, alpha, a[oa:], lda, b, ldb, beta, c[lo*ldc:], ldc)
+				return
+			}
+			ob := lo // columns of B
+			if transB {
+				ob = lo * ldb // rows of the stored B
+			}
+			cblasSgemm(transA, transB, m, hi-lo, k, alpha, a, lda, b[ob:], ldb, beta, c[lo:], ldc)
+		}
+		if p == parts-1 {
+			run()
+			continue
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); run() }()
+	}
+	wg.Wait()
+}
+
+func cblasSgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	ta, tb := uint32(C.CblasNoTrans), uint32(C.CblasNoTrans)
+	if transA {
+		ta = C.CblasTrans
+	}
+	if transB {
+		tb = C.CblasTrans
+	}
+	C.cblas_sgemm(C.CblasRowMajor, ta, tb, C.blasint(m), C.blasint(n), C.blasint(k),
+		C.float(alpha), (*C.float)(&a[0]), C.blasint(lda), (*C.float)(&b[0]), C.blasint(ldb),
+		C.float(beta), (*C.float)(&c[0]), C.blasint(ldc))
+}
+
+var envThreads = sync.OnceValue(func() int {
+	if n, err := strconv.Atoi(os.Getenv("OPENBLAS_NUM_THREADS")); err == nil && n > 0 {
+		return n
+	}
+	return 0
+})
+
+// defaultThreads is OPENBLAS_NUM_THREADS when set, else GOMAXPROCS.
+func defaultThreads() int {
+	if n := envThreads(); n > 0 {
+		return n
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// BLASConfig describes the BLAS build (OpenBLAS's configuration string and
+// the core type it chose), for benchmark reports.
+func BLASConfig() string {
+	return C.GoString(C.openblas_get_config()) + " (core " + C.GoString(C.openblas_get_corename()) + ")"
+}

@@ -1,0 +1,406 @@
+package score
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"odmn/data"
+	"odmn/graph"
+	"odmn/train"
+)
+
+// DefaultBatch is the rows per model call unless Options.Batch says otherwise.
+const DefaultBatch = 4096
+
+// OutputRowGroupRows is the row group size of Parquet outputs.
+const OutputRowGroupRows = 16384
+
+// Options control ScoreFile.
+type Options struct {
+	// Runtime is Native (the default), ORT or Reference.
+	Runtime string
+	// Threads is ONNX Runtime's intra-op thread count (0: its default).
+	Threads int
+	// Batch is the number of rows read and scored at a time (default
+	// DefaultBatch); memory grows with it, not with the file.
+	Batch int
+	// Shard and Shards select the rows r (0-based, in file order) with
+	// r mod Shards == Shard. Shards 0 or 1 scores every row.
+	Shard, Shards int
+	// Indices also writes sub_<h>, bucket_<h>, margin_sub_<h> and
+	// margin_bucket_<h> (the model must have those outputs: export with
+	// --indices, or score a model directory).
+	Indices bool
+	// Distributions also writes o_<h>_<j>, the probability of bucket j.
+	Distributions bool
+	// IDColumn overrides the model's id column; "-" carries none. When the
+	// data has no id column, the output gets "row", the 0-based row of the
+	// input file, so that shard outputs can be joined back.
+	IDColumn string
+	// Progress, when set, receives a progress bar.
+	Progress io.Writer
+}
+
+// Stats summarize a ScoreFile run.
+type Stats struct {
+	Rows    int64 // data rows read
+	Scored  int64 // rows scored (the shard's)
+	Columns []string
+	Elapsed time.Duration
+}
+
+// RowColumn is the output column holding the input row (0-based) when the
+// data has no id column.
+const RowColumn = "row"
+
+// ScoreFile streams the table at in (.csv or .parquet) through the model
+// and writes the predictions to out (.csv or .parquet, by extension): the
+// id column (or RowColumn), then ltv_<h> and ltv_ev_<h> per horizon h, plus
+// what opts adds. Rows stay in input order. The output is written to a
+// temporary file and renamed over out at the end, so it never exists half
+// written; on any error out is left as it was.
+//
+// Memory is bounded by a few batches whatever the file's size: one batch
+// being parsed ahead while one is scored and written.
+func ScoreFile(ctx context.Context, m *Model, in, out string, opts Options) (Stats, error) {
+	t0 := time.Now()
+	var st Stats
+	if opts.Batch <= 0 {
+		opts.Batch = DefaultBatch
+	}
+	if opts.Shards <= 0 {
+		opts.Shards = 1
+	}
+	if opts.Shard < 0 || opts.Shard >= opts.Shards {
+		return st, fmt.Errorf("shard %d/%d: want 0 <= shard < %d", opts.Shard, opts.Shards, opts.Shards)
+	}
+	sess, err := m.Session(opts.Runtime, SessionOptions{Threads: opts.Threads})
+	if err != nil {
+		return st, err
+	}
+	defer sess.Close()
+
+	// Columns: the features, plus the id column when the data has it.
+	feeder := NewFeeder(m.Inputs)
+	cols := feeder.Columns()
+	have, err := data.FileColumns(in)
+	if err != nil {
+		return st, err
+	}
+	idCol := m.IDColumn
+	if opts.IDColumn != "" {
+		idCol = opts.IDColumn
+	}
+	if idCol == "-" {
+		idCol = ""
+	}
+	if idCol != "" && !contains(have, idCol) {
+		if opts.IDColumn != "" {
+			return st, fmt.Errorf("%s: no id column %q", in, idCol)
+		}
+		idCol = ""
+	}
+	for _, c := range cols {
+		if c.Name == idCol {
+			idCol = "" // an id that is also a feature is not carried twice
+		}
+	}
+	if idCol != "" {
+		cols = append(cols, data.ColumnRequest{Name: idCol, Kind: data.String})
+	}
+	r, err := data.OpenReader(in, cols, data.ChunkRows(opts.Batch))
+	if err != nil {
+		return st, err
+	}
+	defer r.Close()
+
+	layout, err := m.outputLayout(opts)
+	if err != nil {
+		return st, err
+	}
+	names := []string{RowColumn}
+	kinds := []data.Kind{data.Float}
+	if idCol != "" {
+		names, kinds = []string{idCol}, []data.Kind{data.String}
+	}
+	for _, c := range layout.cols {
+		names = append(names, c.name)
+		kinds = append(kinds, data.Float)
+	}
+	st.Columns = names
+	// Parquet row groups are buffered whole: keep them small next to a
+	// data set (the writer's default is 131,072 rows).
+	w, err := data.NewWriter(out, names, kinds, data.RowGroupRows(OutputRowGroupRows))
+	if err != nil {
+		return st, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			w.Abort()
+		}
+	}()
+
+	var bar *progressbar.ProgressBar
+	if opts.Progress != nil {
+		total := -1
+		if n, err := data.CountRows(in); err == nil {
+			total = n
+		}
+		bar = progressbar.NewOptions(total,
+			progressbar.OptionSetWriter(opts.Progress),
+			progressbar.OptionSetDescription("scoring"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetItsString("rows"),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish())
+		defer bar.Finish()
+	}
+
+	// Parse one chunk ahead of the one being scored.
+	type chunk struct {
+		t   *data.Table
+		err error
+	}
+	chunks := make(chan chunk, 1)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(chunks)
+		for {
+			t, err := r.Next()
+			if err == io.EOF {
+				return
+			}
+			select {
+			case chunks <- chunk{t, err}:
+			case <-stop:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+
+	var rows []int
+	for c := range chunks {
+		if c.err != nil {
+			return st, c.err
+		}
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		t := c.t
+		n := t.Rows()
+		base := st.Rows
+		st.Rows += int64(n)
+		var sel []int
+		if opts.Shards > 1 {
+			rows = rows[:0]
+			for i := 0; i < n; i++ {
+				if (base+int64(i))%int64(opts.Shards) == int64(opts.Shard) {
+					rows = append(rows, i)
+				}
+			}
+			sel = rows
+			if len(sel) == 0 {
+				continue
+			}
+		}
+		feed, err := feeder.Feed(t, sel)
+		if err != nil {
+			return st, fmt.Errorf("%s: %w", in, err)
+		}
+		res, err := sess.Run(feed, layout.outputs...)
+		if err != nil {
+			return st, fmt.Errorf("%s: rows %d-%d: %w", in, base+1, base+int64(n), err)
+		}
+		k := n
+		if sel != nil {
+			k = len(sel)
+		}
+		ot := data.NewTable(nil, nil)
+		if idCol != "" {
+			src := t.Str[t.Col(idCol)]
+			ids := make([]string, k)
+			for i := range ids {
+				ids[i] = src[rowAt(sel, i)]
+			}
+			ot.AddString(idCol, ids)
+		} else {
+			pos := make([]float64, k)
+			for i := range pos {
+				pos[i] = float64(base + int64(rowAt(sel, i)))
+			}
+			ot.AddFloat(RowColumn, pos)
+		}
+		if err := layout.fill(ot, res, k); err != nil {
+			return st, err
+		}
+		if err := w.Write(ot); err != nil {
+			return st, err
+		}
+		st.Scored += int64(k)
+		if bar != nil {
+			_ = bar.Set64(st.Rows)
+		}
+	}
+	if err := w.Close(); err != nil {
+		return st, err
+	}
+	ok = true
+	st.Elapsed = time.Since(t0)
+	return st, nil
+}
+
+func rowAt(sel []int, i int) int {
+	if sel == nil {
+		return i
+	}
+	return sel[i]
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// outCol is one output column: column j of model output src.
+type outCol struct {
+	name string
+	src  string
+	j    int
+}
+
+type layout struct {
+	outputs []string // model outputs to compute
+	cols    []outCol
+}
+
+// outputLayout decides the output columns.
+func (m *Model) outputLayout(opts Options) (*layout, error) {
+	width := func(name string) (int, error) {
+		for _, o := range m.graph.Outputs() {
+			if o.Name == name {
+				s := o.Node.Shape()
+				if len(s) != 2 || s[1] < 0 {
+					return 0, fmt.Errorf("%s: output %s has shape %v; want [N, k] with k known", m.Path, name, s)
+				}
+				return s[1], nil
+			}
+		}
+		return 0, fmt.Errorf("%s: the model has no output %q", m.Path, name)
+	}
+	l := &layout{}
+	T, err := width(train.OutLTV)
+	if err != nil {
+		return nil, err
+	}
+	hs := m.HorizonNames(T)
+	add := func(output, prefix string) error {
+		k, err := width(output)
+		if err != nil {
+			return err
+		}
+		if k != T {
+			return fmt.Errorf("%s: output %s has %d columns, ltv %d", m.Path, output, k, T)
+		}
+		l.outputs = append(l.outputs, output)
+		for j := 0; j < T; j++ {
+			l.cols = append(l.cols, outCol{prefix + hs[j], output, j})
+		}
+		return nil
+	}
+	if err := add(train.OutLTV, "ltv_"); err != nil {
+		return nil, err
+	}
+	if err := add(train.OutLTVEV, "ltv_ev_"); err != nil {
+		return nil, err
+	}
+	if opts.Indices {
+		for _, o := range []string{train.OutSub, train.OutBucket, train.OutMarginSub, train.OutMarginBucket} {
+			if !m.HasOutput(o) {
+				return nil, fmt.Errorf("%s: the model has no %s output: export it with --indices (or score the model directory)", m.Path, o)
+			}
+			if err := add(o, o+"_"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if opts.Distributions {
+		if len(m.Horizons) != T {
+			return nil, fmt.Errorf("%s: the model does not name its horizons, so its distributions cannot be found", m.Path)
+		}
+		for _, h := range m.Horizons {
+			o := train.DistOutput(h)
+			if !m.HasOutput(o) {
+				return nil, fmt.Errorf("%s: the model has no %s output: export it with --distributions (or score the model directory)", m.Path, o)
+			}
+			k, err := width(o)
+			if err != nil {
+				return nil, err
+			}
+			l.outputs = append(l.outputs, o)
+			for j := 0; j < k; j++ {
+				l.cols = append(l.cols, outCol{fmt.Sprintf("%s_%d", o, j), o, j})
+			}
+		}
+	}
+	return l, nil
+}
+
+// fill adds the prediction columns of k rows to t.
+func (l *layout) fill(t *data.Table, res map[string]*graph.Tensor, k int) error {
+	for _, c := range l.cols {
+		x := res[c.src]
+		if x == nil || len(x.Shape) != 2 || x.Shape[0] != k {
+			return fmt.Errorf("output %s: got %v, want %d rows", c.src, x, k)
+		}
+		w := x.Shape[1]
+		v := make([]float64, k)
+		for i := range v {
+			switch x.DType {
+			case graph.Float32:
+				v[i] = Float32To64(x.F[i*w+c.j])
+			case graph.Int64:
+				v[i] = float64(x.I[i*w+c.j])
+			default:
+				return fmt.Errorf("output %s is %s", c.src, x.DType)
+			}
+		}
+		t.AddFloat(c.name, v)
+	}
+	return nil
+}
+
+// Float32To64 converts f to the float64 with the same shortest decimal
+// form, so that a float64 file shows 12.34 rather than
+// 12.340000152587891, and reading it back as float32 gives f exactly.
+func Float32To64(f float32) float64 {
+	if f != f || math.IsInf(float64(f), 0) {
+		return float64(f)
+	}
+	var buf [32]byte
+	v, err := strconv.ParseFloat(string(strconv.AppendFloat(buf[:0], float64(f), 'g', -1, 32)), 64)
+	if err != nil {
+		return float64(f)
+	}
+	return v
+}
+
+// PeakRSS returns the process's peak resident set size in bytes (VmHWM
+// of /proc/self/status), or an error where there is none.
+func PeakRSS() (int64, error) { return peakRSS() }
