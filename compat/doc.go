@@ -2,8 +2,10 @@
 // ONNX's own node conformance tests.
 //
 // Import builds a graph.Graph from any model inside odmn's vocabulary: the
-// ops registered in package graph, element types float, int64 and bool,
-// and model-local functions (FunctionProto, called by nodes of their
+// ops registered in package graph, element types float, int64 and bool
+// (and string for graph inputs and outputs and the ai.onnx.ml LabelEncoder
+// between them: a string tensor reaching any other op is outside the
+// vocabulary), and model-local functions (FunctionProto, called by nodes of their
 // domain and name; ref_attr_name becomes graph.AttrRef). Graph inputs keep
 // their dims, unknown ones as -1; initializers become fixed initializers
 // with the file's names; value and node names are kept, so that for a

@@ -1,5 +1,5 @@
-// Package graph is odmn's computation graph: float32 (and int64, bool)
-// tensors, an op vocabulary that means exactly what the ONNX ops of the same
+// Package graph is odmn's computation graph: float32 (and int64, bool;
+// string only into LabelEncoder) tensors, an op vocabulary that means exactly what the ONNX ops of the same
 // name mean at opset 17, and reverse-mode autodiff.
 //
 // Every op is one OpDef (see Register): its ONNX identity and attribute

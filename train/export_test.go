@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -368,8 +369,29 @@ func TestExportGraphAgrees(t *testing.T) {
 // Baselines export too (ltv = ltv_ev); asking them for decode outputs fails.
 func TestExportBaselineAndErrors(t *testing.T) {
 	b, _ := tinyBundle(t)
-	if _, err := b.ExportGraph(InferOptions{}); err != nil {
+	gr, err := b.ExportGraph(InferOptions{})
+	if err != nil {
 		t.Fatal(err)
+	}
+	// The default file leaves the training-only towers out.
+	m, err := export.Model(gr, export.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, init := range m.GetGraph().GetInitializer() {
+		if n := init.GetName(); strings.Contains(n, ".dot.") || strings.Contains(n, ".bot.") {
+			t.Errorf("default export holds %s", n)
+		}
+	}
+	if len(m.GetGraph().GetOutput()) != 2 {
+		t.Errorf("%d outputs", len(m.GetGraph().GetOutput()))
+	}
+	mse := *b.Model
+	mse.Cfg.Variant = MSE
+	mb := *b
+	mb.Model = &mse
+	if _, err := mb.ExportGraph(InferOptions{Indices: true}); err == nil || !strings.Contains(err.Error(), "no bucket distributions") {
+		t.Errorf("MSE export with indices: %v", err)
 	}
 	nb := *b
 	nb.Encoder = nil

@@ -100,7 +100,7 @@ tables.`,
 	f.IntVar(&o.cfg.Tower, "tower", o.cfg.Tower, "tower hidden width")
 	f.IntVar(&o.cfg.Buckets.Buckets, "buckets", 12, "most buckets per sub-distribution")
 	f.Float64Var(&o.cfg.Buckets.PointShare, "point-share", 0.05, "share of a sub-distribution that makes a value a point bucket")
-	f.IntVar(&o.xgbThreads, "xgb-threads", 1, "XGBoost threads (results do not depend on it)")
+	f.IntVar(&o.xgbThreads, "xgb-threads", 1, "XGBoost threads per booster")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
 	return cmd
 }

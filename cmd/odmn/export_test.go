@@ -145,6 +145,11 @@ func testExportConform20000(t *testing.T, e2e *e2eFiles) {
 	if !strings.Contains(out, "PASS") || !strings.Contains(out, "ort            ltv ") {
 		t.Errorf("conform output:\n%s", out)
 	}
+	// Beyond tolerance, it fails.
+	out, err = runCLI(t, "conform", "--model", e2e.onnx, "--data", e2e.test, "--rows", "1000", "--runtimes", "ort", "--atol", "1e-12", "--rtol", "1e-12")
+	if err == nil || !strings.Contains(out, "FAIL") {
+		t.Errorf("conform at 1e-12: %v\n%s", err, out)
+	}
 }
 
 // The exported files pass onnx.checker (full_check) and strict shape
@@ -490,11 +495,10 @@ func testScoreBadInput(t *testing.T, e2e *e2eFiles) {
 		}
 	}
 	// ... and the Go encoder (the reference) agrees on every output.
-	if testenv.InCI() || os.Getenv("ODMN_ORT_LIB") != "" {
-		testenv.RequireLib(t)
-	}
+	// (ONNX Runtime too where it is installed; under CI it must be.)
 	rts := []string{score.Native, score.NativeBodies}
-	if p, _ := testenv.LibPath(); p != "" {
+	if p, _ := testenv.LibPath(); p != "" || testenv.InCI() {
+		testenv.RequireLib(t)
 		rts = append(rts, score.ORT)
 	}
 	rep, err := score.Conform(m, oddPath, score.ConformOptions{Runtimes: rts})

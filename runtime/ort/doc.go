@@ -14,8 +14,9 @@
 // The ORT environment is created once per process (Init, called by Open and
 // OpenBytes) and never torn down. A Session is safe for concurrent Run calls.
 //
-// Tensors: graph.Float32, graph.Int64 and graph.Bool map to ONNX float,
-// int64 and bool. Inputs are passed to ORT without copying; outputs are
+// Tensors: graph.Float32, graph.Int64, graph.Bool and graph.String map to
+// ONNX float, int64, bool and string. Inputs are passed to ORT without
+// copying, except strings, which ORT copies into its own; outputs are
 // allocated by ORT and copied once into Go memory, except rank-0 outputs,
 // which onnxruntime_go cannot wrap after ORT allocates them and which
 // Session.Run therefore pre-allocates (see Run).
