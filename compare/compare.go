@@ -40,6 +40,12 @@
 // horizon; Table 3: S, SM, SC, ODMN at every horizon) come once per decode.
 // The best value of each metric and horizon is marked within a table.
 //
+// The tables' ± mixes model variation with the variation of the held-out
+// users between seeds. [Result.Paired] removes the latter: for ODMN's EV
+// decode against each mean-type baseline and its argmax decode against
+// Two-Stage hard, per metric and horizon, the number of seeds in which
+// ODMN is better on the same held-out users and the mean difference.
+//
 // # Determinism
 //
 // Everything is seeded: the split, the encoder's samples, initialization,
@@ -159,12 +165,15 @@ type Result struct {
 	Runs []ModelRun `json:"runs"`
 	// Tables are the aggregated tables over seeds.
 	Tables []Table `json:"tables"`
+	// Paired compares ODMN's decodes with the baselines seed by seed.
+	Paired []Paired `json:"paired"`
 	// Timings are the wall-clock seconds of every run; the only part of a
 	// Result that changes between identical runs.
 	Timings []Timing `json:"timings"`
 
-	// curves are the Lorenz curves of the first seed, for the plots.
-	curves []report.ModelEval
+	// curves are the evaluations of the first seed with their Lorenz
+	// curves, for the plots; model is the run's key.
+	curves []curveEval
 }
 
 // DataInfo describes the table compared on.
@@ -342,7 +351,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 				for _, e := range r.Evals {
 					mr := e.Report
 					mr.Horizons = append([]metrics.Report(nil), mr.Horizons...) // stripCurves must not clear these
-					res.curves = append(res.curves, report.ModelEval{Model: e.Name, Multi: mr})
+					res.curves = append(res.curves, curveEval{model: key, Eval: Eval{Name: e.Name, Kind: e.Kind, Report: mr}})
 				}
 				r.stripCurves()
 			}
@@ -399,6 +408,12 @@ func (d *DataInfo) fill(trainDS, testDS *data.Dataset) {
 }
 
 func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
+
+// curveEval is an evaluation with its Lorenz curves and its model key.
+type curveEval struct {
+	Eval
+	model string
+}
 
 // runResult is a ModelRun with what the summary line needs.
 type runResult struct {

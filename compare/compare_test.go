@@ -3,6 +3,7 @@ package compare
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -122,12 +123,58 @@ func TestRunAllModels(t *testing.T) {
 			t.Errorf("Two-Stage run %+v", run)
 		}
 	}
+	// Paired: ODMN EV against three baselines, argmax against Two-Stage
+	// hard, at 4 horizons, every metric over both seeds (but a null).
+	if len(r.Paired) != 16 {
+		t.Fatalf("%d paired rows, want 16", len(r.Paired))
+	}
+	for _, p := range r.Paired {
+		if len(p.Metrics) != 6 {
+			t.Fatalf("paired %+v", p)
+		}
+		for _, m := range p.Metrics {
+			// A collapsed argmax decode (constant) has no Spearman.
+			n := 2
+			if p.Model == "ODMN argmax" && m.Metric == "Spearman" {
+				n = m.N
+			}
+			if m.N != n || m.N < 1 || m.MeanDiff == nil || m.Better < 0 || m.Better > m.N {
+				t.Errorf("%s vs %s at %s, %s: %+v", p.Model, p.Against, p.Horizon, m.Metric, m)
+			}
+		}
+	}
+	// By hand for one cell: NRMSE of ODMN EV against ZILN at 365d.
+	var better, diff float64
+	for _, seed := range o.Seeds {
+		var a, b float64
+		for _, run := range r.Runs {
+			for _, e := range run.Evals {
+				if run.Seed == seed && e.Name == "ODMN EV" {
+					a = *e.Report.Horizons[3].NRMSE
+				}
+				if run.Seed == seed && e.Name == "ZILN" {
+					b = *e.Report.Horizons[3].NRMSE
+				}
+			}
+		}
+		if a < b {
+			better++
+		}
+		diff += (a - b) / 2
+	}
+	for _, p := range r.Paired {
+		if p.Against == "ZILN" && p.Horizon == "365d" {
+			if m := p.Metrics[0]; m.Metric != "NRMSE" || float64(m.Better) != better || math.Abs(*m.MeanDiff-diff) > 1e-12 {
+				t.Errorf("paired NRMSE %+v (%v), want %v better, diff %v", m, *m.MeanDiff, better, diff)
+			}
+		}
+	}
 	dir := t.TempDir()
 	paths, err := r.WriteDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"results.md", "results.json", "lorenz.png", "lorenz-ablations.png"} {
+	for _, name := range []string{"results.md", "results.json", "lorenz.png", "lorenz-single.png", "lorenz-multi.png"} {
 		if !slices.Contains(paths, filepath.Join(dir, name)) {
 			t.Errorf("%s not written (%v)", name, paths)
 		}
@@ -136,7 +183,7 @@ func TestRunAllModels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"## Table 1: ODMN and the baselines", "## Table 3b: multi-horizon ablations, EV decode", "| 365d ", "**", "## Timings"} {
+	for _, want := range []string{"## Table 1: ODMN and the baselines", "## Table 3b: multi-horizon ablations, EV decode", "| 365d ", "**", "## Paired comparison", "| ODMN EV     | ZILN ", "## Timings"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("results.md lacks %q", want)
 		}

@@ -103,6 +103,7 @@ func (r *Result) aggregate() error {
 		}
 		r.Tables = append(r.Tables, t)
 	}
+	r.Paired = r.paired()
 	return nil
 }
 
@@ -167,6 +168,15 @@ func (r *Result) WriteTables(w io.Writer, format report.Format, heading string) 
 				return err
 			}
 		}
+	}
+	if len(r.Paired) > 0 {
+		title := "Paired comparison: ODMN against each baseline, seed by seed"
+		if format == report.Markdown {
+			fmt.Fprintf(w, "\n%s %s\n\n", heading, title)
+		} else {
+			fmt.Fprintf(w, "\n%s\n\n", title)
+		}
+		return r.WritePaired(w)
 	}
 	return nil
 }
@@ -235,67 +245,60 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 	return err
 }
 
-// WritePlots writes lorenz.png (labels and every main model's predictions
-// per horizon, first seed) and, with ablations, lorenz-ablations.png, into
-// dir. It returns the paths written.
+// WritePlots writes the Lorenz curves of the first seed into dir, per
+// horizon the labels and one colour per model, point decodes dashed:
+// lorenz.png (Two-Stage, ZILN, MSE-MLP, ODMN) and, when the ablations ran,
+// lorenz-single.png (NM, NMB, NMO, MDME at the longest horizon) and
+// lorenz-multi.png (S, SM, SC, ODMN). It returns the paths written.
 func (r *Result) WritePlots(dir string) ([]string, error) {
 	if len(r.curves) == 0 {
 		return nil, fmt.Errorf("compare: no Lorenz curves (a result read from JSON has none)")
 	}
+	single := []string{string(train.NM), string(train.NMB), string(train.NMO), string(train.MDME)}
+	multi := []string{string(train.S), string(train.SM), string(train.SC), string(train.ODMN)}
 	groups := []struct {
 		file, title string
 		models      []string
 	}{
-		{"lorenz.png", "Lorenz curves on the held-out users (seed %d): labels and every model", MainModels},
-		{"lorenz-ablations.png", "Lorenz curves on the held-out users (seed %d): the ablations", AblationModels},
+		{"lorenz.png", "ODMN and the baselines", MainModels},
+		{"lorenz-single.png", "single-horizon ablations (Table 2)", single},
+		{"lorenz-multi.png", "multi-horizon ablations (Table 3)", multi},
 	}
 	var paths []string
 	for _, gr := range groups {
 		var curves []report.Curve
 		labelsDone := map[string]bool{}
-		found := false
+		others := false // a model other than ODMN, which every group has
 		for _, e := range r.curves {
-			key := modelOf(e.Model)
-			in := slices.Contains(gr.models, key)
-			found = found || in
-			// ODMN is drawn with its ablations too, for reference.
-			if !in && !(gr.file == "lorenz-ablations.png" && key == string(train.ODMN)) {
+			if !slices.Contains(gr.models, e.model) {
 				continue
 			}
-			for _, h := range e.Multi.Horizons {
-				for _, c := range report.CurvesFromReport(e.Model, h) {
+			others = others || e.model != string(train.ODMN)
+			for _, h := range e.Report.Horizons {
+				for _, c := range report.CurvesFromReport(e.Name, h) {
 					if c.Label {
 						if labelsDone[h.Horizon] {
 							continue
 						}
 						labelsDone[h.Horizon] = true
+					} else {
+						c.Group, c.Dashed = Name(e.model), e.Kind == KindPoint
 					}
 					curves = append(curves, c)
 				}
 			}
 		}
-		if !found {
+		if !others {
 			continue
 		}
 		p := filepath.Join(dir, gr.file)
-		if err := report.LorenzPlot(p, fmt.Sprintf(gr.title, r.Seeds[0]), curves); err != nil {
+		title := fmt.Sprintf("Lorenz curves of the held-out users, seed %d: %s (dashed: point decodes)", r.Seeds[0], gr.title)
+		if err := report.LorenzPlot(p, title, curves); err != nil {
 			return nil, err
 		}
 		paths = append(paths, p)
 	}
 	return paths, nil
-}
-
-// modelOf returns the model key of an evaluation name ("ODMN EV" -> "odmn").
-func modelOf(name string) string {
-	switch {
-	case strings.HasPrefix(name, "Two-Stage"):
-		return TwoStage
-	case name == "MSE-MLP":
-		return string(train.MSE)
-	}
-	k, _, _ := strings.Cut(name, " ")
-	return strings.ToLower(k)
 }
 
 // WriteDir writes results.md, results.json and the plots into dir

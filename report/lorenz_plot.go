@@ -20,13 +20,19 @@ type Curve struct {
 	// Horizon picks the panel: curves with the same Horizon share one.
 	Horizon string
 	// Name is the legend entry, e.g. "labels" or "ODMN EV". Model curves
-	// get one colour per Name, the same in every panel.
+	// get one colour per Name (or Group), the same in every panel.
 	Name string
 	// Detail is appended to the legend entry without changing the colour,
 	// e.g. "(MG 0.0125)".
 	Detail string
 	// Label marks the curve of the labels, drawn in black.
 	Label bool
+	// Group picks the colour instead of Name: curves with the same Group
+	// (e.g. two decodes of one model) share a colour. Empty: Name.
+	Group string
+	// Dashed draws a model curve dashed (e.g. a point decode beside the
+	// solid expected value of the same model).
+	Dashed bool
 	// Points is the curve, x ascending in [0, 1], as from
 	// metrics.LorenzSampled or a report's LorenzLabel / LorenzPred.
 	Points []metrics.Point
@@ -100,7 +106,7 @@ func xys(pts []metrics.Point) plotter.XYs {
 // their share of the total value. Each horizon gets a panel (one horizon:
 // one plot; 2: side by side; 3-4: a 2x2 grid; more: 3 columns), with the
 // diagonal (everyone worth the same), the labels in black and each model in
-// its own colour. A label curve identical to one already in its panel is
+// its own colour (per Group; Dashed curves dashed). A label curve identical to one already in its panel is
 // drawn once. The file is written atomically; on any error (ErrNoData for
 // no curves, a bad curve) no file is created.
 func LorenzPlot(path, title string, curves []Curve, opts ...PlotOption) error {
@@ -118,8 +124,8 @@ func LorenzPlot(path, title string, curves []Curve, opts ...PlotOption) error {
 			horizons = append(horizons, c.Horizon)
 		}
 		byH[c.Horizon] = append(byH[c.Horizon], c)
-		if !c.Label && !slices.Contains(models, c.Name) {
-			models = append(models, c.Name)
+		if !c.Label && !slices.Contains(models, c.colourKey()) {
+			models = append(models, c.colourKey())
 		}
 	}
 	var panels []*plot.Plot
@@ -164,8 +170,11 @@ func LorenzPlot(path, title string, curves []Curve, opts ...PlotOption) error {
 				}
 				labelEntries = append(labelEntries, entry{legendName(c), l})
 			} else {
-				l.Color = modelColor(slices.Index(models, c.Name))
+				l.Color = modelColor(slices.Index(models, c.colourKey()))
 				l.Width = vg.Points(1.6)
+				if c.Dashed {
+					l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+				}
 				modelEntries = append(modelEntries, entry{legendName(c), l})
 			}
 		}
@@ -183,6 +192,14 @@ func LorenzPlot(path, title string, curves []Curve, opts ...PlotOption) error {
 		panels = append(panels, p)
 	}
 	return renderPNG(path, title, panels, cfg)
+}
+
+// colourKey is what a model curve's colour is chosen by.
+func (c Curve) colourKey() string {
+	if c.Group != "" {
+		return c.Group
+	}
+	return c.Name
 }
 
 func legendName(c Curve) string {

@@ -348,3 +348,35 @@ func TestTicks(t *testing.T) {
 		}
 	}
 }
+
+// Curves with one Group share a colour whatever their Names; a dashed
+// curve draws fewer pixels than the same curve solid.
+func TestLorenzPlotGroupAndDashes(t *testing.T) {
+	base := testCurves(t, "365d")
+	ev, argmax := base[1], base[1]
+	ev.Name, ev.Group = "ODMN EV", "ODMN"
+	argmax.Name, argmax.Group = "ODMN argmax", "ODMN"
+	other := base[1]
+	other.Name, other.Group = "ZILN", "ZILN"
+	pixels := func(cs ...Curve) (first, second int) {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), "g.png")
+		if err := LorenzPlot(path, "", cs); err != nil {
+			t.Fatal(err)
+		}
+		img := decodePNG(t, path, 614, 461)
+		return countColor(img, img.Bounds(), palette[0]), countColor(img, img.Bounds(), palette[1])
+	}
+	if _, n := pixels(base[0], ev, argmax); n > 0 {
+		t.Errorf("two curves of one Group: %d pixels of a second colour", n)
+	}
+	if _, n := pixels(base[0], ev, other); n == 0 {
+		t.Error("two Groups: no pixels of a second colour")
+	}
+	solid, _ := pixels(base[0], ev)
+	argmax.Dashed = true
+	dashed, _ := pixels(base[0], argmax)
+	if !(dashed < solid*9/10) {
+		t.Errorf("dashed curve has %d pixels, solid %d: not dashed?", dashed, solid)
+	}
+}

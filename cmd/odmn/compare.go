@@ -57,17 +57,21 @@ Table 1 has the mean-type predictions (ODMN's EV decode, ZILN, the MSE-MLP,
 Two-Stage's P(pay) x E[y | pay]); Table 1b the point decodes (ODMN's argmax,
 Eq. 7-8, and Two-Stage's hard rule); the ablation tables come once per
 decode. The monotonicity violation rate of every multi-horizon model is
-listed below its table.
+listed below its table. A paired comparison follows: per baseline, metric
+and horizon, the seeds in which ODMN is better on the same held-out users,
+and the mean difference.
 
 Written to --out: results.md (the tables, the protocol and the timings),
 results.json (every run's per-horizon reports and the aggregated tables;
-timings in their own field), lorenz.png (the labels and every model per
-horizon, first seed) and, with --ablations, lorenz-ablations.png.
+timings in their own field), and Lorenz curves of the first seed (per
+horizon the labels and every model, point decodes dashed): lorenz.png for
+Two-Stage, ZILN, the MSE-MLP and ODMN and, with --ablations,
+lorenz-single.png (Table 2) and lorenz-multi.png (Table 3).
 
 Without --data, --users synthetic users are generated into --out first
 (odmn gen, seed --data-seed). The same data, flags and seeds give the same
 tables.`,
-		Example: `  odmn compare --users 100000 --seeds 3 --ablations --out out/compare-synth
+		Example: `  odmn compare --users 200000 --seeds 5 --ablations --out out/compare-synth
   odmn compare --data cdnow.csv --seeds 5 --ablations --out out/compare-cdnow`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
