@@ -838,6 +838,7 @@ func newBenchChildCmd() *cobra.Command {
 // score.ScoreFile, as odmn score does (read, scored and written in batches),
 // and discards the predictions.
 func childScore(ctx context.Context, model, path string, batch int) (childResult, error) {
+	defer scoreGC()() // odmn score's GC setting
 	m, err := score.Load(model, train.InferOptions{})
 	if err != nil {
 		return childResult{}, err

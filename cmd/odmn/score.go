@@ -103,10 +103,18 @@ func parseShard(s string) (int, int, error) {
 // few MiB of the first 100,000 rows' at the same speed.
 const scoreGCPercent = 25
 
-func runScore(ctx context.Context, o scoreOptions, w, errw io.Writer) error {
-	if os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(scoreGCPercent))
+// scoreGC applies scoreGCPercent (unless GOGC is set) and returns the
+// function that restores the previous setting.
+func scoreGC() (restore func()) {
+	if os.Getenv("GOGC") != "" {
+		return func() {}
 	}
+	prev := debug.SetGCPercent(scoreGCPercent)
+	return func() { debug.SetGCPercent(prev) }
+}
+
+func runScore(ctx context.Context, o scoreOptions, w, errw io.Writer) error {
+	defer scoreGC()()
 	var err error
 	if o.opts.Shard, o.opts.Shards, err = parseShard(o.shard); err != nil {
 		return err
