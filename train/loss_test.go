@@ -270,34 +270,76 @@ func TestNoGradientIntoEarlierTask(t *testing.T) {
 	// (The Mono Unit is the only path from task 2 into task 1's towers.)
 }
 
+// TestMonoWeightsNonNegative trains at a high rate (which drives many raw
+// Mono Unit weights negative) and checks what the reparameterization
+// promises: the effective weights the graph uses are non-negative, so every
+// trained Mono Unit is monotone — raising any input never lowers an output.
 func TestMonoWeightsNonNegative(t *testing.T) {
 	ds := toyData(1500, 4)
 	cfg := smallConfig(ODMN)
 	cfg.Epochs = 2
-	cfg.LR = 0.05 // a large rate pushes raw weights far negative
+	cfg.LR = 0.05
 	m, _, err := Fit(t.Context(), ds, cfg, Hooks{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	found := 0
+	r := rand.New(rand.NewPCG(9, 9))
+	units, negRaw := 0, 0
+	type unit struct {
+		name           string
+		v1, b1, v2, b2 *g.Tensor
+	}
+	var all []unit
 	for _, p := range m.Params() {
-		if !strings.Contains(p.Name, ".mono") || !strings.Contains(p.Name, ".v") {
-			continue
+		name, ok := strings.CutSuffix(p.Name, ".v1")
+		if ok && strings.Contains(name, ".mono") {
+			all = append(all, unit{name, m.Param(name + ".v1").T, m.Param(name + ".b1").T, m.Param(name + ".v2").T, m.Param(name + ".b2").T})
 		}
-		found++
-		neg := 0
-		for _, v := range p.T.F {
-			if v < 0 {
-				neg++
-			}
-			// The effective weight is softplus(v).
-			if w := math.Log1p(math.Exp(float64(v))); w < 0 {
-				t.Fatalf("%s: effective weight %v < 0", p.Name, w)
+	}
+	// A unit whose raw first layer is negative and second positive, with
+	// active hidden units: without non-negative effective weights it would
+	// decrease in its inputs.
+	fill := func(shape []int, v float32) *g.Tensor {
+		t := g.NewTensor(g.Float32, shape)
+		for i := range t.F {
+			t.F[i] = v
+		}
+		return t
+	}
+	all = append(all, unit{"hand-set unit", fill([]int{5, 3}, -1), fill([]int{3}, 10), fill([]int{3, 2}, 1), fill([]int{2}, 0)})
+	for _, u := range all {
+		name, v1, b1, v2, b2 := u.name, u.v1, u.b1, u.v2, u.b2
+		units++
+		for _, w := range append(append([]float32{}, v1.F...), v2.F...) {
+			if w < 0 {
+				negRaw++
 			}
 		}
-		t.Logf("%s: %d of %d raw values negative (effective weights all >= 0)", p.Name, neg, len(p.T.F))
+		in := v1.Shape[0]
+		const n = 64
+		x := graphtest.Rand(r, 0, 1, n, in)
+		up := x.Clone()
+		for i := range up.F {
+			up.F[i] += float32(r.Float64()) // raise every input by a random amount
+		}
+		out := graphtest.MustEval(t, func(gr *g.Graph, xs []*g.Node) []*g.Node {
+			c := func(name string, t *g.Tensor) *g.Node { return gr.Initializer(name, t) }
+			return []*g.Node{
+				MonoUnit(xs[0], c("v1", v1), c("b1", b1), c("v2", v2), c("b2", b2)),
+				MonoUnit(xs[1], c("v1b", v1), c("b1b", b1), c("v2b", v2), c("b2b", b2)),
+			}
+		}, x, up)
+		for i, lo := range out[0].F {
+			if hi := out[1].F[i]; hi < lo-1e-5*(1+float32(math.Abs(float64(lo)))) {
+				t.Fatalf("%s is not monotone: raising its inputs moved output %d from %v to %v", name, i, lo, hi)
+			}
+		}
 	}
-	if found == 0 {
-		t.Fatal("no Mono Unit weights")
+	if units == 0 {
+		t.Fatal("no Mono Units")
 	}
+	if negRaw == 0 {
+		t.Fatal("no raw Mono Unit weight went negative: the test does not exercise the reparameterization")
+	}
+	t.Logf("%d Mono Units monotone; %d raw weights negative", units, negRaw)
 }
