@@ -33,6 +33,9 @@ type SubDist struct {
 	Lo      float64  `json:"lo"`
 	Hi      float64  `json:"hi"`
 	Buckets []Bucket `json:"buckets"`
+	// MeanBias is the mean training bias coefficient of each interval
+	// bucket, in bucket order (Config.BBTInit starts the BBT there).
+	MeanBias []float64 `json:"mean_bias,omitempty"`
 }
 
 // Intervals is the number of interval buckets (the BBT's width r_s).
@@ -127,7 +130,44 @@ func FitBuckets(horizon int, labels []float32, opts BucketOptions) (TaskBuckets,
 		sd.Buckets = fitSub(p, opts)
 		tb.Subs = append(tb.Subs, sd)
 	}
+	for s := range tb.Subs {
+		tb.Subs[s].MeanBias = meanBias(&tb, s, parts[s])
+	}
 	return tb, nil
+}
+
+// meanBias averages the bias coefficient of the labels v of sub-distribution
+// s over each of its interval buckets (0.5 for a bucket no label reaches).
+func meanBias(tb *TaskBuckets, s int, v []float64) []float64 {
+	bs := tb.Subs[s].Buckets
+	interval := make([]int, len(bs))
+	r := 0
+	for u, b := range bs {
+		interval[u] = -1
+		if !b.Point {
+			interval[u] = r
+			r++
+		}
+	}
+	if r == 0 {
+		return nil
+	}
+	sum, cnt := make([]float64, r), make([]float64, r)
+	for _, y := range v {
+		ss, u, c := tb.Assign(y)
+		if ss == s && interval[u] >= 0 {
+			sum[interval[u]] += c
+			cnt[interval[u]]++
+		}
+	}
+	out := make([]float64, r)
+	for k := range out {
+		out[k] = 0.5
+		if cnt[k] > 0 {
+			out[k] = sum[k] / cnt[k]
+		}
+	}
+	return out
 }
 
 // fitSub cuts one sub-distribution's sorted labels into buckets.

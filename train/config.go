@@ -97,6 +97,12 @@ type Config struct {
 	Temperature float64 `json:"temperature,omitempty"`
 
 	Buckets BucketOptions `json:"buckets"`
+	// BBTInit starts each bucket-bias output at the logit of its bucket's
+	// mean training bias instead of at sigmoid(0) = 0.5. Off by default (the
+	// paper's towers start neutral); see the README's CDNOW findings: a wide
+	// top bucket of money labels otherwise keeps an overshooting bias when
+	// early stopping comes after a few epochs.
+	BBTInit bool `json:"bbt_init,omitempty"`
 
 	LR       float64 `json:"lr"`       // Adam rate of the network weights
 	EmbedLR  float64 `json:"embed_lr"` // Adam rate of the embedding table

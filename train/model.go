@@ -260,7 +260,16 @@ func (n *net) mdmeHeads(h *g.Node, in int) []taskOut {
 			qs = append(qs, q)
 			os = append(os, g.Mul(ps, q))
 			if rs > 0 && parts.BBT {
-				to.bbt[s] = g.Sigmoid(n.tower(h, sn+".bbt", in, rs))
+				_, existed := n.m.byName[sn+".bbt.o.b"]
+				z := n.tower(h, sn+".bbt", in, rs)
+				if cfg.BBTInit && !existed && len(sd.MeanBias) == rs {
+					b := n.m.byName[sn+".bbt.o.b"].T.F
+					for k, c := range sd.MeanBias {
+						c = math.Min(math.Max(c, 0.01), 0.99)
+						b[k] = float32(math.Log(c / (1 - c)))
+					}
+				}
+				to.bbt[s] = g.Sigmoid(z)
 				biasCols = append(biasCols, to.bbt[s])
 			}
 		}

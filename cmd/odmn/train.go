@@ -65,6 +65,7 @@ Ctrl-C stops after the current batch and leaves that checkpoint intact.`,
 	f.IntVar(&cfg.Batch, "batch", cfg.Batch, "mini-batch size")
 	f.Float64Var(&cfg.LR, "lr", cfg.LR, "Adam learning rate of the network")
 	f.Float64Var(&cfg.EmbedLR, "embed-lr", cfg.EmbedLR, "Adam learning rate of the embeddings")
+	f.BoolVar(&cfg.BBTInit, "bbt-init", cfg.BBTInit, "start each bucket-bias output at its bucket's mean training bias (default: 0.5)")
 	f.Float64Var(&cfg.ValFrac, "val", cfg.ValFrac, "share of rows held out for validation and early stopping")
 	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the split, initialization and shuffling")
 	f.IntVar(&cfg.EmbedDim, "embed-dim", cfg.EmbedDim, "embedding width")
