@@ -120,3 +120,61 @@ func TestFitBucketsErrors(t *testing.T) {
 		t.Fatalf("constant labels: %+v %v", tb, err)
 	}
 }
+
+func TestMeanBiasAndBBTInit(t *testing.T) {
+	y := make([]float32, 0, 3000)
+	for i := 0; i < 3000; i++ {
+		if i%3 == 0 {
+			y = append(y, 0)
+		} else {
+			y = append(y, float32(1+(i*7919)%200))
+		}
+	}
+	tb, err := FitBuckets(30, y, BucketOptions{Buckets: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos := tb.Subs[1]
+	if len(pos.MeanBias) != pos.Intervals() || pos.Intervals() == 0 {
+		t.Fatalf("mean bias %v for %d interval buckets", pos.MeanBias, pos.Intervals())
+	}
+	// Brute force: the bias of every positive label, averaged per bucket.
+	sum, cnt := map[int]float64{}, map[int]float64{}
+	for _, v := range y {
+		s, u, c := tb.Assign(float64(v))
+		if s == 1 && !pos.Buckets[u].Point {
+			sum[u] += c
+			cnt[u]++
+		}
+	}
+	k := 0
+	for u, b := range pos.Buckets {
+		if b.Point {
+			continue
+		}
+		if want := sum[u] / cnt[u]; math.Abs(pos.MeanBias[k]-want) > 1e-12 {
+			t.Fatalf("bucket %d: mean bias %v, want %v", u, pos.MeanBias[k], want)
+		}
+		k++
+	}
+	// With BBTInit the BBT output bias starts at logit(mean bias).
+	for _, on := range []bool{false, true} {
+		cfg := smallConfig(MDME)
+		cfg.BBTInit = on
+		m := NewModel(cfg, toyData(10, 1).Features, []int{30}, []int{0}, []TaskBuckets{tb}, 1)
+		if _, err := m.InferGraph(InferOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		b := m.Param("t30.s1.bbt.o.b").T.F
+		for k, c := range pos.MeanBias {
+			want := float32(0)
+			if on {
+				c = math.Min(math.Max(c, 0.01), 0.99)
+				want = float32(math.Log(c / (1 - c)))
+			}
+			if b[k] != want {
+				t.Fatalf("BBTInit=%v: output bias %v, want %v", on, b[k], want)
+			}
+		}
+	}
+}
