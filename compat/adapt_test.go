@@ -176,35 +176,6 @@ func TestAdapters(t *testing.T) {
 		m := mkModel(1, []*onnxpb.NodeProto{node("c", "Cast", []string{"x"}, []string{"y"}, attrS("to", "INT64"))}, in23, []*onnxpb.ValueInfoProto{out("y", tInt64)})
 		expect(t, runModel(t, m, x23)["y"], []int{2, 3}, []float64{-3, -2, -1, 0, 1, 2})
 	})
-	t.Run("Split-11", func(t *testing.T) {
-		need(t, "Split")
-		m := mkModel(11, []*onnxpb.NodeProto{node("s", "Split", []string{"x"}, []string{"a", "b"}, attrI("axis", 1), attrInts("split", 1, 2))}, in23,
-			[]*onnxpb.ValueInfoProto{out("a", tFloat), out("b", tFloat)})
-		res := runModel(t, m, x23)
-		expect(t, res["a"], []int{2, 1}, []float64{-3, 0})
-		expect(t, res["b"], []int{2, 2}, []float64{-2, -1, 1, 2})
-	})
-	t.Run("Split-18 uneven num_outputs", func(t *testing.T) {
-		need(t, "Split")
-		m := mkModel(18, []*onnxpb.NodeProto{node("s", "Split", []string{"x"}, []string{"a", "b"}, attrI("axis", 1), attrI("num_outputs", 2))}, in23,
-			[]*onnxpb.ValueInfoProto{out("a", tFloat), out("b", tFloat)})
-		res := runModel(t, m, x23)
-		expect(t, res["a"], []int{2, 2}, []float64{-3, -2, 0, 1})
-		expect(t, res["b"], []int{2, 1}, []float64{-1, 2})
-	})
-	t.Run("TopK-1", func(t *testing.T) {
-		need(t, "TopK")
-		m := mkModel(1, []*onnxpb.NodeProto{node("k", "TopK", []string{"x"}, []string{"v", "i"}, attrI("k", 2))}, in23,
-			[]*onnxpb.ValueInfoProto{out("v", tFloat), out("i", tInt64)})
-		res := runModel(t, m, x23)
-		expect(t, res["v"], []int{2, 2}, []float64{-1, -2, 2, 1})
-		expect(t, res["i"], []int{2, 2}, []float64{2, 1, 2, 1})
-	})
-	t.Run("Pad-2", func(t *testing.T) {
-		need(t, "Pad")
-		m := mkModel(2, []*onnxpb.NodeProto{node("p", "Pad", []string{"x"}, []string{"y"}, attrInts("pads", 0, 1, 0, 0), attrF("value", 9))}, in23, y)
-		expect(t, runModel(t, m, x23)["y"], []int{2, 4}, []float64{9, -3, -2, -1, 9, 0, 1, 2})
-	})
 }
 
 func strp(s string) *string { return &s }

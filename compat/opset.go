@@ -239,11 +239,8 @@ func init() {
 	steps["Cast"] = castLegacy
 	steps["Concat"] = concatLegacy
 	steps["Reshape"] = reshapeLegacy
-	steps["TopK"] = topKLegacy
-	steps["Pad"] = padLegacy
 	steps["Slice"] = sliceLegacy
 	steps["Clip"] = clipLegacy
-	steps["Dropout"] = dropoutLegacy
 	steps["Squeeze"] = axesForm(13)
 	steps["Unsqueeze"] = axesForm(13)
 	steps["ReduceSum"] = axesForm(13)
@@ -251,7 +248,6 @@ func init() {
 		"ReduceMean", "ReduceMin", "ReduceProd", "ReduceSumSquare"} {
 		steps[op] = axesForm(18)
 	}
-	steps["Split"] = splitForms
 	for _, op := range []string{"Softmax", "LogSoftmax", "Hardmax"} {
 		finals[op] = softmaxLegacy
 	}
@@ -496,58 +492,6 @@ func reshapeLegacy(c *adaptCtx) (bool, error) {
 	return true, nil
 }
 
-// topKLegacy: TopK-1 took k as an attribute.
-func topKLegacy(c *adaptCtx) (bool, error) {
-	if c.since >= 10 {
-		return false, nil
-	}
-	k, err := c.intAttr("k", -1)
-	if err != nil || k < 0 {
-		if err == nil {
-			err = fmt.Errorf("%s: TopK-1 needs a k attribute", c.label)
-		}
-		return false, err
-	}
-	c.attrs = c.without("k")
-	c.setInputs(c.input(0), c.constInts([]int64{k}))
-	c.since = 10
-	return true, nil
-}
-
-// padLegacy: Pad-1/2 took pads (paddings in 1) and value as attributes.
-func padLegacy(c *adaptCtx) (bool, error) {
-	if c.since >= 11 {
-		return false, nil
-	}
-	name := "pads"
-	if c.since == 1 {
-		name = "paddings"
-	}
-	pads, ok, err := c.intsAttr(name)
-	if err != nil || !ok {
-		if err == nil {
-			err = fmt.Errorf("%s: Pad-%d needs a %s attribute", c.label, c.since, name)
-		}
-		return false, err
-	}
-	value, hasValue, err := c.floatAttr("value")
-	if err != nil {
-		return false, err
-	}
-	x := c.input(0)
-	c.attrs = c.without(name, "value")
-	var cv *graph.Node
-	if hasValue && value != 0 && x != nil {
-		if x.DType() != graph.Float32 {
-			return false, notApplicable(KindOpset, "%s: Pad-%d with a value on %s", c.label, c.since, x.DType())
-		}
-		cv = c.g.Const(graph.ScalarF32(value))
-	}
-	c.setInputs(x, c.constInts(pads), cv)
-	c.since = 11
-	return true, nil
-}
-
 // sliceLegacy: Slice-1 took starts, ends and axes as attributes.
 func sliceLegacy(c *adaptCtx) (bool, error) {
 	if c.since >= 10 {
@@ -604,26 +548,6 @@ func clipLegacy(c *adaptCtx) (bool, error) {
 	return true, nil
 }
 
-// dropoutLegacy: before 12 the ratio was an attribute (and is_test one
-// in 1 and 6). odmn imports models for inference, where Dropout is the
-// identity either way.
-func dropoutLegacy(c *adaptCtx) (bool, error) {
-	if c.since >= 12 {
-		return false, nil
-	}
-	ratio, has, err := c.floatAttr("ratio")
-	if err != nil {
-		return false, err
-	}
-	if !has {
-		ratio = 0.5
-	}
-	c.attrs = c.without("ratio", "is_test", "consumed_inputs")
-	c.setInputs(c.input(0), c.g.Const(graph.ScalarF32(ratio)))
-	c.since = 12
-	return true, nil
-}
-
 // axesForm converts between the attribute form of axes (before version
 // inputFrom) and the input form (from inputFrom on), in whichever direction
 // odmn's def needs. Converting input to attribute needs a constant input.
@@ -676,104 +600,6 @@ func axesForm(inputFrom int) step {
 		c.since = c.def.Since
 		return true, nil
 	}
-}
-
-// splitForms converts between Split's three forms: split attribute
-// (2, 11), split input (13), split input or num_outputs (18).
-func splitForms(c *adaptCtx) (bool, error) {
-	form := func(v int) int {
-		switch {
-		case v >= 18:
-			return 18
-		case v >= 13:
-			return 13
-		}
-		return 2
-	}
-	from, to := form(c.since), form(c.def.Since)
-	if c.since == 1 {
-		return false, nil // Split-1's optional split input has no exact counterpart
-	}
-	x := c.input(0)
-	// The sizes, when given, either way.
-	var split []int64
-	switch from {
-	case 2:
-		s, ok, err := c.intsAttr("split")
-		if err != nil {
-			return false, err
-		}
-		if ok {
-			split = s
-		}
-	default:
-		v, err := c.constValue(1, "split")
-		if err != nil && to == 2 {
-			return false, err
-		}
-		if v != nil {
-			split = v.I
-		} else if len(c.ins) > 1 && c.ins[1] != nil {
-			split = nil
-			if to == 2 {
-				return false, notApplicable(KindOpset, "%s: Split's split input is not a constant", c.label)
-			}
-		}
-	}
-	numOutputs, err := c.intAttr("num_outputs", 0)
-	if err != nil {
-		return false, err
-	}
-	if from == 18 && numOutputs > 0 && to != 18 {
-		// Sizes ceil(d/n) with a smaller last chunk; equal chunks need no
-		// split at all.
-		axis, err := c.intAttr("axis", 0)
-		if err != nil {
-			return false, err
-		}
-		if axis < 0 {
-			axis += int64(x.Rank())
-		}
-		if axis < 0 || int(axis) >= x.Rank() {
-			return false, fmt.Errorf("%s: axis %d out of range", c.label, axis)
-		}
-		d := int64(x.Shape()[axis])
-		if d < 0 {
-			return false, notApplicable(KindOpset, "%s: Split-18 with num_outputs on a dimension unknown until run time", c.label)
-		}
-		if d%numOutputs != 0 {
-			chunk := (d + numOutputs - 1) / numOutputs
-			for i := int64(0); i < numOutputs; i++ {
-				split = append(split, min(chunk, d-i*chunk))
-			}
-		}
-	}
-	attrs := c.without("split", "num_outputs")
-	var splitIn *graph.Node
-	switch to {
-	case 2:
-		if split != nil {
-			attrs["split"] = append([]int64{}, split...)
-		}
-	case 13:
-		if split != nil {
-			splitIn = c.constInts(split)
-		} else if from != 2 && len(c.ins) > 1 {
-			splitIn = c.ins[1]
-		}
-	case 18:
-		if split != nil {
-			splitIn = c.constInts(split)
-		} else if from != 2 && len(c.ins) > 1 && c.ins[1] != nil {
-			splitIn = c.ins[1]
-		} else {
-			attrs["num_outputs"] = int64(c.nout)
-		}
-	}
-	c.attrs = attrs
-	c.setInputs(x, splitIn)
-	c.since = c.def.Since
-	return true, nil
 }
 
 // ---------- finals ----------
