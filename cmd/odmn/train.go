@@ -87,6 +87,9 @@ type trainOptions struct {
 
 // runTrain is odmn train; the demo and compare reuse it.
 func runTrain(ctx context.Context, o trainOptions, stdout, stderr io.Writer) (*train.Bundle, error) {
+	if _, err := os.Stat(o.data); err != nil {
+		return nil, fmt.Errorf("--data: %w", err)
+	}
 	if o.spec == "" {
 		o.spec = data.SpecPathFor(o.data)
 	}
