@@ -54,7 +54,7 @@ protoc-gen-go:
 proto: protoc-gen-go
 	protoc --plugin=protoc-gen-go=$(PROTOC_GEN_GO) -I$(ONNX_PROTO_DIR) \
 		--go_out=onnxpb --go_opt=paths=source_relative \
-		--go_opt=Monnx.proto=odmn/onnxpb onnx.proto
+		--go_opt=Monnx.proto=github.com/odmn/odmn/onnxpb onnx.proto
 	$(GO) build ./onnxpb/
 
 build:

@@ -1,4 +1,4 @@
-module odmn
+module github.com/odmn/odmn
 
 go 1.26
 

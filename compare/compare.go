@@ -63,11 +63,11 @@ import (
 	"strings"
 	"time"
 
-	"odmn/data"
-	"odmn/metrics"
-	"odmn/report"
-	"odmn/train"
-	"odmn/train/twostage"
+	"github.com/odmn/odmn/data"
+	"github.com/odmn/odmn/metrics"
+	"github.com/odmn/odmn/report"
+	"github.com/odmn/odmn/train"
+	"github.com/odmn/odmn/train/twostage"
 )
 
 // Schema names the version of the [Result] JSON layout.

@@ -10,10 +10,10 @@ import (
 	"strings"
 	"testing"
 
-	"odmn/data"
-	"odmn/fixtures/synth"
-	"odmn/report"
-	"odmn/train"
+	"github.com/odmn/odmn/data"
+	"github.com/odmn/odmn/fixtures/synth"
+	"github.com/odmn/odmn/report"
+	"github.com/odmn/odmn/train"
 )
 
 // smallTable writes a small synthetic table and its spec.

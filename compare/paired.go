@@ -5,7 +5,7 @@ import (
 	"io"
 	"strings"
 
-	"odmn/metrics"
+	"github.com/odmn/odmn/metrics"
 )
 
 // Paired compares one prediction with another seed by seed: every seed

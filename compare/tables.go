@@ -9,8 +9,8 @@ import (
 	"slices"
 	"strings"
 
-	"odmn/report"
-	"odmn/train"
+	"github.com/odmn/odmn/report"
+	"github.com/odmn/odmn/train"
 )
 
 // tableDef selects the evaluations of one table: those of the given models

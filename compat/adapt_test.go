@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"odmn/compat"
-	"odmn/graph"
-	"odmn/onnxpb"
+	"github.com/odmn/odmn/compat"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/onnxpb"
 )
 
 func need(t *testing.T, ops ...string) {

@@ -10,7 +10,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"odmn/onnxpb"
+	"github.com/odmn/odmn/onnxpb"
 )
 
 // checkScript validates each model file named on the command line with

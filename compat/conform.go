@@ -15,11 +15,11 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"odmn/export"
-	"odmn/graph"
-	"odmn/onnxpb"
-	odmnrt "odmn/runtime"
-	"odmn/runtime/native"
+	"github.com/odmn/odmn/export"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/onnxpb"
+	odmnrt "github.com/odmn/odmn/runtime"
+	"github.com/odmn/odmn/runtime/native"
 )
 
 // DefaultNodeTestDir is where Debian's libonnx-testdata installs the ONNX

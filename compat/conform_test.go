@@ -9,13 +9,13 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"odmn/compat"
-	"odmn/export"
-	"odmn/graph"
-	"odmn/internal/testenv"
-	"odmn/onnxpb"
-	"odmn/runtime"
-	"odmn/runtime/ort"
+	"github.com/odmn/odmn/compat"
+	"github.com/odmn/odmn/export"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/internal/testenv"
+	"github.com/odmn/odmn/onnxpb"
+	"github.com/odmn/odmn/runtime"
+	"github.com/odmn/odmn/runtime/ort"
 )
 
 // TestNodeConformance runs ONNX's node tests (Debian's libonnx-testdata):

@@ -6,8 +6,8 @@ import (
 	"sort"
 	"strings"
 
-	"odmn/graph"
-	"odmn/runtime"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/runtime"
 )
 
 // OutputDiff is how two runtimes disagree on one output.

@@ -4,12 +4,12 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"odmn/compat"
-	"odmn/export"
-	"odmn/graph"
-	"odmn/internal/testenv"
-	"odmn/runtime/native"
-	"odmn/runtime/ort"
+	"github.com/odmn/odmn/compat"
+	"github.com/odmn/odmn/export"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/internal/testenv"
+	"github.com/odmn/odmn/runtime/native"
+	"github.com/odmn/odmn/runtime/ort"
 )
 
 // crossModel is a random 3-layer MLP with a softmax head, an ArgMax output

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"odmn/export"
+	"github.com/odmn/odmn/export"
 )
 
 // Reasons a valid model lies outside odmn's vocabulary.

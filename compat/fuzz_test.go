@@ -6,9 +6,9 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"odmn/compat"
-	"odmn/export"
-	"odmn/onnxpb"
+	"github.com/odmn/odmn/compat"
+	"github.com/odmn/odmn/export"
+	"github.com/odmn/odmn/onnxpb"
 )
 
 // FuzzImport feeds arbitrary bytes to Parse and Import (and exports what

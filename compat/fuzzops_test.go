@@ -8,11 +8,11 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"odmn/compat"
-	"odmn/export"
-	"odmn/graph"
-	"odmn/onnxpb"
-	"odmn/runtime/native"
+	"github.com/odmn/odmn/compat"
+	"github.com/odmn/odmn/export"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/onnxpb"
+	"github.com/odmn/odmn/runtime/native"
 )
 
 // vocabulary lists the importable default-domain ops.

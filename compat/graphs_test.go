@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"odmn/graph"
+	"github.com/odmn/odmn/graph"
 )
 
 // testGraph is a graph the export and import tests share, with inputs to

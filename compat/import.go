@@ -9,9 +9,9 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"odmn/export"
-	"odmn/graph"
-	"odmn/onnxpb"
+	"github.com/odmn/odmn/export"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/onnxpb"
 )
 
 // ReadFile reads and decodes an ONNX model file.

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"math"
 
-	"odmn/graph"
+	"github.com/odmn/odmn/graph"
 )
 
 // Op versions.

@@ -7,13 +7,13 @@ import (
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
 
-	"odmn/compat"
-	"odmn/export"
-	"odmn/graph"
-	"odmn/internal/testenv"
-	"odmn/onnxpb"
-	"odmn/runtime/native"
-	"odmn/runtime/ort"
+	"github.com/odmn/odmn/compat"
+	"github.com/odmn/odmn/export"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/internal/testenv"
+	"github.com/odmn/odmn/onnxpb"
+	"github.com/odmn/odmn/runtime/native"
+	"github.com/odmn/odmn/runtime/ort"
 )
 
 func run(t *testing.T, g *graph.Graph, feed map[string]*graph.Tensor) map[string]*graph.Tensor {

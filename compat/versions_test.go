@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"odmn/graph"
-	"odmn/internal/testenv"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/internal/testenv"
 )
 
 // TestVersionTableUpToDate regenerates versions_gen.go with the installed

@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"odmn/data"
+	"github.com/odmn/odmn/data"
 )
 
 // Fit an encoder on the training rows of a table, then load the whole table

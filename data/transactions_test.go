@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"odmn/internal/testenv"
+	"github.com/odmn/odmn/internal/testenv"
 )
 
 // A hand-made log. Window 3 days, horizons 5 and 10: ltv_5 sums days 3..7

@@ -9,8 +9,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"odmn/graph"
-	"odmn/onnxpb"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/onnxpb"
 )
 
 // IRVersion is the ONNX IR version odmn writes (onnx 1.12's, IR 8).

@@ -9,11 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	"odmn/compat"
-	"odmn/export"
-	"odmn/graph"
-	"odmn/internal/testenv"
-	"odmn/onnxpb"
+	"github.com/odmn/odmn/compat"
+	"github.com/odmn/odmn/export"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/internal/testenv"
+	"github.com/odmn/odmn/onnxpb"
 )
 
 func build(t *testing.T, f func(g *graph.Graph)) *graph.Graph {

@@ -1,7 +1,7 @@
 package export
 
 import (
-	"odmn/graph"
+	"github.com/odmn/odmn/graph"
 )
 
 // batchDims finds, for every value, which of its dimensions of -1 are the

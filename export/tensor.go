@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"math"
 
-	"odmn/graph"
-	"odmn/onnxpb"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/onnxpb"
 )
 
 // MaxTensorElements bounds the number of elements TensorFromProto accepts,

@@ -8,9 +8,9 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"odmn/export"
-	"odmn/graph"
-	"odmn/onnxpb"
+	"github.com/odmn/odmn/export"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/onnxpb"
 )
 
 func TestTensorRoundTrip(t *testing.T) {

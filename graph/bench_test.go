@@ -5,9 +5,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"odmn/graph"
-	"odmn/graph/graphtest"
-	"odmn/runtime/native"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/graph/graphtest"
+	"github.com/odmn/odmn/runtime/native"
 )
 
 // The GEMM benchmarks run at batch 512 over square-ish widths: X is

@@ -4,9 +4,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"odmn/graph"
-	"odmn/graph/graphtest"
-	"odmn/runtime/native"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/graph/graphtest"
+	"github.com/odmn/odmn/runtime/native"
 )
 
 // scaleShift is y = x * scale + b with scale a caller attribute.

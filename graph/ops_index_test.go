@@ -5,8 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"odmn/graph"
-	"odmn/graph/graphtest"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/graph/graphtest"
 )
 
 // ---------- Concat ----------

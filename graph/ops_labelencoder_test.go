@@ -6,8 +6,8 @@ import (
 	"slices"
 	"testing"
 
-	"odmn/graph"
-	"odmn/graph/graphtest"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/graph/graphtest"
 )
 
 func TestLabelEncoderStringToInt(t *testing.T) {

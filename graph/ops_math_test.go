@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"odmn/graph"
-	"odmn/graph/graphtest"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/graph/graphtest"
 )
 
 // ---------- helpers shared by the op tests ----------

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"odmn/graph"
-	"odmn/graph/graphtest"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/graph/graphtest"
 )
 
 // refMatMul is numpy.matmul written out with loops in float64.

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"odmn/graph"
-	"odmn/graph/graphtest"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/graph/graphtest"
 )
 
 // tn is one node of a hand-made tree ensemble.

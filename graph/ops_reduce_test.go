@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"odmn/graph"
-	"odmn/graph/graphtest"
-	"odmn/runtime/native"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/graph/graphtest"
+	"github.com/odmn/odmn/runtime/native"
 )
 
 func newSession(g *graph.Graph) (*native.Session, error) { return native.New(g, native.Options{}) }

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"odmn/graph"
-	"odmn/graph/graphtest"
-	"odmn/runtime/native"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/graph/graphtest"
+	"github.com/odmn/odmn/runtime/native"
 )
 
 // ---------- helpers shared by the shape and index op tests ----------

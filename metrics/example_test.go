@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"odmn/metrics"
+	"github.com/odmn/odmn/metrics"
 )
 
 func ExampleMutualGini() {

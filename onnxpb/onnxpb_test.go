@@ -7,8 +7,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"odmn/internal/testenv"
-	"odmn/onnxpb"
+	"github.com/odmn/odmn/internal/testenv"
+	"github.com/odmn/odmn/onnxpb"
 )
 
 func TestModelRoundTrip(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"math"
 	"testing"
 
-	"odmn/metrics"
+	"github.com/odmn/odmn/metrics"
 )
 
 // full returns a report with every metric equal to v.

@@ -11,7 +11,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"odmn/train"
+	"github.com/odmn/odmn/train"
 )
 
 // termOrder is the order of the loss terms in train (DCT, DOT, their

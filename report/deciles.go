@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"odmn/metrics"
+	"github.com/odmn/odmn/metrics"
 )
 
 // ModelEval is the multi-horizon evaluation of one model (or one decode of

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"odmn/metrics"
+	"github.com/odmn/odmn/metrics"
 )
 
 // threeUsers is the decile table of 3 users: labels 10, 0, 2 with

@@ -7,8 +7,8 @@ import (
 	"io"
 	"strings"
 
-	"odmn/metrics"
-	"odmn/train"
+	"github.com/odmn/odmn/metrics"
+	"github.com/odmn/odmn/train"
 )
 
 // EvalSchema names the version of the [EvalDoc] layout. Within a version,

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"odmn/metrics"
-	"odmn/train"
+	"github.com/odmn/odmn/metrics"
+	"github.com/odmn/odmn/train"
 )
 
 func tinyDoc() EvalDoc {

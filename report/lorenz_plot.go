@@ -8,7 +8,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
-	"odmn/metrics"
+	"github.com/odmn/odmn/metrics"
 )
 
 // DefaultLorenzPoints is the number of segments a sampled Lorenz curve has

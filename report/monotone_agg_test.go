@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"odmn/metrics"
+	"github.com/odmn/odmn/metrics"
 )
 
 func TestMeanStdSkipsNonFinite(t *testing.T) {

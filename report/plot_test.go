@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"odmn/metrics"
-	"odmn/train"
+	"github.com/odmn/odmn/metrics"
+	"github.com/odmn/odmn/train"
 )
 
 // decodePNG opens path as a PNG and checks its size.

@@ -9,9 +9,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"odmn/data"
-	"odmn/metrics"
-	"odmn/train"
+	"github.com/odmn/odmn/data"
+	"github.com/odmn/odmn/metrics"
+	"github.com/odmn/odmn/train"
 )
 
 // TestRenderSamples renders sample tables and plots from synthetic data into

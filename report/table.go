@@ -9,7 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"odmn/metrics"
+	"github.com/odmn/odmn/metrics"
 )
 
 // ErrNoData is returned by every renderer and plot given nothing to show.

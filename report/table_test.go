@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"odmn/metrics"
+	"github.com/odmn/odmn/metrics"
 )
 
 func f(v float64) *float64 { return &v }

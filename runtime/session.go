@@ -1,6 +1,6 @@
 package runtime
 
-import "odmn/graph"
+import "github.com/odmn/odmn/graph"
 
 // Session runs one model: named input tensors in, named output tensors out.
 // Both backends (native, ort) implement it, so every caller (scoring,

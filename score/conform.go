@@ -7,9 +7,9 @@ import (
 	"sort"
 	"strings"
 
-	"odmn/data"
-	"odmn/graph"
-	"odmn/train"
+	"github.com/odmn/odmn/data"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/train"
 )
 
 // Conformance defaults: label units for the float tolerance, probability

@@ -3,9 +3,9 @@ package score
 import (
 	"fmt"
 
-	"odmn/data"
-	"odmn/graph"
-	"odmn/train"
+	"github.com/odmn/odmn/data"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/train"
 )
 
 // Feeder turns table rows into a raw-feature model's input tensors,

@@ -23,14 +23,14 @@ import (
 	"strconv"
 	"strings"
 
-	"odmn/compat"
-	"odmn/export"
-	"odmn/graph"
-	"odmn/onnxpb"
-	"odmn/runtime"
-	"odmn/runtime/native"
-	"odmn/runtime/ort"
-	"odmn/train"
+	"github.com/odmn/odmn/compat"
+	"github.com/odmn/odmn/export"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/onnxpb"
+	"github.com/odmn/odmn/runtime"
+	"github.com/odmn/odmn/runtime/native"
+	"github.com/odmn/odmn/runtime/ort"
+	"github.com/odmn/odmn/train"
 )
 
 // Runtimes ScoreFile and Session accept.

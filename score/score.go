@@ -10,9 +10,9 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
-	"odmn/data"
-	"odmn/graph"
-	"odmn/train"
+	"github.com/odmn/odmn/data"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/train"
 )
 
 // DefaultBatch is the rows per model call unless Options.Batch says otherwise.

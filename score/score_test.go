@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"odmn/data"
-	"odmn/graph"
-	"odmn/train"
+	"github.com/odmn/odmn/data"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/train"
 )
 
 const (

@@ -4,7 +4,7 @@ import (
 	"math"
 	"sync"
 
-	g "odmn/graph"
+	g "github.com/odmn/odmn/graph"
 )
 
 // Adam is the Adam optimizer (Kingma & Ba) over a model's parameters, with

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	g "odmn/graph"
+	g "github.com/odmn/odmn/graph"
 )
 
 // Baseline heads share ODMN's embedding layer and share-bottom, so the

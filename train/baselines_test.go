@@ -6,13 +6,13 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"odmn/compat"
-	"odmn/export"
-	g "odmn/graph"
-	"odmn/graph/graphtest"
-	"odmn/internal/testenv"
-	"odmn/runtime/native"
-	"odmn/runtime/ort"
+	"github.com/odmn/odmn/compat"
+	"github.com/odmn/odmn/export"
+	g "github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/graph/graphtest"
+	"github.com/odmn/odmn/internal/testenv"
+	"github.com/odmn/odmn/runtime/native"
+	"github.com/odmn/odmn/runtime/ort"
 )
 
 // Hand computations of the ZILN pieces, written from the formulas of

@@ -5,10 +5,10 @@ import (
 	"sync"
 	"testing"
 
-	"odmn/data"
-	g "odmn/graph"
-	"odmn/internal/benchdata"
-	"odmn/runtime/native"
+	"github.com/odmn/odmn/data"
+	g "github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/internal/benchdata"
+	"github.com/odmn/odmn/runtime/native"
 )
 
 var benchDS struct {

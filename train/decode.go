@@ -1,7 +1,7 @@
 package train
 
 import (
-	g "odmn/graph"
+	g "github.com/odmn/odmn/graph"
 )
 
 // Decode is the MDME decode of Eq. 7-8 with standard ops, so the same code

@@ -8,12 +8,12 @@ import (
 	"strconv"
 	"strings"
 
-	"odmn/data"
-	"odmn/export"
-	g "odmn/graph"
-	"odmn/onnxpb"
-	"odmn/runtime"
-	"odmn/runtime/native"
+	"github.com/odmn/odmn/data"
+	"github.com/odmn/odmn/export"
+	g "github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/onnxpb"
+	"github.com/odmn/odmn/runtime"
+	"github.com/odmn/odmn/runtime/native"
 )
 
 // The raw-feature export.

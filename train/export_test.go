@@ -9,15 +9,15 @@ import (
 	"sync"
 	"testing"
 
-	"odmn/compat"
-	"odmn/data"
-	"odmn/export"
-	"odmn/fixtures/synth"
-	g "odmn/graph"
-	"odmn/internal/testenv"
-	"odmn/runtime"
-	"odmn/runtime/native"
-	"odmn/runtime/ort"
+	"github.com/odmn/odmn/compat"
+	"github.com/odmn/odmn/data"
+	"github.com/odmn/odmn/export"
+	"github.com/odmn/odmn/fixtures/synth"
+	g "github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/internal/testenv"
+	"github.com/odmn/odmn/runtime"
+	"github.com/odmn/odmn/runtime/native"
+	"github.com/odmn/odmn/runtime/ort"
 )
 
 // funcGraph calls the three ai.odmn functions on graph inputs.

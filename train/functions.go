@@ -6,7 +6,7 @@ import (
 	"sort"
 	"sync"
 
-	g "odmn/graph"
+	g "github.com/odmn/odmn/graph"
 )
 
 // Domain is the ONNX domain of odmn's custom nodes (opset version 1).

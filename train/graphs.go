@@ -3,7 +3,7 @@ package train
 import (
 	"fmt"
 
-	g "odmn/graph"
+	g "github.com/odmn/odmn/graph"
 )
 
 // Input and output names of the graphs a model builds.

@@ -6,10 +6,10 @@ import (
 	"path/filepath"
 	"testing"
 
-	"odmn/data"
-	"odmn/fixtures/synth"
-	"odmn/metrics"
-	"odmn/train"
+	"github.com/odmn/odmn/data"
+	"github.com/odmn/odmn/fixtures/synth"
+	"github.com/odmn/odmn/metrics"
+	"github.com/odmn/odmn/train"
 )
 
 // synthFiles writes a synthetic table and returns its path and spec.

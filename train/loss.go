@@ -3,7 +3,7 @@ package train
 import (
 	"fmt"
 
-	g "odmn/graph"
+	g "github.com/odmn/odmn/graph"
 )
 
 // targetLayout places one task's training targets in the columns of one

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	g "odmn/graph"
-	"odmn/graph/graphtest"
-	"odmn/runtime/native"
+	g "github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/graph/graphtest"
+	"github.com/odmn/odmn/runtime/native"
 )
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol*(1+math.Abs(b)) }

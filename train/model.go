@@ -5,8 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"odmn/data"
-	g "odmn/graph"
+	"github.com/odmn/odmn/data"
+	g "github.com/odmn/odmn/graph"
 )
 
 // Param is one trainable tensor of a model.

@@ -3,9 +3,9 @@ package train
 import (
 	"fmt"
 
-	"odmn/data"
-	g "odmn/graph"
-	"odmn/runtime/native"
+	"github.com/odmn/odmn/data"
+	g "github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/runtime/native"
 )
 
 // Predictions are per-row, per-task decodes.

@@ -10,8 +10,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"odmn/data"
-	g "odmn/graph"
+	"github.com/odmn/odmn/data"
+	g "github.com/odmn/odmn/graph"
 )
 
 // Version is odmn's version, written into model directories and ONNX files.

@@ -5,8 +5,8 @@ import (
 	"math"
 	"testing"
 
-	g "odmn/graph"
-	"odmn/runtime/native"
+	g "github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/runtime/native"
 )
 
 // TestLossTermsByHand recomputes every loss term of Eq. 9-14 in float64

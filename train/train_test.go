@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"odmn/data"
+	"github.com/odmn/odmn/data"
 )
 
 // toyData makes a small data set whose labels depend on the features:

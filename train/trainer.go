@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"odmn/data"
-	g "odmn/graph"
-	"odmn/runtime/native"
+	"github.com/odmn/odmn/data"
+	g "github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/runtime/native"
 )
 
 // Progress is reported after every batch.

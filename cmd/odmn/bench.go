@@ -20,15 +20,15 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"odmn/data"
-	"odmn/fixtures/synth"
-	"odmn/graph"
-	"odmn/internal/benchdata"
-	"odmn/runtime"
-	"odmn/runtime/native"
-	"odmn/runtime/ort"
-	"odmn/score"
-	"odmn/train"
+	"github.com/odmn/odmn/data"
+	"github.com/odmn/odmn/fixtures/synth"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/internal/benchdata"
+	"github.com/odmn/odmn/runtime"
+	"github.com/odmn/odmn/runtime/native"
+	"github.com/odmn/odmn/runtime/ort"
+	"github.com/odmn/odmn/score"
+	"github.com/odmn/odmn/train"
 )
 
 // The bench command measures, in one run on one machine, what issue 6 asks:

@@ -13,11 +13,11 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
-	"odmn/compare"
-	"odmn/fixtures/synth"
-	"odmn/report"
-	"odmn/train"
-	"odmn/train/twostage"
+	"github.com/odmn/odmn/compare"
+	"github.com/odmn/odmn/fixtures/synth"
+	"github.com/odmn/odmn/report"
+	"github.com/odmn/odmn/train"
+	"github.com/odmn/odmn/train/twostage"
 )
 
 type compareOptions struct {

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"odmn/data"
-	"odmn/fixtures/synth"
+	"github.com/odmn/odmn/data"
+	"github.com/odmn/odmn/fixtures/synth"
 )
 
 // compareTable writes a small synthetic table and its spec for the compare

@@ -8,10 +8,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"odmn/compat"
-	"odmn/runtime/native"
-	"odmn/score"
-	"odmn/train"
+	"github.com/odmn/odmn/compat"
+	"github.com/odmn/odmn/runtime/native"
+	"github.com/odmn/odmn/score"
+	"github.com/odmn/odmn/train"
 )
 
 type conformModelOptions struct {

@@ -10,9 +10,9 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"odmn/export"
-	"odmn/graph"
-	"odmn/internal/testenv"
+	"github.com/odmn/odmn/export"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/internal/testenv"
 )
 
 func runConform(t *testing.T, args ...string) (string, error) {

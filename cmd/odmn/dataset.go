@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"odmn/data"
+	"github.com/odmn/odmn/data"
 )
 
 // newDatasetCmd groups the commands that build user tables.

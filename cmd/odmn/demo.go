@@ -11,13 +11,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"odmn/data"
-	"odmn/export"
-	"odmn/fixtures/synth"
-	"odmn/report"
-	"odmn/runtime/ort"
-	"odmn/score"
-	"odmn/train"
+	"github.com/odmn/odmn/data"
+	"github.com/odmn/odmn/export"
+	"github.com/odmn/odmn/fixtures/synth"
+	"github.com/odmn/odmn/report"
+	"github.com/odmn/odmn/runtime/ort"
+	"github.com/odmn/odmn/score"
+	"github.com/odmn/odmn/train"
 )
 
 type demoOptions struct {

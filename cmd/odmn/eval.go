@@ -10,11 +10,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"odmn/data"
-	"odmn/metrics"
-	"odmn/report"
-	"odmn/score"
-	"odmn/train"
+	"github.com/odmn/odmn/data"
+	"github.com/odmn/odmn/metrics"
+	"github.com/odmn/odmn/report"
+	"github.com/odmn/odmn/score"
+	"github.com/odmn/odmn/train"
 )
 
 func newEvalCmd() *cobra.Command {

@@ -8,10 +8,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"odmn/compat"
-	"odmn/export"
-	"odmn/graph"
-	"odmn/train"
+	"github.com/odmn/odmn/compat"
+	"github.com/odmn/odmn/export"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/train"
 )
 
 // pythonONNX is the interpreter with Debian's python3-onnx (make deps).

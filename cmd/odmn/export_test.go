@@ -16,14 +16,14 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"odmn/compat"
-	"odmn/data"
-	"odmn/export"
-	"odmn/internal/testenv"
-	"odmn/onnxpb"
-	"odmn/runtime/native"
-	"odmn/score"
-	"odmn/train"
+	"github.com/odmn/odmn/compat"
+	"github.com/odmn/odmn/data"
+	"github.com/odmn/odmn/export"
+	"github.com/odmn/odmn/internal/testenv"
+	"github.com/odmn/odmn/onnxpb"
+	"github.com/odmn/odmn/runtime/native"
+	"github.com/odmn/odmn/score"
+	"github.com/odmn/odmn/train"
 )
 
 // runCLI runs odmn with args in process.

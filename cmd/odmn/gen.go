@@ -12,8 +12,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"odmn/data"
-	"odmn/fixtures/synth"
+	"github.com/odmn/odmn/data"
+	"github.com/odmn/odmn/fixtures/synth"
 )
 
 // progressMinUsers is the table size from which gen shows a progress bar

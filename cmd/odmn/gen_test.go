@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"odmn/data"
-	"odmn/fixtures/synth"
+	"github.com/odmn/odmn/data"
+	"github.com/odmn/odmn/fixtures/synth"
 )
 
 func runGen(t *testing.T, args ...string) (string, error) {

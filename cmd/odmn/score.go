@@ -12,8 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"odmn/score"
-	"odmn/train"
+	"github.com/odmn/odmn/score"
+	"github.com/odmn/odmn/train"
 )
 
 type scoreOptions struct {

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"odmn/data"
-	"odmn/fixtures/synth"
-	"odmn/train"
+	"github.com/odmn/odmn/data"
+	"github.com/odmn/odmn/fixtures/synth"
+	"github.com/odmn/odmn/train"
 )
 
 func smallTable(t *testing.T, users int) (string, string) {

@@ -9,8 +9,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"odmn/graph"
-	"odmn/runtime/native"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/runtime/native"
 )
 
 // Build makes a graph whose inputs x0, x1, ... have the given tensors'

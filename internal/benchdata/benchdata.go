@@ -10,8 +10,8 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"odmn/data"
-	"odmn/fixtures/synth"
+	"github.com/odmn/odmn/data"
+	"github.com/odmn/odmn/fixtures/synth"
 )
 
 // Set is a generated data set.

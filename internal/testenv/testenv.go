@@ -12,7 +12,7 @@ import (
 	"sync"
 	"testing"
 
-	"odmn/internal/ortlib"
+	"github.com/odmn/odmn/internal/ortlib"
 )
 
 // NodeTestDataDir is where Debian's libonnx-testdata puts the ONNX backend

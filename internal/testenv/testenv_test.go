@@ -3,7 +3,7 @@ package testenv_test
 import (
 	"testing"
 
-	"odmn/internal/testenv"
+	"github.com/odmn/odmn/internal/testenv"
 )
 
 func TestHelpers(t *testing.T) {

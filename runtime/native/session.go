@@ -8,8 +8,8 @@ import (
 	"sync"
 	"time"
 
-	"odmn/graph"
-	"odmn/runtime"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/runtime"
 )
 
 // Options tune a native session.

@@ -5,8 +5,8 @@ import (
 	"sync"
 	"testing"
 
-	"odmn/graph"
-	"odmn/runtime/native"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/runtime/native"
 )
 
 func mlp(t *testing.T) *graph.Graph {

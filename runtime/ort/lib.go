@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"sync"
 
-	"odmn/internal/ortlib"
+	"github.com/odmn/odmn/internal/ortlib"
 
 	onnxruntime "github.com/yalue/onnxruntime_go"
 )

@@ -13,11 +13,11 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"odmn/graph"
-	"odmn/internal/testenv"
-	"odmn/onnxpb"
-	"odmn/runtime"
-	"odmn/runtime/ort"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/internal/testenv"
+	"github.com/odmn/odmn/onnxpb"
+	"github.com/odmn/odmn/runtime"
+	"github.com/odmn/odmn/runtime/ort"
 )
 
 var _ runtime.Session = (*ort.Session)(nil)

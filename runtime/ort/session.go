@@ -12,9 +12,9 @@ import (
 	onnxruntime "github.com/yalue/onnxruntime_go"
 	"google.golang.org/protobuf/proto"
 
-	"odmn/graph"
-	"odmn/onnxpb"
-	"odmn/runtime"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/onnxpb"
+	"github.com/odmn/odmn/runtime"
 )
 
 // Options tune an ORT session. Zero values leave ONNX Runtime's defaults.

@@ -4,11 +4,11 @@ import (
 	"slices"
 	"testing"
 
-	"odmn/export"
-	"odmn/graph"
-	"odmn/internal/testenv"
-	"odmn/runtime/native"
-	"odmn/runtime/ort"
+	"github.com/odmn/odmn/export"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/internal/testenv"
+	"github.com/odmn/odmn/runtime/native"
+	"github.com/odmn/odmn/runtime/ort"
 )
 
 // String tensors go into ORT (a LabelEncoder input) and come back out (a

@@ -9,13 +9,13 @@ import (
 	"sort"
 	"testing"
 
-	"odmn/compat"
-	"odmn/export"
-	"odmn/graph"
-	"odmn/internal/testenv"
-	"odmn/runtime"
-	"odmn/runtime/native"
-	"odmn/runtime/ort"
+	"github.com/odmn/odmn/compat"
+	"github.com/odmn/odmn/export"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/internal/testenv"
+	"github.com/odmn/odmn/runtime"
+	"github.com/odmn/odmn/runtime/native"
+	"github.com/odmn/odmn/runtime/ort"
 )
 
 // Tolerances of the XGBoost -> ONNX conformance test: the tree sums are

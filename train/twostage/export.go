@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"odmn/graph"
+	"github.com/odmn/odmn/graph"
 )
 
 // Input and output names of the exported graph.

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"odmn/data"
+	"github.com/odmn/odmn/data"
 )
 
 // Combination rules.

@@ -4,7 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"odmn/data"
+	"github.com/odmn/odmn/data"
 )
 
 // synthetic makes a zero-inflated LTV data set: n users, six encoded

@@ -6,12 +6,12 @@ import (
 	"sort"
 	"testing"
 
-	"odmn/compat"
-	"odmn/export"
-	"odmn/graph"
-	"odmn/internal/testenv"
-	"odmn/runtime/native"
-	"odmn/runtime/ort"
+	"github.com/odmn/odmn/compat"
+	"github.com/odmn/odmn/export"
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/internal/testenv"
+	"github.com/odmn/odmn/runtime/native"
+	"github.com/odmn/odmn/runtime/ort"
 )
 
 // The ai.onnx.ml tree-ensemble kernels of package graph against ONNX
