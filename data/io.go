@@ -71,16 +71,16 @@ func (p RowPos) String() string {
 	return fmt.Sprintf("row %d", p.Row)
 }
 
-// DataError is a problem with one value of a file: it names the file, the
+// Error is a problem with one value of a file: it names the file, the
 // row and the column.
-type DataError struct {
+type Error struct {
 	File   string
 	Pos    RowPos
 	Column string
 	Msg    string
 }
 
-func (e *DataError) Error() string {
+func (e *Error) Error() string {
 	if e.Column == "" {
 		return fmt.Sprintf("%s: %s: %s", e.File, e.Pos, e.Msg)
 	}
@@ -128,7 +128,7 @@ func formatOf(path string) (fileFormat, error) {
 //
 // Float columns parse as float64: in CSV, an empty field, "NA", "NaN" or
 // "nan" (any case) is missing and reads as NaN, and anything else that is
-// not a number is a *DataError. Parquet FLOAT, DOUBLE, INT32 and INT64
+// not a number is a *Error. Parquet FLOAT, DOUBLE, INT32 and INT64
 // columns read as Float (null is NaN); BYTE_ARRAY columns read as String
 // (null is ""), and so do INT32/INT64 columns (integer-coded categories,
 // written in decimal). Any other pairing is an error naming the column.

@@ -126,7 +126,7 @@ func runScore(ctx context.Context, o scoreOptions, w, errw io.Writer) error {
 	if !o.quiet && isTerminal(errw) {
 		o.opts.Progress = errw
 	}
-	st, err := score.ScoreFile(ctx, m, o.data, o.out, o.opts)
+	st, err := score.File(ctx, m, o.data, o.out, o.opts)
 	if err != nil {
 		return err
 	}

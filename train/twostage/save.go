@@ -23,6 +23,10 @@ const (
 // FormatVersion is the version of the model directory layout.
 const FormatVersion = 1
 
+// Kind is the model kind recorded in model.json and in the exported
+// file's odmn.model metadata.
+const Kind = "twostage"
+
 type modelFile struct {
 	Format int    `json:"format"`
 	Kind   string `json:"kind"`
@@ -65,7 +69,7 @@ func (m *Model) Save(dir string) error {
 }
 
 func (m *Model) write(dir string) error {
-	b, err := json.MarshalIndent(modelFile{Format: FormatVersion, Kind: "twostage", Model: m}, "", "  ")
+	b, err := json.MarshalIndent(modelFile{Format: FormatVersion, Kind: Kind, Model: m}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("twostage: %w", err)
 	}
@@ -102,7 +106,7 @@ func Load(dir string) (*Model, error) {
 	if err := json.Unmarshal(b, &mf); err != nil {
 		return nil, fmt.Errorf("twostage: %s: %w", ModelFile, err)
 	}
-	if mf.Kind != "twostage" || mf.Format != FormatVersion || mf.Model == nil {
+	if mf.Kind != Kind || mf.Format != FormatVersion || mf.Model == nil {
 		return nil, fmt.Errorf("twostage: %s is not a Two-Stage model of format %d (kind %q, format %d)", ModelFile, FormatVersion, mf.Kind, mf.Format)
 	}
 	m := mf.Model
