@@ -230,6 +230,10 @@ type Timing struct {
 	Seconds float64 `json:"seconds"`
 }
 
+// Validate checks o as Run does, without reading or writing any file, so
+// that a caller can refuse bad options before it creates anything.
+func (o Options) Validate() error { return o.defaults() }
+
 func (o *Options) defaults() error {
 	if o.Data == "" {
 		return errors.New("compare: no data file")

@@ -4,10 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/odmn/odmn/internal/fsutil"
 )
 
 // Files of a model directory.
@@ -36,34 +37,16 @@ type modelFile struct {
 // Save writes the model to dir: into a new sibling directory, then renamed
 // over dir (an existing dir is replaced only once the new one is complete).
 func (m *Model) Save(dir string) error {
-	dir = filepath.Clean(dir)
-	parent := filepath.Dir(dir)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("twostage: %w", err)
-	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+	d, err := fsutil.MkdirTemp(dir)
 	if err != nil {
 		return fmt.Errorf("twostage: %w", err)
 	}
-	defer os.RemoveAll(tmp)
-	if err := m.write(tmp); err != nil {
-		return err
+	if err := m.write(d.Path); err != nil {
+		d.Abort()
+		return d.Wrap(err)
 	}
-	old := ""
-	if _, err := os.Stat(dir); err == nil {
-		old = fmt.Sprintf("%s.old-%d", dir, rand.Uint32())
-		if err := os.Rename(dir, old); err != nil {
-			return fmt.Errorf("twostage: %w", err)
-		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if old != "" {
-			os.Rename(old, dir)
-		}
+	if err := d.Commit(); err != nil {
 		return fmt.Errorf("twostage: %w", err)
-	}
-	if old != "" {
-		os.RemoveAll(old)
 	}
 	return nil
 }
