@@ -5,6 +5,7 @@ package compat
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/odmn/odmn/graph"
 )
@@ -158,18 +159,18 @@ func effectiveSince(typ string, v int64, def *graph.OpDef, full string) (int, er
 // accepts reports whether a node of version since can be imported as is
 // with def.
 func accepts(typ string, def *graph.OpDef, since int) bool {
-	if since == def.Since || contains(def.Compat, since) {
+	if since == def.Since || slices.Contains(def.Compat, since) {
 		return true
 	}
 	for _, class := range sameSemantics[typ] {
-		if !contains(class, since) {
+		if !slices.Contains(class, since) {
 			continue
 		}
-		if contains(class, def.Since) {
+		if slices.Contains(class, def.Since) {
 			return true
 		}
 		for _, c := range def.Compat {
-			if contains(class, c) {
+			if slices.Contains(class, c) {
 				return true
 			}
 		}
@@ -304,7 +305,7 @@ func (c *adaptCtx) attrErr(name, want string) error {
 func (c *adaptCtx) without(names ...string) graph.Attrs {
 	out := graph.Attrs{}
 	for k, v := range c.attrs {
-		if !contains2(names, k) {
+		if !slices.Contains(names, k) {
 			out[k] = v
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -321,7 +322,7 @@ func (s *Session) Run(inputs map[string]*graph.Tensor, names ...string) (map[str
 
 	res := make(map[string]*graph.Tensor, len(s.outputs))
 	for i, o := range s.outputs {
-		if len(names) > 0 && !contains(names, o.Name) {
+		if len(names) > 0 && !slices.Contains(names, o.Name) {
 			continue
 		}
 		t, err := fromORT(outs[i])
@@ -377,15 +378,6 @@ func (s *Session) run(ins []onnxruntime.Value) ([]onnxruntime.Value, error) {
 		}
 		s.outputs[retry].scalar.Store(true)
 	}
-}
-
-func contains(names []string, n string) bool {
-	for _, m := range names {
-		if m == n {
-			return true
-		}
-	}
-	return false
 }
 
 func destroyAll(vs []onnxruntime.Value) {
