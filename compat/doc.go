@@ -1,5 +1,6 @@
-// Package compat reads ONNX models into odmn graphs and checks odmn against
-// ONNX's own node conformance tests.
+// Package compat reads ONNX models into odmn graphs, adapting op versions
+// onto the ones odmn implements. The conformance harnesses that run what
+// it imports (node tests, cross-runtime checks) are in package conform.
 //
 // Import builds a graph.Graph from any model inside odmn's vocabulary: the
 // ops registered in package graph, element types float, int64 and bool
@@ -28,9 +29,6 @@
 // (IsNotApplicable); everything else — truncated bytes, dangling value
 // names, missing inputs — is a plain error. Import never panics.
 //
-// RunNodeTests runs ONNX backend node tests (Debian's libonnx-testdata
-// puts 932 of them in /usr/share/libonnx-testdata/data/node) through the
-// native runtime and reports per op type how many passed, failed, or were
-// not applicable; `odmn conform nodes` prints that report. CheckModel
-// validates a model with Python onnx's checker and strict shape inference.
+// CheckModel validates a model with Python onnx's checker and strict shape
+// inference.
 package compat
