@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -349,15 +350,6 @@ func compatNote(d *graph.OpDef) string {
 	return " (also accepts " + strings.Join(s, ", ") + ")"
 }
 
-func contains(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
 // apply checks the attribute names against def (an unknown one is outside
 // the vocabulary) and applies the op, turning a panic into an error.
 func (c *adaptCtx) apply(def *graph.OpDef, attrs graph.Attrs, ins []*graph.Node) (outs []*graph.Node, err error) {
@@ -400,7 +392,7 @@ func (im *importer) attrs(sc *scope, np *onnxpb.NodeProto, full string) (graph.A
 			if sc.fn == nil {
 				return nil, nil, fmt.Errorf("%s: attribute %s refers to %q, but references are only allowed inside functions", full, name, ref)
 			}
-			if !contains2(sc.fn.Attribute, ref) {
+			if !slices.Contains(sc.fn.Attribute, ref) {
 				return nil, nil, fmt.Errorf("%s: attribute %s refers to %q, which the function does not declare", full, name, ref)
 			}
 			gt, err := graphAttrType(t)
@@ -426,15 +418,6 @@ func (im *importer) attrs(sc *scope, np *onnxpb.NodeProto, full string) (graph.A
 		types[name], _ = graphAttrType(t)
 	}
 	return attrs, types, nil
-}
-
-func contains2(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // attrType is the attribute's declared type or, for files that leave it

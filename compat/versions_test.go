@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/odmn/odmn/graph"
@@ -54,7 +55,7 @@ func TestOpDefVersions(t *testing.T) {
 			continue
 		}
 		for _, v := range append([]int{d.Since}, d.Compat...) {
-			if v <= maxKnownOpset && !contains(hist, v) {
+			if v <= maxKnownOpset && !slices.Contains(hist, v) {
 				t.Errorf("op %s declares version %d, but its versions are %v", d.Type, v, hist)
 			}
 		}
