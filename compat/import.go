@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"slices"
 	"strings"
@@ -410,7 +411,7 @@ func (im *importer) attrs(sc *scope, np *onnxpb.NodeProto, full string) (graph.A
 		// Attributes naming an element type (Cast's to, the dtype of
 		// EyeLike and the random ops).
 		if code, ok := v.(int64); ok && (name == "to" || name == "dtype") && normDomain(np.GetDomain()) == "" {
-			if _, ok := graph.DTypeFromONNX(int32(code)); !ok || int64(int32(code)) != code {
+			if dt, ok := graph.DTypeFromONNX(int32(code)); !ok || int64(int32(code)) != code || !slices.Contains(graph.Core, dt) {
 				return nil, nil, notApplicable(KindDType, "%s: attribute %s: element type %s is not supported", full, name, export.DTypeName(int32(code)))
 			}
 		}

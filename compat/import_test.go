@@ -140,7 +140,7 @@ func TestImportErrors(t *testing.T) {
 		{"unsupported attribute", mkModel(17, []*onnxpb.NodeProto{node("r", "Relu", []string{"x"}, []string{"y"}, attrF("alpha", 1))}, []*onnxpb.ValueInfoProto{f32("x")}, []*onnxpb.ValueInfoProto{out("y", tFloat)}),
 			`node "r" (Relu): attribute alpha is not supported`, compat.KindAttribute},
 		{"double input", mkModel(17, []*onnxpb.NodeProto{node("r", "Relu", []string{"x"}, []string{"y"})}, []*onnxpb.ValueInfoProto{vi("x", 11, 2)}, []*onnxpb.ValueInfoProto{out("y", 11)}),
-			`element type DOUBLE is not supported`, compat.KindDType},
+			`node "r" (Relu): op Relu: input 0: element type float64 not supported`, compat.KindDType},
 		{"cast to double", mkModel(17, []*onnxpb.NodeProto{node("c", "Cast", []string{"x"}, []string{"y"}, attrI("to", 11))}, []*onnxpb.ValueInfoProto{f32("x")}, []*onnxpb.ValueInfoProto{out("y", tFloat)}),
 			`node "c" (Cast): attribute to: element type DOUBLE is not supported`, compat.KindDType},
 		{"float16 initializer", mkModel(17, []*onnxpb.NodeProto{node("r", "Relu", []string{"w"}, []string{"y"})}, nil, []*onnxpb.ValueInfoProto{out("y", tFloat)},

@@ -96,7 +96,7 @@ func TensorFromProto(p *onnxpb.TensorProto) (*graph.Tensor, error) {
 	name := p.GetName()
 	code := p.GetDataType()
 	dt, ok := graph.DTypeFromONNX(code)
-	if !ok {
+	if !ok || (dt != graph.Float32 && dt != graph.Int64 && dt != graph.Bool) {
 		return nil, &UnsupportedDTypeError{Tensor: name, Code: code}
 	}
 	if p.GetDataLocation() == onnxpb.TensorProto_EXTERNAL || len(p.GetExternalData()) > 0 {
