@@ -6,7 +6,6 @@ import (
 	"os"
 	"slices"
 	"sort"
-	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/proto"

@@ -79,7 +79,7 @@ func (d Diff) Err() error {
 
 // Floating reports whether elements of type dt are compared with the
 // tolerance (every floating-point type) rather than exactly.
-func Floating(dt graph.DType) bool { return strings.Contains(dt.String(), "float") }
+func Floating(dt graph.DType) bool { return dt.IsFloat() }
 
 func (d Diff) describe() string {
 	if d.Problem != "" {
