@@ -41,7 +41,7 @@ func effectiveSince(typ string, v int64, def *graph.OpDef, full string) (int, er
 		return 0, fmt.Errorf("%s: the model imports ai.onnx opset %d", full, v)
 	}
 	if v > maxKnownOpset {
-		return 0, notApplicable(KindOpset, "%s: opset %d is newer than the newest odmn knows (%d)", full, v, maxKnownOpset)
+		return 0, notApplicable(KindOpset, "%s: opset %d is newer than the newest odmn supports (%d)", full, v, maxKnownOpset)
 	}
 	hist, ok := opsetHistory[typ]
 	if !ok {
@@ -86,21 +86,54 @@ type adaptCtx struct {
 }
 
 // step rewrites c into an equivalent node of another version (c.since
-// changes) and reports whether it did anything.
-type step func(c *adaptCtx) (bool, error)
+// changes) and reports whether it did anything. It declares what it does:
+// versions below `below` become version `to`; a step with both 0 takes
+// any version to the def's (the axes form of Squeeze, Unsqueeze and the
+// Reduce ops, whose later versions differ only in element types).
+type step struct {
+	below, to int
+	rewrite   func(c *adaptCtx) (bool, error)
+}
 
-// final builds the node's outputs from several ops.
-type final func(c *adaptCtx) ([]*graph.Node, error)
+// final builds the node's outputs from several ops, for versions below
+// `below`.
+type final struct {
+	below int
+	build func(c *adaptCtx) ([]*graph.Node, error)
+}
+
+// adaptable reports whether the importer takes version v of def's op, as
+// is or through its steps and final, going by what they declare.
+func adaptable(def *graph.OpDef, v int) bool {
+	for i := 0; i < 4 && !accepts(def, v); i++ {
+		st, ok := steps[def.Type]
+		switch {
+		case !ok:
+			i = 4
+		case st.below == 0:
+			v = def.Since
+		case v < st.below:
+			v = st.to
+		default:
+			i = 4
+		}
+	}
+	if accepts(def, v) {
+		return true
+	}
+	f, ok := finals[def.Type]
+	return ok && v < f.below
+}
 
 // convert imports a default-domain node of any version.
 func (c *adaptCtx) convert() ([]*graph.Node, error) {
 	from := c.since
 	for i := 0; i < 4 && !accepts(c.def, c.since); i++ {
-		st := steps[c.typ]
-		if st == nil {
+		st, ok := steps[c.typ]
+		if !ok {
 			break
 		}
-		ok, err := st(c)
+		ok, err := st.rewrite(c)
 		if err != nil {
 			return nil, err
 		}
@@ -111,39 +144,41 @@ func (c *adaptCtx) convert() ([]*graph.Node, error) {
 	if accepts(c.def, c.since) {
 		return c.apply(c.def, c.attrs, c.ins)
 	}
-	if fn := finals[c.typ]; fn != nil {
-		return fn(c)
+	if f, ok := finals[c.typ]; ok {
+		return f.build(c)
 	}
 	return nil, notApplicable(KindOpset, "%s: %s-%d (opset %d) is not supported; odmn implements %s-%d%s",
 		c.label, c.typ, from, c.opset, c.typ, c.def.Since, compatNote(c.def))
 }
 
-var steps = map[string]step{}
-var finals = map[string]final{}
+var (
+	steps  = map[string]step{}
+	finals = map[string]final{}
+)
 
 func init() {
 	for _, op := range []string{"Abs", "Ceil", "Elu", "Exp", "Floor", "HardSigmoid", "LeakyRelu", "Log",
 		"Neg", "Reciprocal", "Relu", "Selu", "Sigmoid", "Sqrt", "Tanh", "Max", "Min", "Mean", "Sum", "PRelu"} {
-		steps[op] = dropConsumedInputs
+		steps[op] = step{6, 6, dropConsumedInputs}
 	}
 	for _, op := range []string{"Add", "Sub", "Mul", "Div", "Pow", "And", "Or", "Xor", "Equal", "Greater", "Less"} {
-		steps[op] = legacyBroadcast
+		steps[op] = step{7, 7, legacyBroadcast}
 	}
-	steps["Gemm"] = gemmLegacy
-	steps["Cast"] = castLegacy
-	steps["Concat"] = concatLegacy
-	steps["Reshape"] = reshapeLegacy
-	steps["Slice"] = sliceLegacy
-	steps["Clip"] = clipLegacy
-	steps["Squeeze"] = axesForm(13)
-	steps["Unsqueeze"] = axesForm(13)
-	steps["ReduceSum"] = axesForm(13)
+	steps["Gemm"] = step{7, 7, gemmLegacy}
+	steps["Cast"] = step{6, 6, castLegacy}
+	steps["Concat"] = step{4, 4, concatLegacy}
+	steps["Reshape"] = step{5, 5, reshapeLegacy}
+	steps["Slice"] = step{10, 10, sliceLegacy}
+	steps["Clip"] = step{11, 11, clipLegacy}
+	steps["Squeeze"] = step{0, 0, axesForm(13)}
+	steps["Unsqueeze"] = step{0, 0, axesForm(13)}
+	steps["ReduceSum"] = step{0, 0, axesForm(13)}
 	for _, op := range []string{"ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMax",
 		"ReduceMean", "ReduceMin", "ReduceProd", "ReduceSumSquare"} {
-		steps[op] = axesForm(18)
+		steps[op] = step{0, 0, axesForm(18)}
 	}
 	for _, op := range []string{"Softmax", "LogSoftmax", "Hardmax"} {
-		finals[op] = softmaxLegacy
+		finals[op] = final{13, softmaxLegacy}
 	}
 }
 
@@ -447,7 +482,7 @@ func clipLegacy(c *adaptCtx) (bool, error) {
 // odmn's def needs. Converting input to attribute needs a constant input.
 // Reduce ops' noop_with_empty_axes (input form only) with no axes becomes
 // Identity.
-func axesForm(inputFrom int) step {
+func axesForm(inputFrom int) func(c *adaptCtx) (bool, error) {
 	return func(c *adaptCtx) (bool, error) {
 		nodeInput := c.since >= inputFrom
 		defInput := !hasSpec(c.def, "axes")
