@@ -58,6 +58,9 @@ type Diff struct {
 	// none); Got and Want are its two values, printed.
 	First     int
 	Got, Want string
+	// Set is the input set (data set, random draw) where First or Problem
+	// was found, when a Diff merges several (Merge).
+	Set int
 	// Skipped counts the skipped elements (see CompareSkip) that disagree.
 	Skipped int
 	// Problem is set when the outputs cannot be compared element by
@@ -132,6 +135,7 @@ func (d Diff) MarshalJSON() ([]byte, error) {
 		MaxRel  any    `json:"max_rel"`
 		Beyond  int    `json:"beyond"`
 		First   int    `json:"first"`
+		Set     int    `json:"set,omitempty"`
 		Got     string `json:"got,omitempty"`
 		Want    string `json:"want,omitempty"`
 		Skipped int    `json:"skipped,omitempty"`
@@ -139,7 +143,23 @@ func (d Diff) MarshalJSON() ([]byte, error) {
 		OK      bool   `json:"ok"`
 	}
 	return json.Marshal(out{d.Output, d.DType.String(), d.Shape, d.N, num(d.MaxAbs), num(d.MaxRel),
-		d.Beyond, d.First, d.Got, d.Want, d.Skipped, d.Problem, d.OK()})
+		d.Beyond, d.First, d.Set, d.Got, d.Want, d.Skipped, d.Problem, d.OK()})
+}
+
+// Merge adds o, the same output compared on input set set, to d: counts
+// add up, maxima are the larger, the first disagreement is kept.
+func (d *Diff) Merge(set int, o Diff) {
+	d.N += o.N
+	d.MaxAbs = math.Max(d.MaxAbs, o.MaxAbs)
+	d.MaxRel = math.Max(d.MaxRel, o.MaxRel)
+	d.Beyond += o.Beyond
+	d.Skipped += o.Skipped
+	if d.Problem == "" && o.Problem != "" {
+		d.Problem, d.Set = o.Problem, set
+	}
+	if d.First < 0 && o.First >= 0 && d.Problem == "" {
+		d.First, d.Got, d.Want, d.Set = o.First, o.Got, o.Want, set
+	}
 }
 
 // Missing is the Diff of an output the runtime under test did not produce.

@@ -5,6 +5,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/odmn/odmn/conform"
 )
 
 // newRootCmd builds the odmn command tree. Subcommands are registered here;
@@ -32,6 +34,8 @@ model built here can be served anywhere ONNX runs.`,
 		newScoreCmd(),
 		newCompareCmd(),
 		newConformCmd(),
+		newInspectCmd(),
+		newRunCmd(),
 		newBenchCmd(),
 		newBenchChildCmd(),
 	)
@@ -41,6 +45,6 @@ model built here can be served anywhere ONNX runs.`,
 func main() {
 	if err := newRootCmd().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "odmn:", err)
-		os.Exit(1)
+		os.Exit(conform.ExitCodeOf(err))
 	}
 }
