@@ -120,3 +120,29 @@ func TestRunAndConformCmd(t *testing.T) {
 }
 
 func tanh(x float64) float64 { return math.Tanh(x) }
+
+func TestConformNodesReports(t *testing.T) {
+	dir := testenv.RequireNodeTestData(t)
+	tmp := t.TempDir()
+	js, junit := filepath.Join(tmp, "n.json"), filepath.Join(tmp, "n.xml")
+	out, code := odmn(t, "conform", "nodes", "--dir", dir, "--run", `^test_(relu|add|bitshift_left_uint8)$`, "--json", js, "--junit", junit)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	var rep struct {
+		Total    conform.OpStats `json:"total"`
+		ByReason map[string]int  `json:"not_applicable_by_reason"`
+		Results  []struct {
+			Name, Status string
+		} `json:"results"`
+	}
+	b, _ := os.ReadFile(js)
+	if err := json.Unmarshal(b, &rep); err != nil || rep.Total.Tests != 3 || rep.Total.Passed != 2 || len(rep.ByReason) != 1 || rep.Results[0].Status != "passed" {
+		t.Errorf("JSON %+v (%v)", rep, err)
+	}
+	b, _ = os.ReadFile(junit)
+	var doc conform.JUnitSuites
+	if err := xml.Unmarshal(b, &doc); err != nil || doc.Tests != 3 || doc.Skipped != 1 || doc.Failures != 0 {
+		t.Errorf("JUnit %+v (%v)\n%s", doc, err, b)
+	}
+}
