@@ -122,7 +122,7 @@ func Conform(m *Model, dataPath string, opts ConformOptions) (*ConformReport, er
 	if m.Bundle == nil {
 		return nil, fmt.Errorf("%s: conform needs the Go model: a model directory, or an ONNX file exported by odmn (with %s metadata)", m.Path, train.MetaModel)
 	}
-	if m.Bundle.Model.Cfg.Variant.Parts().Head != "mdme" {
+	if m.Bundle.Model.Cfg.Variant.Parts().Head != train.HeadMDME {
 		return nil, fmt.Errorf("%s: conform compares ODMN decodes; variant %s has none", m.Path, m.Bundle.Model.Cfg.Variant)
 	}
 	feeder := NewFeeder(m.Inputs)

@@ -835,7 +835,7 @@ func newBenchChildCmd() *cobra.Command {
 }
 
 // childScore scores a data file with the native runtime through
-// score.ScoreFile, as odmn score does (read, scored and written in batches),
+// score.File, as odmn score does (read, scored and written in batches),
 // and discards the predictions.
 func childScore(ctx context.Context, model, path string, batch int) (childResult, error) {
 	defer scoreGC()() // odmn score's GC setting
@@ -845,7 +845,7 @@ func childScore(ctx context.Context, model, path string, batch int) (childResult
 	}
 	out := path + ".scores.csv"
 	defer os.Remove(out)
-	st, err := score.ScoreFile(ctx, m, path, out, score.Options{Runtime: score.Native, Batch: batch})
+	st, err := score.File(ctx, m, path, out, score.Options{Runtime: score.Native, Batch: batch})
 	return childResult{Rows: int(st.Scored), Seconds: st.Elapsed.Seconds()}, err
 }
 

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/odmn/odmn/conform"
+	"github.com/odmn/odmn/internal/sigctx"
 )
 
 // newRootCmd builds the odmn command tree. Subcommands are registered here;
@@ -42,9 +44,20 @@ model built here can be served anywhere ONNX runs.`,
 	return root
 }
 
+// main runs the command with a context that SIGINT (Ctrl-C) and SIGTERM
+// cancel alike; a command stopped by one exits with 128 + its number.
 func main() {
-	if err := newRootCmd().Execute(); err != nil {
+	ctx, stop := sigctx.Notify(context.Background())
+	err := newRootCmd().ExecuteContext(ctx)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "odmn:", err)
-		os.Exit(conform.ExitCodeOf(err))
+		code := sigctx.ExitCode(ctx)
+		if code == 1 {
+			// Not stopped by a signal: the command's own code (odmn
+			// conform: 1 disagree, 2 cannot run, 3 not supported).
+			code = conform.ExitCodeOf(err)
+		}
+		os.Exit(code)
 	}
 }
