@@ -19,7 +19,7 @@ func init() {
 		// 4 requires axis too (1 defaulted it to 1); 11 adds negative axes.
 		Compat:    []int{4, 11},
 		MinInputs: 1, MaxInputs: -1,
-		Types:     withStrings, StringInputs: true,
+		Types: withStrings, StringInputs: true,
 		Attrs: []AttrSpec{{Name: "axis", Type: AttrInt, Required: true}},
 		Infer: func(in []Meta, a Attrs) ([]Meta, error) {
 			axis, ok := a["axis"].(int64)
@@ -126,7 +126,7 @@ func init() {
 		// axes and spells out the clamping 13 keeps.
 		Compat:    []int{10, 11},
 		MinInputs: 3, MaxInputs: 5,
-		Types:     withStrings, StringInputs: true,
+		Types: withStrings, StringInputs: true,
 		Infer: func(in []Meta, _ Attrs) ([]Meta, error) {
 			x := in[0]
 			if err := checkData(x, "data"); err != nil {
@@ -410,7 +410,7 @@ func init() {
 		// are valid there); 11 adds negative indices.
 		Compat:    []int{1, 11},
 		MinInputs: 2, MaxInputs: 2,
-		Types:     withStrings, StringInputs: true,
+		Types: withStrings, StringInputs: true,
 		Attrs: []AttrSpec{{Name: "axis", Type: AttrInt, Default: int64(0)}},
 		Infer: func(in []Meta, a Attrs) ([]Meta, error) {
 			x, idx := in[0], in[1]
@@ -564,7 +564,7 @@ func init() {
 	gatherElementsDef = Register(&OpDef{
 		Type: "GatherElements", Since: 13, Compat: []int{11},
 		MinInputs: 2, MaxInputs: 2,
-		Types:     withStrings, StringInputs: true,
+		Types: withStrings, StringInputs: true,
 		Attrs: []AttrSpec{{Name: "axis", Type: AttrInt, Default: int64(0)}},
 		Infer: func(in []Meta, a Attrs) ([]Meta, error) {
 			x, idx := in[0], in[1]

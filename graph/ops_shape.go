@@ -230,7 +230,7 @@ func init() {
 		// behaviour. 19 and later only add element types.
 		Compat:    []int{5, 13, 19, 21, 23, 24, 25},
 		MinInputs: 2, MaxInputs: 2,
-		Types:     withStrings, StringInputs: true,
+		Types: withStrings, StringInputs: true,
 		Attrs: []AttrSpec{{Name: "allowzero", Type: AttrInt, Default: int64(0)}},
 		Infer: func(in []Meta, a Attrs) ([]Meta, error) {
 			x := in[0]
@@ -367,7 +367,7 @@ func init() {
 		// axes; 21 and later only add element types.
 		Compat:    []int{1, 9, 11, 21, 23, 24, 25},
 		MinInputs: 1, MaxInputs: 1,
-		Types:     withStrings, StringInputs: true,
+		Types: withStrings, StringInputs: true,
 		Attrs: []AttrSpec{{Name: "axis", Type: AttrInt, Default: int64(1)}},
 		Infer: func(in []Meta, a Attrs) ([]Meta, error) {
 			x := in[0]
@@ -388,7 +388,7 @@ func init() {
 			return []Meta{{DType: x.DType, Shape: []int{prodDims(x.Shape[:axis]), prodDims(x.Shape[axis:])}}}, nil
 		},
 		Kernel: copyKernel,
-		Grad: func(op *Op, g []*Node) []*Node { return []*Node{reshapeBack(g[0], op.Inputs[0])} },
+		Grad:   func(op *Op, g []*Node) []*Node { return []*Node{reshapeBack(g[0], op.Inputs[0])} },
 	})
 }
 
@@ -408,7 +408,7 @@ func init() {
 		// 1 and 11 take axes as an attribute; 21 and later only add types.
 		Compat:    []int{21, 23, 24, 25},
 		MinInputs: 2, MaxInputs: 2,
-		Types:     withStrings, StringInputs: true,
+		Types: withStrings, StringInputs: true,
 		Infer: func(in []Meta, _ Attrs) ([]Meta, error) {
 			x := in[0]
 			if err := checkData(x, "data"); err != nil {
@@ -432,7 +432,7 @@ func init() {
 			return []Meta{{DType: x.DType, Shape: out}}, nil
 		},
 		Kernel: copyKernel,
-		Grad: func(op *Op, g []*Node) []*Node { return []*Node{reshapeBack(g[0], op.Inputs[0]), nil} },
+		Grad:   func(op *Op, g []*Node) []*Node { return []*Node{reshapeBack(g[0], op.Inputs[0]), nil} },
 	})
 }
 
@@ -479,7 +479,7 @@ func init() {
 		// 1 and 11 take axes as an attribute; 21 and later only add types.
 		Compat:    []int{21, 23, 24, 25},
 		MinInputs: 1, MaxInputs: 2,
-		Types:     withStrings, StringInputs: true,
+		Types: withStrings, StringInputs: true,
 		Infer: func(in []Meta, _ Attrs) ([]Meta, error) {
 			x := in[0]
 			if err := checkData(x, "data"); err != nil {
@@ -541,7 +541,7 @@ func init() {
 			return []Meta{{DType: x.DType, Shape: out}}, nil
 		},
 		Kernel: copyKernel,
-		Grad: func(op *Op, g []*Node) []*Node { return []*Node{reshapeBack(g[0], op.Inputs[0]), nil} },
+		Grad:   func(op *Op, g []*Node) []*Node { return []*Node{reshapeBack(g[0], op.Inputs[0]), nil} },
 	})
 }
 
@@ -573,7 +573,7 @@ func init() {
 		Type: "Transpose", Since: 13,
 		Compat:    []int{1, 21, 23, 24, 25},
 		MinInputs: 1, MaxInputs: 1,
-		Types:     withStrings, StringInputs: true,
+		Types: withStrings, StringInputs: true,
 		Attrs: []AttrSpec{{Name: "perm", Type: AttrInts}},
 		Infer: func(in []Meta, a Attrs) ([]Meta, error) {
 			x := in[0]
@@ -662,7 +662,7 @@ func init() {
 		// 19 and later only add element types.
 		Compat:    []int{1, 13, 19, 21, 23, 24, 25},
 		MinInputs: 1, MaxInputs: 1,
-		Types:     withStrings, StringInputs: true,
+		Types: withStrings, StringInputs: true,
 		Attrs: []AttrSpec{
 			{Name: "start", Type: AttrInt, Default: int64(0)},
 			{Name: "end", Type: AttrInt},
@@ -739,7 +739,7 @@ func init() {
 		// 20 and later only add element types.
 		Compat:    []int{20, 21, 23, 24, 25},
 		MinInputs: 1, MaxInputs: 1,
-		Types:     []DType{Int64},
+		Types: []DType{Int64},
 		Attrs: []AttrSpec{{Name: "value", Type: AttrTensor, Default: F32([]int{1}, []float32{0})}},
 		Infer: func(in []Meta, a Attrs) ([]Meta, error) {
 			v, err := constantOfShapeValue(a)
@@ -844,7 +844,7 @@ func init() {
 	expandDef = Register(&OpDef{
 		Type: "Expand", Since: 13, Compat: []int{8},
 		MinInputs: 2, MaxInputs: 2,
-		Types:     withStrings, StringInputs: true,
+		Types: withStrings, StringInputs: true,
 		Infer: func(in []Meta, _ Attrs) ([]Meta, error) {
 			x := in[0]
 			if err := checkData(x, "input"); err != nil {
@@ -914,7 +914,7 @@ func init() {
 	rangeDef = Register(&OpDef{
 		Type: "Range", Since: 11,
 		MinInputs: 3, MaxInputs: 3,
-		Types:     []DType{Float32, Float64, Int16, Int32, Int64},
+		Types: []DType{Float32, Float64, Int16, Int32, Int64},
 		Infer: func(in []Meta, _ Attrs) ([]Meta, error) {
 			dt := in[0].DType
 			known := true
