@@ -232,3 +232,14 @@ func viaFloat32(k Kernel) Kernel {
 		return nil
 	}
 }
+
+// UnsupportedError reports a use of an op outside what odmn implements (a
+// mode, an attribute value, training behaviour), as opposed to bad input:
+// importers and the conformance runner count it as not applicable.
+type UnsupportedError struct{ What string }
+
+func (e *UnsupportedError) Error() string { return e.What + " is not supported" }
+
+func unsupported(format string, args ...any) error {
+	return &UnsupportedError{What: fmt.Sprintf(format, args...)}
+}
