@@ -35,7 +35,26 @@ func splitLegacy(c *adaptCtx) (bool, error) {
 		c.attrs = c.without("split")
 	}
 	if split == nil {
-		c.attrs["num_outputs"] = int64(c.nout)
+		// Equal parts: as the split input when the axis is known (valid at
+		// every version, so the export stays checkable at opset 13),
+		// else as num_outputs.
+		axis, err := c.intAttr("axis", 0)
+		if err != nil {
+			return false, err
+		}
+		r := int64(x.Rank())
+		if axis < 0 {
+			axis += r
+		}
+		if axis >= 0 && axis < r && c.nout > 0 && x.Shape()[axis] >= 0 && x.Shape()[axis]%c.nout == 0 {
+			parts := make([]int64, c.nout)
+			for i := range parts {
+				parts[i] = int64(x.Shape()[axis] / c.nout)
+			}
+			split = c.constInts(parts)
+		} else {
+			c.attrs["num_outputs"] = int64(c.nout)
+		}
 	}
 	c.setInputs(x, split)
 	c.since = 18

@@ -222,7 +222,10 @@ func init() {
 	// 16 adds add and mul, 18 max and min.
 	scatterElementsDef = Register(scatterElementsOp("ScatterElements", 18, []int{11, 13, 16}, true))
 	// Scatter (deprecated in 11) is ScatterElements-11 under its old name.
-	scatterDef = Register(scatterElementsOp("Scatter", 9, []int{11}, false))
+	// It exports as ScatterElements (Scatter is invalid from opset 11 on).
+	scatterDef = scatterElementsOp("Scatter", 9, []int{11}, false)
+	scatterDef.ExportType = "ScatterElements"
+	Register(scatterDef)
 }
 
 // scatterElemsPlan checks the indices and returns the walker over the
