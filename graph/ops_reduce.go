@@ -311,7 +311,6 @@ type reducer[T, A Number] struct {
 	fin  func(acc A, n int) T
 }
 
-
 // reducerOf builds the reducer of kind k (LogSumExp is two passes, see
 // reduceT).
 func reducerOf[T, A Number](k redKind) reducer[T, A] {

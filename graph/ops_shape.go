@@ -1007,7 +1007,6 @@ func rangeLen[T Number](s, l, d T) (int, error) {
 	return int(n), nil
 }
 
-
 // Range is ONNX Range: start, start+delta, ... up to limit (exclusive).
 // start, limit and delta are scalars of one dtype (float32, float64,
 // int16, int32 or int64).
