@@ -28,6 +28,13 @@ type Dataset struct {
 // Row returns the feature ids of row i (a view into X).
 func (d *Dataset) Row(i int) []int32 { return d.X[i*d.F : (i+1)*d.F : (i+1)*d.F] }
 
+// RowInt64 writes the feature ids of row i into dst (len F).
+func (d *Dataset) RowInt64(i int, dst []int64) {
+	for j, v := range d.X[i*d.F : (i+1)*d.F] {
+		dst[j] = int64(v)
+	}
+}
+
 // Label returns the labels of row i (a view into Y).
 func (d *Dataset) Label(i int) []float32 { return d.Y[i*d.T : (i+1)*d.T : (i+1)*d.T] }
 

@@ -63,6 +63,7 @@ Ctrl-C stops after the current batch and leaves that checkpoint intact.`,
 	f.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "maximum epochs")
 	f.IntVar(&cfg.Patience, "patience", cfg.Patience, "stop after this many epochs without validation gain (0: never)")
 	f.IntVar(&cfg.Batch, "batch", cfg.Batch, "mini-batch size")
+	f.IntVar(&cfg.Threads, "threads", cfg.Threads, "workers a mini-batch is split over (0: GOMAXPROCS); results are reproducible for a fixed seed and thread count")
 	f.Float64Var(&cfg.LR, "lr", cfg.LR, "Adam learning rate of the network")
 	f.Float64Var(&cfg.EmbedLR, "embed-lr", cfg.EmbedLR, "Adam learning rate of the embeddings")
 	f.BoolVar(&cfg.BBTInit, "bbt-init", cfg.BBTInit, "start each bucket-bias output at its bucket's mean training bias (default: 0.5)")

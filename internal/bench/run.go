@@ -231,6 +231,7 @@ type trainResult struct {
 // trainRate runs training steps for about sec seconds on t threads.
 func trainRate(st *train.Stepper, ds *data.Dataset, t, batch int, sec float64) (trainResult, error) {
 	setThreads(t)
+	st.SetThreads(t)
 	nb := ds.N / batch
 	step := func(i int) error {
 		rows := make([]int, batch)
