@@ -8,10 +8,13 @@ import (
 
 // Dataset is a table encoded for training, held compactly in memory.
 //
-// X is the feature matrix, row-major [N × F]: row i is X[i*F:(i+1)*F], and
-// slot j of a row is described by Features[j] (slot order: categorical
-// features, numeric features, then sequences day by day, each group in spec
-// order; see Encoder). Y holds the labels, row-major [N × T], in spec order
+// The feature ids form a matrix [N × F]: slot j of a row is described by
+// Features[j] (slot order: categorical features, numeric features, then
+// sequences day by day, each group in spec order; see Encoder). Load and
+// Subset keep them in the narrowest integer type each slot's cardinality
+// allows (a byte for up to 256 ids), in chunks, and leave X nil; X is the
+// row-major int32 form, row i at X[i*F:(i+1)*F], for a Dataset built by
+// hand. Row, RowInto and RowInt64 read either. Y holds the labels, row-major [N × T], in spec order
 // (increasing horizon), in label units. IDs holds the spec's id column, or
 // is nil when the spec has none.
 type Dataset struct {
@@ -23,16 +26,48 @@ type Dataset struct {
 	Labels   []Label
 	// LabelKind is copied from the spec ("count", "money" or "").
 	LabelKind string
+
+	rows *compactRows // the ids when X is nil
 }
 
-// Row returns the feature ids of row i (a view into X).
-func (d *Dataset) Row(i int) []int32 { return d.X[i*d.F : (i+1)*d.F : (i+1)*d.F] }
+// Row returns the feature ids of row i: a view into X when the Dataset
+// has one, else a new slice (RowInto reuses a buffer).
+func (d *Dataset) Row(i int) []int32 {
+	if d.rows == nil {
+		return d.X[i*d.F : (i+1)*d.F : (i+1)*d.F]
+	}
+	return d.RowInto(i, make([]int32, d.F))
+}
+
+// RowInto writes the feature ids of row i into dst[:F] and returns it.
+func (d *Dataset) RowInto(i int, dst []int32) []int32 {
+	dst = dst[:d.F]
+	if d.rows == nil {
+		copy(dst, d.X[i*d.F:(i+1)*d.F])
+	} else {
+		d.rows.int32s(i, dst)
+	}
+	return dst
+}
 
 // RowInt64 writes the feature ids of row i into dst (len F).
 func (d *Dataset) RowInt64(i int, dst []int64) {
+	if d.rows != nil {
+		d.rows.int64s(i, dst[:d.F])
+		return
+	}
 	for j, v := range d.X[i*d.F : (i+1)*d.F] {
 		dst[j] = int64(v)
 	}
+}
+
+// BytesPerRow is the memory one row's feature ids and labels take.
+func (d *Dataset) BytesPerRow() int {
+	x := 4 * d.F
+	if d.rows != nil {
+		x = d.rows.bytesPerRow()
+	}
+	return x + 4*d.T
 }
 
 // Label returns the labels of row i (a view into Y).
@@ -59,18 +94,20 @@ func (d *Dataset) Horizons() []int {
 // Subset copies the given rows (in the order given) into a new Dataset.
 func (d *Dataset) Subset(rows []int) *Dataset {
 	s := &Dataset{N: len(rows), F: d.F, T: d.T, Features: d.Features, Labels: d.Labels, LabelKind: d.LabelKind}
-	s.X = make([]int32, 0, len(rows)*d.F)
+	s.rows = newCompactRows(d.Features)
 	s.Y = make([]float32, 0, len(rows)*d.T)
 	if d.IDs != nil {
 		s.IDs = make([]string, 0, len(rows))
 	}
+	buf := make([]int32, d.F)
 	for _, i := range rows {
-		s.X = append(s.X, d.Row(i)...)
+		s.rows.add(d.RowInto(i, buf), d.F)
 		s.Y = append(s.Y, d.Label(i)...)
 		if d.IDs != nil {
 			s.IDs = append(s.IDs, d.IDs[i])
 		}
 	}
+	s.rows.trim()
 	return s
 }
 
@@ -100,6 +137,8 @@ func Load(path string, spec *Spec, enc *Encoder, opts ...ReaderOption) (*Dataset
 	defer r.Close()
 	d := &Dataset{F: enc.NumFeatures(), T: len(spec.Labels), Features: enc.Features(),
 		Labels: append([]Label{}, spec.Labels...), LabelKind: spec.LabelKind}
+	d.rows = newCompactRows(d.Features)
+	var ids []int32 // one chunk's ids, int32, before they are narrowed
 	firstLabel := len(reqs) - d.T
 	for {
 		t, err := r.Next()
@@ -134,13 +173,15 @@ func Load(path string, spec *Spec, enc *Encoder, opts ...ReaderOption) (*Dataset
 				d.Y = append(d.Y, float32(y))
 			}
 		}
-		if d.X, err = enc.Encode(t, d.X); err != nil {
+		if ids, err = enc.Encode(t, ids[:0]); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
+		d.rows.add(ids, d.F)
 		if spec.ID != "" {
 			d.IDs = append(d.IDs, t.Str[0]...)
 		}
 		d.N += n
 	}
+	d.rows.trim()
 	return d, nil
 }

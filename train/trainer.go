@@ -61,6 +61,9 @@ func Fit(ctx context.Context, ds *data.Dataset, cfg Config, hooks Hooks) (*Model
 	if ds.N < 2 {
 		return nil, nil, fmt.Errorf("train: need at least 2 rows, got %d", ds.N)
 	}
+	if ds.N > math.MaxInt32 {
+		return nil, nil, fmt.Errorf("train: %d rows, at most %d in one table", ds.N, math.MaxInt32)
+	}
 	trainIdx, valIdx := data.Split(ds.N, cfg.ValFrac, cfg.Seed)
 	if len(valIdx) == 0 {
 		valIdx = trainIdx // no validation split asked for: monitor the training loss
@@ -69,15 +72,23 @@ func Fit(ctx context.Context, ds *data.Dataset, cfg Config, hooks Hooks) (*Model
 	if err != nil {
 		return nil, nil, err
 	}
+	// The shuffled order, 4 bytes a row (the table's rows are counted in
+	// int32 everywhere a row index is stored per row).
+	order := make([]int32, len(trainIdx))
+	for i, r := range trainIdx {
+		order[i] = int32(r)
+	}
+	trainRows := len(trainIdx)
+	trainIdx = nil
 	tr, err := newTrainer(m)
 	if err != nil {
 		return nil, nil, err
 	}
-	h := &History{TrainRows: len(trainIdx), ValRows: len(valIdx)}
+	h := &History{TrainRows: trainRows, ValRows: len(valIdx)}
 	best := math.Inf(1)
 	bestParams := snapshot(m)
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0xba7c4))
-	order := append([]int{}, trainIdx...)
+	batch := make([]int, 0, cfg.Batch)
 	stale := 0
 	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
 		start := time.Now()
@@ -91,7 +102,11 @@ func Fit(ctx context.Context, ds *data.Dataset, cfg Config, hooks Hooks) (*Model
 				h.Stopped = "interrupted"
 				return m, h, err
 			}
-			rows := order[b*cfg.Batch : min((b+1)*cfg.Batch, len(order))]
+			batch = batch[:0]
+			for _, r := range order[b*cfg.Batch : min((b+1)*cfg.Batch, len(order))] {
+				batch = append(batch, int(r))
+			}
+			rows := batch
 			loss, err := tr.step(ds, rows)
 			if err != nil {
 				return nil, nil, fmt.Errorf("epoch %d batch %d: %w", epoch, b+1, err)

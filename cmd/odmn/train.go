@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -86,8 +87,24 @@ type trainOptions struct {
 	quiet           bool
 }
 
+// trainGCPercent is odmn train's GOGC unless the environment sets one. The
+// encoded table is pointer-free, so collecting often costs little; at Go's
+// default of 100 the heap may grow to twice the table before a collection.
+const trainGCPercent = 25
+
+// trainGC applies trainGCPercent (unless GOGC is set) and returns the
+// function that restores the previous setting.
+func trainGC() (restore func()) {
+	if os.Getenv("GOGC") != "" {
+		return func() {}
+	}
+	prev := debug.SetGCPercent(trainGCPercent)
+	return func() { debug.SetGCPercent(prev) }
+}
+
 // runTrain is odmn train; the demo and compare reuse it.
 func runTrain(ctx context.Context, o trainOptions, stdout, stderr io.Writer) (*train.Bundle, error) {
+	defer trainGC()()
 	if _, err := os.Stat(o.data); err != nil {
 		return nil, fmt.Errorf("--data: %w", err)
 	}
