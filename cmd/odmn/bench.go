@@ -14,35 +14,58 @@ import (
 
 func newBenchCmd() *cobra.Command {
 	o := bench.DefaultOptions()
-	var asJSON bool
+	var asJSON, quick bool
 	var out string
 	cmd := &cobra.Command{
-		Use:   "bench [--json]",
-		Short: "Measure training and scoring throughput, GFLOP/s and peak memory of the default ODMN",
+		Use:   "bench [--quick] [--json]",
+		Short: "Measure training and scoring throughput against PyTorch and ONNX Runtime, thread scaling and peak memory",
 		Long: `bench measures the default ODMN on synthetic users, on this machine, in one
-run (about three to four minutes on 2 cores). Each throughput is the best
-of four windows, for odmn and PyTorch alike (shared machines are noisy):
+run (about six minutes on 2 cores; --quick about one). Every comparison is
+interleaved: odmn and its yardstick take turns, window by window, for
+--rounds rounds (A B A B A B), and the report gives the median of the
+rounds' ratios with their range, so a slow spell of a shared machine hits
+both sides:
 
-  - the machine: CPU, cores, the BLAS behind the GEMM kernels (OpenBLAS, or
-    gonum with -tags noopenblas) and its sgemm rate, one thread and all;
-  - training throughput (samples/s) at batch 512, one thread and all threads,
-    and the dense layers' achieved GFLOP/s (inside the GEMM calls, and over
-    the whole step);
-  - PyTorch's training throughput on the same network and batch, same
-    threads (scripts/bench_torch.py, when /usr/bin/python3 has torch);
+  - the machine: CPU, cores, the BLAS behind the GEMM kernels and its
+    sgemm rate, one thread and all;
+  - training throughput (samples/s) at batch 512 on one thread and on all,
+    the 1->N thread scaling, and the dense layers' GFLOP/s;
+  - PyTorch on the same network, batch and threads (scripts/bench_torch.py,
+    when /usr/bin/python3 has torch), interleaved with odmn;
   - scoring throughput (users/s) of the model's ONNX export through the
     native Go runtime and ONNX Runtime: the same file, rows, batch and
-    thread counts;
-  - peak memory (VmHWM) of scoring 100,000 and 1,000,000 users and of one
-    training epoch over 1,000,000 users, each in a child process, and the
-    epoch's time with its kernel-time profile;
-  - the time to score 1e9 users extrapolated to one 16-core machine and to
-    n machines with odmn score --shard.
+    threads, interleaved;
+  - peak memory (VmHWM) in child processes: scoring 100,000 and 1,000,000
+    users, and one training epoch over --epoch-users and a tenth of it,
+    whose difference per row is the training memory slope;
+  - one 180M-user training epoch and scoring 1e9 users extrapolated to 16
+    cores from the 1-thread rates and Amdahl's law fitted to the measured
+    scaling (the model is printed with the figures).
 
 "One thread" runs with GOMAXPROCS=1 and kernels on one thread; "all" with
-every core GOMAXPROCS allows.`,
+every core GOMAXPROCS allows. Exit status 0 whatever the targets say.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if quick {
+				q := bench.QuickOptions()
+				for _, name := range []string{"users", "rounds", "window", "epoch-users", "memory"} {
+					if !cmd.Flags().Changed(name) {
+						switch name {
+						case "users":
+							o.Users = q.Users
+						case "rounds":
+							o.Rounds = q.Rounds
+						case "window":
+							o.Window = q.Window
+						case "epoch-users":
+							o.EpochUsers = q.EpochUsers
+						case "memory":
+							o.Memory = q.Memory
+						}
+					}
+				}
+				o.Quick = true
+			}
 			o.Command = "odmn " + strings.Join(os.Args[1:], " ")
 			if !asJSON {
 				errw := cmd.ErrOrStderr()
@@ -68,11 +91,13 @@ every core GOMAXPROCS allows.`,
 	}
 	f := cmd.Flags()
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	f.BoolVar(&quick, "quick", false, "a run of about a minute: fewer users, shorter windows, 3 rounds, a smaller memory slope, no scoring-memory children")
 	f.IntVar(&o.Users, "users", o.Users, "synthetic users for the throughput runs")
-	f.Float64Var(&o.Seconds, "seconds", o.Seconds, "seconds per throughput measurement")
+	f.IntVar(&o.Rounds, "rounds", o.Rounds, "interleaved rounds (at least 3)")
+	f.Float64Var(&o.Window, "window", o.Window, "seconds of one measurement window")
 	f.IntVar(&o.ScoreRows, "score-batch", o.ScoreRows, "rows per scoring call")
-	f.IntVar(&o.EpochN, "epoch-users", o.EpochN, "users of the one-epoch training run (0: skip)")
-	f.BoolVar(&o.Memory, "memory", o.Memory, "measure peak memory in child processes")
+	f.IntVar(&o.EpochUsers, "epoch-users", o.EpochUsers, "users of the one-epoch training run; a tenth of it gives the memory slope (0: skip)")
+	f.BoolVar(&o.Memory, "memory", o.Memory, "measure scoring's peak memory in child processes")
 	f.BoolVar(&o.Torch, "torch", o.Torch, "run PyTorch beside when available")
 	f.StringVar(&out, "out", "", "also write the JSON report to this file")
 	return cmd
@@ -87,8 +112,11 @@ func newBenchChildCmd() *cobra.Command {
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.Mode == "score" {
-				defer scoreGC()() // odmn score's GC setting
+			switch o.Mode { // the GC setting of the command measured
+			case "score":
+				defer scoreGC()()
+			case "train":
+				defer trainGC()()
 			}
 			res, err := bench.Child(cmd.Context(), o)
 			if err != nil {
@@ -108,7 +136,7 @@ func newBenchChildCmd() *cobra.Command {
 
 func printBench(w io.Writer, r *bench.Report) {
 	m := r.Machine
-	fmt.Fprintf(w, "odmn bench, %s\n", r.Date)
+	fmt.Fprintf(w, "odmn bench, %s: %d interleaved rounds of %.1f s windows\n", r.Date, r.Rounds, r.Window)
 	fmt.Fprintf(w, "machine: %s, %d cores (GOMAXPROCS %d), %s\n", m.CPU, m.Cores, m.GOMAXPROCS, m.Go)
 	fmt.Fprintf(w, "kernels: GEMM %s (%s), elementwise SIMD %s; ONNX Runtime %s\n", m.BLAS, m.BLASConfig, m.SIMD, m.ORT)
 	fmt.Fprintf(w, "model: default %s, %d parameters, %d features, horizons %v; dense %.2f MFLOP/row scoring, %.2f MFLOP/row training\n\n",
@@ -117,37 +145,56 @@ func printBench(w io.Writer, r *bench.Report) {
 	for _, s := range r.Sgemm {
 		fmt.Fprintf(w, "  %-16s %d thread(s) %7.1f GFLOP/s\n", s.Shape, s.Threads, s.GFLOPS)
 	}
-	fmt.Fprintln(w, "\ntraining (batch, samples/s, dense GFLOP/s over the step, inside GEMM, GEMM share of the step):")
+	fmt.Fprintln(w, "\ntraining, batch samples/s (median of the rounds; dense GFLOP/s; GEMM share of the workers' time):")
 	for _, t := range r.Train {
-		fmt.Fprintf(w, "  native  %d thread(s) batch %d: %8.0f samples/s  %6.1f GFLOP/s  %6.1f GFLOP/s in GEMM  %4.0f%%\n",
-			t.Threads, t.Batch, t.Samples, t.DenseGFLOPS, t.KernelGFLOPS, 100*t.GemmShare)
+		fmt.Fprintf(w, "  odmn    %d thread(s) batch %d: %8.0f  %6.1f GFLOP/s  %3.0f%%  rounds %s\n",
+			t.Threads, t.Batch, t.Samples, t.DenseGFLOPS, 100*t.GemmShare, rounds(t.Rounds))
 	}
 	for _, t := range r.Torch {
-		fmt.Fprintf(w, "  PyTorch %d thread(s) batch %d: %8.0f rows/s (torch %s, %d parameters)\n", t.Threads, t.Batch, t.Rows, t.Version, t.Params)
+		fmt.Fprintf(w, "  PyTorch %d thread(s) batch %d: %8.0f  (torch %s, %d parameters)  rounds %s\n", t.Threads, t.Batch, t.Rows, t.Version, t.Params, rounds(t.Rounds))
+	}
+	for _, x := range r.TorchRatio {
+		printRatio(w, x)
+	}
+	if r.TrainScalingRounds != nil {
+		printRatio(w, *r.TrainScalingRounds)
 	}
 	if r.TorchNote != "" {
 		fmt.Fprintf(w, "  PyTorch: %s\n", r.TorchNote)
 	}
-	fmt.Fprintln(w, "\nscoring the exported ONNX file (users/s, same rows, batch and threads):")
+	fmt.Fprintln(w, "\nscoring the exported ONNX file, users/s (same rows, batch and threads; median of the rounds):")
 	for _, s := range r.Score {
-		fmt.Fprintf(w, "  %d thread(s) batch %d: native %8.0f  ORT %8.0f  native/ORT %.2f  (native dense %.1f GFLOP/s)\n",
-			s.Threads, s.Batch, s.Native, s.ORT, s.Ratio, s.GFLOPS)
+		fmt.Fprintf(w, "  %d thread(s) batch %d: native %8.0f  ORT %8.0f  native/ORT %.2f (rounds %.2f-%.2f)\n",
+			s.Threads, s.Batch, s.Native, s.ORT, s.Ratio, s.RatioMin, s.RatioMax)
+	}
+	if r.ScoreScaling != nil {
+		printRatio(w, *r.ScoreScaling)
 	}
 	if mm := r.Memory; mm != nil {
-		fmt.Fprintf(w, "\npeak memory (VmHWM, child processes): scoring 100,000 users %.0f MiB, 1,000,000 users %.0f MiB (x%.2f); training on 1,000,000 users %.0f MiB\n",
-			mm.Score100kMiB, mm.Score1MMiB, mm.ScoreRatio, mm.Train1MMiB)
+		fmt.Fprintln(w, "\npeak memory (VmHWM, child processes):")
+		if mm.ScoreRatio > 0 {
+			fmt.Fprintf(w, "  scoring 100,000 users %.0f MiB, 1,000,000 users %.0f MiB (x%.2f)\n", mm.Score100kMiB, mm.Score1MMiB, mm.ScoreRatio)
+		}
+		if len(mm.TrainUsers) == 2 {
+			fmt.Fprintf(w, "  training %d users %.0f MiB, %d users %.0f MiB: %.0f bytes per row (the table holds %d)\n",
+				mm.TrainUsers[0], mm.TrainMiB[0], mm.TrainUsers[1], mm.TrainMiB[1], r.TrainBytesPerRow, mm.TableBytesPerRow)
+		}
 	}
 	if e := r.Epoch; e != nil {
-		fmt.Fprintf(w, "\none epoch over %d users on %d threads: %.1f s (%.2f min, %.0f samples/s); GEMM %.0f%% of the epoch, outside kernels %.0f%%\n",
-			e.Users, e.Threads, e.Seconds, e.Minutes, e.Samples, 100*e.GemmShare, 100*e.Other)
+		fmt.Fprintf(w, "\none epoch over %d users on %d threads: %.1f s (%.0f samples/s); GEMM %.0f%% of the workers' time, outside kernels %.0f%%\n",
+			e.Users, e.Threads, e.Seconds, e.Samples, 100*e.GemmShare, 100*e.Other)
 		var parts []string
 		for _, p := range e.Profile[:min(8, len(e.Profile))] {
 			parts = append(parts, fmt.Sprintf("%s %.0f%%", p.Op, 100*p.Share))
 		}
 		fmt.Fprintf(w, "  kernel time by op: %s\n", strings.Join(parts, ", "))
 	}
+	fmt.Fprintln(w, "\nextrapolated to 16 cores (1-thread rate x Amdahl's speedup fitted to the measured scaling):")
+	if e := r.Epoch180M; e != nil {
+		fmt.Fprintf(w, "  one epoch over 180M users: %s\n", e.Formula)
+	}
 	if b := r.Billion; b != nil {
-		fmt.Fprintf(w, "\n1e9 users: %s\n", b.Formula)
+		fmt.Fprintf(w, "  scoring 1e9 users: %s\n", b.Formula)
 	}
 	fmt.Fprintln(w, "\ntargets:")
 	for _, t := range r.Targets {
@@ -156,7 +203,7 @@ func printBench(w io.Writer, r *bench.Report) {
 			mark = "NOT met"
 		}
 		if t.Target == 0 {
-			fmt.Fprintf(w, "  %-80s %.2f\n", t.Name, t.Value)
+			fmt.Fprintf(w, "  %-80s -\n", t.Name)
 		} else {
 			fmt.Fprintf(w, "  %-80s %.2f (target %.2f) %s\n", t.Name, t.Value, t.Target, mark)
 		}
@@ -165,4 +212,16 @@ func printBench(w io.Writer, r *bench.Report) {
 		}
 	}
 	fmt.Fprintf(w, "\nbench took %.0f s\n", r.Seconds)
+}
+
+func printRatio(w io.Writer, x bench.Ratio) {
+	fmt.Fprintf(w, "  %s, %d thread(s): %.2f (rounds %.2f-%.2f)\n", x.Of, x.Threads, x.Median, x.Min, x.Max)
+}
+
+func rounds(xs []float64) string {
+	var parts []string
+	for _, x := range xs {
+		parts = append(parts, fmt.Sprintf("%.0f", x))
+	}
+	return strings.Join(parts, " ")
 }
