@@ -124,3 +124,43 @@ func (c *compactRows) int32s(i int, dst []int32) {
 		}
 	}
 }
+
+// compactIDs holds a table's id strings end to end, per chunk of rows: a
+// row's id costs its bytes and a 4-byte end offset (a []string costs a
+// 16-byte header and an allocation per row, and holds pointers the
+// collector must scan).
+type compactIDs struct {
+	n     int
+	blobs [][]byte
+	ends  [][]uint32
+}
+
+func (c *compactIDs) add(ids []string) {
+	for _, s := range ids {
+		if c.n&chunkMask == 0 {
+			c.blobs = append(c.blobs, make([]byte, 0, 8*chunkRows))
+			c.ends = append(c.ends, make([]uint32, 0, chunkRows))
+		}
+		k := len(c.blobs) - 1
+		c.blobs[k] = append(c.blobs[k], s...)
+		c.ends[k] = append(c.ends[k], uint32(len(c.blobs[k])))
+		c.n++
+	}
+}
+
+// trim gives back the unused capacity of the last chunk.
+func (c *compactIDs) trim() {
+	if k := len(c.blobs) - 1; k >= 0 {
+		c.blobs[k] = append([]byte(nil), c.blobs[k]...)
+		c.ends[k] = append([]uint32(nil), c.ends[k]...)
+	}
+}
+
+func (c *compactIDs) at(i int) string {
+	k, o := i>>chunkShift, i&chunkMask
+	lo := uint32(0)
+	if o > 0 {
+		lo = c.ends[k][o-1]
+	}
+	return string(c.blobs[k][lo:c.ends[k][o]])
+}

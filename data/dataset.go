@@ -15,8 +15,10 @@ import (
 // allows (a byte for up to 256 ids), in chunks, and leave X nil; X is the
 // row-major int32 form, row i at X[i*F:(i+1)*F], for a Dataset built by
 // hand. Row, RowInto and RowInt64 read either. Y holds the labels, row-major [N × T], in spec order
-// (increasing horizon), in label units. IDs holds the spec's id column, or
-// is nil when the spec has none.
+// (increasing horizon), in label units. The spec's id column, when it has
+// one, is read with ID (HasIDs says whether there is one); Load and Subset
+// keep it compactly and leave IDs nil, which a Dataset built by hand may
+// set.
 type Dataset struct {
 	N, F, T  int
 	X        []int32
@@ -27,7 +29,23 @@ type Dataset struct {
 	// LabelKind is copied from the spec ("count", "money" or "").
 	LabelKind string
 
-	rows *compactRows // the ids when X is nil
+	rows *compactRows // the feature ids when X is nil
+	ids  *compactIDs  // the id column when IDs is nil
+}
+
+// HasIDs reports whether the table has an id column.
+func (d *Dataset) HasIDs() bool { return d.IDs != nil || d.ids != nil }
+
+// ID returns row i's id ("" without an id column). Load and Subset keep
+// the ids end to end in chunks, not in IDs.
+func (d *Dataset) ID(i int) string {
+	switch {
+	case d.ids != nil:
+		return d.ids.at(i)
+	case d.IDs != nil:
+		return d.IDs[i]
+	}
+	return ""
 }
 
 // Row returns the feature ids of row i: a view into X when the Dataset
@@ -61,7 +79,8 @@ func (d *Dataset) RowInt64(i int, dst []int64) {
 	}
 }
 
-// BytesPerRow is the memory one row's feature ids and labels take.
+// BytesPerRow is the memory one row's feature ids and labels take (ids
+// aside).
 func (d *Dataset) BytesPerRow() int {
 	x := 4 * d.F
 	if d.rows != nil {
@@ -96,18 +115,21 @@ func (d *Dataset) Subset(rows []int) *Dataset {
 	s := &Dataset{N: len(rows), F: d.F, T: d.T, Features: d.Features, Labels: d.Labels, LabelKind: d.LabelKind}
 	s.rows = newCompactRows(d.Features)
 	s.Y = make([]float32, 0, len(rows)*d.T)
-	if d.IDs != nil {
-		s.IDs = make([]string, 0, len(rows))
+	if d.HasIDs() {
+		s.ids = &compactIDs{}
 	}
 	buf := make([]int32, d.F)
 	for _, i := range rows {
 		s.rows.add(d.RowInto(i, buf), d.F)
 		s.Y = append(s.Y, d.Label(i)...)
-		if d.IDs != nil {
-			s.IDs = append(s.IDs, d.IDs[i])
+		if s.ids != nil {
+			s.ids.add([]string{d.ID(i)})
 		}
 	}
 	s.rows.trim()
+	if s.ids != nil {
+		s.ids.trim()
+	}
 	return s
 }
 
@@ -138,6 +160,9 @@ func Load(path string, spec *Spec, enc *Encoder, opts ...ReaderOption) (*Dataset
 	d := &Dataset{F: enc.NumFeatures(), T: len(spec.Labels), Features: enc.Features(),
 		Labels: append([]Label{}, spec.Labels...), LabelKind: spec.LabelKind}
 	d.rows = newCompactRows(d.Features)
+	if spec.ID != "" {
+		d.ids = &compactIDs{}
+	}
 	var ids []int32 // one chunk's ids, int32, before they are narrowed
 	firstLabel := len(reqs) - d.T
 	for {
@@ -177,11 +202,14 @@ func Load(path string, spec *Spec, enc *Encoder, opts ...ReaderOption) (*Dataset
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		d.rows.add(ids, d.F)
-		if spec.ID != "" {
-			d.IDs = append(d.IDs, t.Str[0]...)
+		if d.ids != nil {
+			d.ids.add(t.Str[0])
 		}
 		d.N += n
 	}
 	d.rows.trim()
+	if d.ids != nil {
+		d.ids.trim()
+	}
 	return d, nil
 }

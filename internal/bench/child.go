@@ -56,6 +56,8 @@ type ChildResult struct {
 	Rows    int       `json:"rows"`
 	Seconds float64   `json:"seconds"`
 	Epoch   *EpochRun `json:"epoch,omitempty"`
+	// LoadPeakRSS is the peak before training (data made, fitted, loaded).
+	LoadPeakRSS int64 `json:"load_peak_rss,omitempty"`
 }
 
 // Child runs one child measurement in this process and returns it with
@@ -137,6 +139,10 @@ func childTrain(users, batch int) (ChildResult, error) {
 		return ChildResult{}, err
 	}
 	rows = nil
+	loadPeak, err := peakRSSBytes()
+	if err != nil {
+		return ChildResult{}, err
+	}
 	st, err := train.NewStepper(m, native.Options{Profile: true})
 	if err != nil {
 		return ChildResult{}, err
@@ -176,7 +182,7 @@ func childTrain(users, batch int) (ChildResult, error) {
 		e.Profile = append(e.Profile, OpShare{Op: p.Op, Calls: p.Calls, Share: p.Time.Seconds() / work})
 	}
 	e.Other = math.Max(0, 1-kernels/work)
-	return ChildResult{Rows: users, Seconds: el, Epoch: e}, nil
+	return ChildResult{Rows: users, Seconds: el, Epoch: e, LoadPeakRSS: loadPeak}, nil
 }
 
 // peakRSSBytes reads VmHWM from /proc/self/status.
