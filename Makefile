@@ -6,7 +6,7 @@
 #   make bench   build, bin/odmn bench (throughput, GFLOP/s, memory)
 #   make build   bin/odmn
 #   make demo    deps, build, bin/odmn demo (synthetic users)
-#   make cdnow   deps, build, the demo on CDNOW (../shared/datasets/cdnow)
+#   make cdnow   deps, build, the demo on CDNOW (fixtures/cdnow)
 #   make compare-synth  deps, build, odmn compare on 200,000 synthetic users (README tables)
 #   make compare-cdnow  deps, build, odmn compare on CDNOW (README tables)
 #   make ort     fetch the ONNX Runtime shared library into .cache/ort/
@@ -84,8 +84,9 @@ demo: deps build
 bench: deps build
 	bin/odmn bench
 
-# CDNOW: the real transaction log is read from ../shared, never copied here.
-CDNOW ?= $(CURDIR)/../shared/datasets/cdnow/CDNOW_master.txt
+# CDNOW: the real transaction log shipped in fixtures/cdnow (MIT, with its
+# provenance README and SHA256SUMS).
+CDNOW ?= fixtures/cdnow/CDNOW_master.txt
 
 cdnow: deps build
 	mkdir -p out/cdnow

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/odmn/odmn/export"
+	"github.com/odmn/odmn/graph"
 )
 
 // Reasons a valid model lies outside odmn's vocabulary.
@@ -43,6 +44,10 @@ func IsNotApplicable(err error) (*NotApplicableError, bool) {
 	}
 	var dt *export.UnsupportedDTypeError
 	if errors.As(err, &dt) {
+		return &NotApplicableError{Kind: KindDType, Msg: err.Error()}, true
+	}
+	var odt *graph.DTypeError
+	if errors.As(err, &odt) {
 		return &NotApplicableError{Kind: KindDType, Msg: err.Error()}, true
 	}
 	return nil, false

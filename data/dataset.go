@@ -193,7 +193,7 @@ func Load(path string, spec *Spec, enc *Encoder, opts ...ReaderOption) (*Dataset
 					name = prev
 				}
 				if msg != "" {
-					return nil, &DataError{File: path, Pos: r.Pos(i), Column: name, Msg: msg}
+					return nil, &Error{File: path, Pos: r.Pos(i), Column: name, Msg: msg}
 				}
 				d.Y = append(d.Y, float32(y))
 			}

@@ -119,9 +119,9 @@ func TestLoadLabelErrors(t *testing.T) {
 		path := csvFile(t, header+ok+ok+c.row+ok)
 		_, err := Load(path, spec, enc)
 		errContains(t, err, append([]string{path}, c.parts...)...)
-		var de *DataError
+		var de *Error
 		if !errors.As(err, &de) || de.Pos.Row != 3 {
-			t.Fatalf("%q: want a DataError at row 3, got %v", c.row, err)
+			t.Fatalf("%q: want a Error at row 3, got %v", c.row, err)
 		}
 	}
 }

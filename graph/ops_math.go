@@ -871,7 +871,7 @@ func init() {
 			}
 			code := a.Int("to")
 			to, ok := DTypeFromONNX(int32(code))
-			if !ok || int64(int32(code)) != code {
+			if !ok || int64(int32(code)) != code || !castDef.Takes(to) {
 				return nil, fmt.Errorf("cast to %s not supported (float32, int64 and bool only)", onnxTypeName(code))
 			}
 			return []Meta{{DType: to, Shape: in[0].Shape}}, nil

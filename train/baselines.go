@@ -13,7 +13,7 @@ import (
 // conditioning; predictions are scaled back.
 
 // scalarHeads builds one tower per task over the bottom with k outputs.
-func (n *net) scalarHeads(h *g.Node, in, k int, kind string) []*g.Node {
+func (n *net) scalarHeads(h *g.Node, in, k int, kind Head) []*g.Node {
 	outs := make([]*g.Node, len(n.m.Horizons))
 	for t, hz := range n.m.Horizons {
 		outs[t] = n.tower(h, fmt.Sprintf("t%d.%s", hz, kind), in, k)
@@ -97,7 +97,7 @@ func (n *net) baselineLoss(heads []*g.Node, y *g.Node) Losses {
 	for t, z := range heads {
 		var l *g.Node
 		switch n.m.Cfg.Variant.Parts().Head {
-		case "mse":
+		case HeadMSE:
 			d := g.Sub(z, cols(y, t, 1))
 			l = n.batchMean(g.Mul(d, d))
 		default:
@@ -118,7 +118,7 @@ func (n *net) baselinePredict(heads []*g.Node) []*g.Node {
 	out := make([]*g.Node, len(heads))
 	for t, z := range heads {
 		var p *g.Node
-		if n.m.Cfg.Variant.Parts().Head == "ziln" {
+		if n.m.Cfg.Variant.Parts().Head == HeadZILN {
 			p = ZILNPredict(z)
 		} else {
 			// LTV is never negative: the MSE head's prediction is clipped at 0.

@@ -38,21 +38,32 @@ func ParseVariant(s string) (Variant, error) {
 	return "", fmt.Errorf("unknown variant %q (one of odmn, s, sm, sc, mdme, nmo, nmb, nm, mse, ziln)", s)
 }
 
+// Head is the output head of a variant: what the towers predict and which
+// loss trains them.
+type Head string
+
+// The heads.
+const (
+	HeadMDME Head = "mdme" // distribution segments, buckets and in-bucket offsets (the paper's MDME)
+	HeadMSE  Head = "mse"  // one linear output per horizon, mean squared error
+	HeadZILN Head = "ziln" // zero-inflated lognormal
+)
+
 // Parts says which modules a variant has.
 type Parts struct {
-	Head          string // "mdme", "mse" or "ziln"
-	SingleHorizon bool   // only the longest horizon
-	BBT           bool   // bucket bias towers
-	Ordinal       bool   // DOT/BOT and their distillation
-	Mono          bool   // Mono Units between tasks
-	Calibration   bool   // the Eq. 12 hinge
+	Head          Head // HeadMDME, HeadMSE or HeadZILN
+	SingleHorizon bool // only the longest horizon
+	BBT           bool // bucket bias towers
+	Ordinal       bool // DOT/BOT and their distillation
+	Mono          bool // Mono Units between tasks
+	Calibration   bool // the Eq. 12 hinge
 }
 
 // Parts returns the modules of v.
 func (v Variant) Parts() Parts {
 	p := v.parts()
 	if p.Head == "" {
-		p.Head = "mdme"
+		p.Head = HeadMDME
 	}
 	return p
 }
@@ -60,9 +71,9 @@ func (v Variant) Parts() Parts {
 func (v Variant) parts() Parts {
 	switch v {
 	case MSE:
-		return Parts{Head: "mse"}
+		return Parts{Head: HeadMSE}
 	case ZILN:
-		return Parts{Head: "ziln"}
+		return Parts{Head: HeadZILN}
 	case NM:
 		return Parts{SingleHorizon: true}
 	case NMB:

@@ -62,10 +62,10 @@ func (m *Model) trainGraphFor(stop func(*net, *g.Node) *g.Node, sparseEmbed bool
 	err := g.Catch(func() {
 		ids := n.gr.Input(InputIDs, g.Int64, -1, len(m.Features))
 		var l Losses
-		if head := m.Cfg.Variant.Parts().Head; head != "mdme" {
+		if head := m.Cfg.Variant.Parts().Head; head != HeadMDME {
 			h, in := n.trunk(ids)
 			k := 1
-			if head == "ziln" {
+			if head == HeadZILN {
 				k = 3
 			}
 			y := n.gr.Input(BaselineTarget, g.Float32, -1, 3*len(m.Horizons))
@@ -154,13 +154,13 @@ func (m *Model) InferGraph(opts InferOptions) (*g.Graph, error) {
 func (n *net) inferOutputs(ids *g.Node, opts InferOptions) {
 	m := n.m
 	fail := func(format string, a ...any) { panic(&g.BuildError{Err: fmt.Errorf(format, a...)}) }
-	if head := m.Cfg.Variant.Parts().Head; head != "mdme" {
+	if head := m.Cfg.Variant.Parts().Head; head != HeadMDME {
 		if opts.Distributions || opts.Indices || opts.Ordinal {
 			fail("variant %s predicts one value per horizon: it has no bucket distributions, decode indices or ordinal towers", m.Cfg.Variant)
 		}
 		h, in := n.trunk(ids)
 		k := 1
-		if head == "ziln" {
+		if head == HeadZILN {
 			k = 3
 		}
 		p := concat(n.baselinePredict(n.scalarHeads(h, in, k, head)))

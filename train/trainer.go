@@ -174,7 +174,7 @@ func Prepare(ds *data.Dataset, trainIdx []int, cfg Config) (*Model, error) {
 	var tasks []TaskBuckets
 	var scales []float64
 	ys := make([]float32, len(trainIdx))
-	mdme := cfg.Variant.Parts().Head == "mdme"
+	mdme := cfg.Variant.Parts().Head == HeadMDME
 	for _, li := range labelIdx {
 		for i, r := range trainIdx {
 			ys[i] = ds.Y[r*ds.T+li]

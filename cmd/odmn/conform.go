@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/odmn/odmn/compat"
+	"github.com/odmn/odmn/conform"
 	"github.com/odmn/odmn/runtime/native"
 	"github.com/odmn/odmn/score"
 	"github.com/odmn/odmn/train"
@@ -118,7 +118,7 @@ does not apply). The last line is "N passed, M failed"; the command exits
 non-zero when any test fails.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts := compat.NodeOptions{Native: native.Options{BodiesOnly: bodiesOnly}}
+			opts := conform.NodeOptions{Native: native.Options{BodiesOnly: bodiesOnly}}
 			if run != "" {
 				re, err := regexp.Compile(run)
 				if err != nil {
@@ -126,7 +126,7 @@ non-zero when any test fails.`,
 				}
 				opts.Match = re
 			}
-			rep, err := compat.RunNodeTests(dir, opts)
+			rep, err := conform.RunNodeTests(dir, opts)
 			if err != nil {
 				return err
 			}
@@ -139,7 +139,7 @@ non-zero when any test fails.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&dir, "dir", compat.DefaultNodeTestDir, "directory of node tests (test_*/model.onnx)")
+	cmd.Flags().StringVar(&dir, "dir", conform.DefaultNodeTestDir, "directory of node tests (test_*/model.onnx)")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "also list every test that is not applicable, with its reason")
 	cmd.Flags().StringVar(&run, "run", "", "only run tests whose directory name matches this regular expression")
 	cmd.Flags().BoolVar(&bodiesOnly, "bodies-only", false, "run composite ops from their function bodies even when a fused kernel exists")

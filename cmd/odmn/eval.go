@@ -107,7 +107,7 @@ func evaluatePredictions(b *train.Bundle, ds *data.Dataset, pr *train.Prediction
 		pred [][]float64
 	}
 	var decs []dec
-	baseline := b.Model.Cfg.Variant.Parts().Head != "mdme"
+	baseline := b.Model.Cfg.Variant.Parts().Head != train.HeadMDME
 	switch {
 	case baseline:
 		decs = []dec{{"", pr.EV}}

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/odmn/odmn/internal/sigctx"
 )
 
 // newRootCmd builds the odmn command tree. Subcommands are registered here;
@@ -38,9 +41,14 @@ model built here can be served anywhere ONNX runs.`,
 	return root
 }
 
+// main runs the command with a context that SIGINT (Ctrl-C) and SIGTERM
+// cancel alike; a command stopped by one exits with 128 + its number.
 func main() {
-	if err := newRootCmd().Execute(); err != nil {
+	ctx, stop := sigctx.Notify(context.Background())
+	err := newRootCmd().ExecuteContext(ctx)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "odmn:", err)
-		os.Exit(1)
+		os.Exit(sigctx.ExitCode(ctx))
 	}
 }

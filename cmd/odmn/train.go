@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"time"
@@ -15,6 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/odmn/odmn/data"
+	"github.com/odmn/odmn/internal/fsutil"
+	"github.com/odmn/odmn/internal/sigctx"
 	"github.com/odmn/odmn/train"
 )
 
@@ -39,7 +40,8 @@ over all horizons; mdme, nmo, nmb, nm on the longest horizon alone.
 The model directory (weights, label layout, feature spec and encoder,
 config, training curve) is written atomically at the end. After every epoch
 a checkpoint of the best model so far is written to MODEL_DIR.checkpoint;
-Ctrl-C stops after the current batch and leaves that checkpoint intact.`,
+Ctrl-C or SIGTERM stops after the current batch and leaves that checkpoint
+intact (a second signal ends the process at once).`,
 		Example: `  odmn gen --users 200000 --seed 1 --out users.csv
   odmn train --data users.csv --spec users.spec.json --out model`,
 		Args: cobra.NoArgs,
@@ -50,8 +52,7 @@ Ctrl-C stops after the current batch and leaves that checkpoint intact.`,
 			}
 			cfg.Variant = v
 			o.cfg = cfg
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
-			defer stop()
+			ctx := cmd.Context() // canceled by SIGINT or SIGTERM (main)
 			_, err = runTrain(ctx, o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 			return err
 		},
@@ -111,6 +112,13 @@ func runTrain(ctx context.Context, o trainOptions, stdout, stderr io.Writer) (*t
 	if o.spec == "" {
 		o.spec = data.SpecPathFor(o.data)
 	}
+	ckpt := filepath.Clean(o.out) + ".checkpoint"
+	for _, out := range []fsutil.Arg{{Flag: "--out", Path: o.out}, {Flag: "the checkpoint", Path: ckpt}} {
+		if err := fsutil.CheckOutput(out, true, fsutil.Arg{Flag: "--data", Path: o.data}, fsutil.Arg{Flag: "--spec", Path: o.spec}); err != nil {
+			return nil, err
+		}
+		fsutil.CleanStale(out.Path) // leftovers of a killed run
+	}
 	spec, err := data.LoadSpec(o.spec)
 	if err != nil {
 		return nil, err
@@ -139,7 +147,7 @@ func runTrain(ctx context.Context, o trainOptions, stdout, stderr io.Writer) (*t
 		fmt.Fprintf(stdout, "loaded %d rows, %d feature slots, horizons %v in %s\n", ds.N, ds.F, ds.Horizons(), time.Since(t0).Round(time.Millisecond))
 	}
 	fp := train.Fingerprint(ds)
-	ckpt := filepath.Clean(o.out) + ".checkpoint"
+	ckptEpoch := 0 // the epoch of the checkpoint this run wrote, if any
 	var bar *progressbar.ProgressBar
 	hooks := train.Hooks{
 		OnBatch: func(p train.Progress) {
@@ -175,7 +183,11 @@ func runTrain(ctx context.Context, o trainOptions, stdout, stderr io.Writer) (*t
 				fmt.Fprintf(stdout, "epoch %d: train loss %.4f, validation loss %.4f, %.1fs%s\n", e.Epoch, e.TrainLoss, e.ValLoss, e.Seconds, mark)
 			}
 			b := &train.Bundle{Model: m, Spec: spec, Encoder: enc, History: h, Fingerprint: fp}
-			return b.Save(ckpt)
+			if err := b.Save(ckpt); err != nil {
+				return err
+			}
+			ckptEpoch = e.Epoch
+			return nil
 		},
 	}
 	m, h, err := train.Fit(ctx, ds, o.cfg, hooks)
@@ -184,7 +196,7 @@ func runTrain(ctx context.Context, o trainOptions, stdout, stderr io.Writer) (*t
 	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			return nil, fmt.Errorf("interrupted: the last complete epoch is in %s", ckpt)
+			return nil, interruptedTraining(ctx, ckpt, ckptEpoch)
 		}
 		return nil, err
 	}
@@ -198,4 +210,21 @@ func runTrain(ctx context.Context, o trainOptions, stdout, stderr io.Writer) (*t
 			m.Cfg.Variant, m.NumParams(), h.TrainRows, h.BestEpoch, len(h.Epochs), h.Stopped, o.out, time.Since(t0).Round(time.Second))
 	}
 	return b, nil
+}
+
+// interruptedTraining is the error of a training run stopped by ctx: it
+// names the checkpoint only when this run wrote one.
+func interruptedTraining(ctx context.Context, ckpt string, epoch int) error {
+	why := "interrupted"
+	if e := sigctx.Cause(ctx); e != nil {
+		why = e.Error()
+	}
+	if epoch > 0 {
+		return fmt.Errorf("%s: the checkpoint written after epoch %d is in %s", why, epoch, ckpt)
+	}
+	msg := fmt.Sprintf("%s before the first epoch ended: no checkpoint was written", why)
+	if _, err := os.Stat(ckpt); err == nil {
+		msg += fmt.Sprintf(" (%s is from an earlier run)", ckpt)
+	}
+	return errors.New(msg)
 }

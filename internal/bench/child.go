@@ -88,7 +88,7 @@ func Child(ctx context.Context, o ChildOptions) (ChildResult, error) {
 }
 
 // childScore scores a data file with the native runtime through
-// score.ScoreFile, as odmn score does (read, scored and written in batches),
+// score.File, as odmn score does (read, scored and written in batches),
 // and discards the predictions.
 func childScore(ctx context.Context, model, path string, batch int) (ChildResult, error) {
 	m, err := score.Load(model, train.InferOptions{})
@@ -97,7 +97,7 @@ func childScore(ctx context.Context, model, path string, batch int) (ChildResult
 	}
 	out := path + ".scores.csv"
 	defer os.Remove(out)
-	st, err := score.ScoreFile(ctx, m, path, out, score.Options{Runtime: score.Native, Batch: batch})
+	st, err := score.File(ctx, m, path, out, score.Options{Runtime: score.Native, Batch: batch})
 	return ChildResult{Rows: int(st.Scored), Seconds: st.Elapsed.Seconds()}, err
 }
 
