@@ -5,7 +5,8 @@
 #   - Debian packages: protoc, the ONNX proto and C++ headers, Python's onnx
 #     (reference checks), the ONNX node test data, OpenBLAS, XGBoost's C
 #     library and headers (train/twostage links it through cgo), PyTorch
-#     (fixtures/foreign/make_fixtures.py exports the foreign-model fixtures).
+#     (fixtures/foreign/make_fixtures.py exports the foreign-model fixtures;
+#     odmn bench trains the same network with it, beside odmn).
 #   - The ONNX Runtime shared library (scripts/fetch-ort.sh, via npm).
 #   - Go modules (go mod download).
 set -euo pipefail
