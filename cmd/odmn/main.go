@@ -48,7 +48,7 @@ func main() {
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "odmn:", err)
+		fmt.Fprintln(os.Stderr, "odmn:", sigctx.Explain(ctx, err))
 		os.Exit(sigctx.ExitCode(ctx))
 	}
 }
