@@ -408,9 +408,12 @@ func (im *importer) attrs(sc *scope, np *onnxpb.NodeProto, full string) (graph.A
 			return nil, nil, fmt.Errorf("%s: attribute %s: %w", full, name, err)
 		}
 		// Attributes naming an element type (Cast's to, the dtype of
-		// EyeLike and the random ops).
+		// EyeLike and the random ops): one odmn does not hold, or one the
+		// op does not take, puts the node outside the vocabulary.
 		if code, ok := v.(int64); ok && (name == "to" || name == "dtype") && normDomain(np.GetDomain()) == "" {
-			if _, ok := graph.DTypeFromONNX(int32(code)); !ok || int64(int32(code)) != code {
+			dt, ok := graph.ValueTypeFromONNX(int32(code))
+			def, known := graph.Lookup("", np.GetOpType())
+			if !ok || int64(int32(code)) != code || known && !def.Takes(dt) {
 				return nil, nil, notApplicable(KindDType, "%s: attribute %s: element type %s is not supported", full, name, export.DTypeName(int32(code)))
 			}
 		}

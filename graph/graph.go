@@ -177,6 +177,9 @@ func (g *Graph) Apply(def *OpDef, attrs Attrs, inputs ...*Node) ([]*Node, error)
 		if in != nil && in.meta.DType == String && !def.StringInputs {
 			return nil, &StringInputError{Op: def.Type, Input: i}
 		}
+		if in != nil && in.meta.DType != String && in.meta.DType != Invalid && !def.Takes(in.meta.DType) {
+			return nil, &DTypeError{Op: def.Type, Input: i, DType: in.meta.DType}
+		}
 	}
 	resolved, err := def.Resolve(attrs)
 	if err != nil {

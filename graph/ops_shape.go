@@ -27,7 +27,7 @@ func checkData(m Meta, what string) error {
 	case Invalid:
 		return fmt.Errorf("%s is missing", what)
 	}
-	return fmt.Errorf("%s: type %s not supported", what, m.DType)
+	return fmt.Errorf("%s: %w", what, &DTypeError{Input: -1, DType: m.DType})
 }
 
 // normAxis maps an axis in [-rank, rank-1] to [0, rank-1].

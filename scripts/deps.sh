@@ -4,7 +4,8 @@
 #
 #   - Debian packages: protoc, the ONNX proto and C++ headers, Python's onnx
 #     (reference checks), the ONNX node test data, OpenBLAS, XGBoost's C
-#     library and headers (train/twostage links it through cgo).
+#     library and headers (train/twostage links it through cgo), PyTorch
+#     (fixtures/foreign/make_fixtures.py exports the foreign-model fixtures).
 #   - The ONNX Runtime shared library (scripts/fetch-ort.sh, via npm).
 #   - Go modules (go mod download).
 set -euo pipefail
@@ -19,6 +20,7 @@ APT_PACKAGES=(
 	libonnx-testdata
 	libopenblas-dev
 	libxgboost-dev
+	python3-torch
 )
 
 installed() {

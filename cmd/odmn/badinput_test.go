@@ -67,15 +67,15 @@ func newBadInputFixture(t *testing.T) *badInputFixture {
 	fx := &badInputFixture{dir: t.TempDir()}
 	fx.users, fx.spec = smallTable(t, 2000)
 	fx.model = filepath.Join(fx.dir, "model")
-	if _, err := odmn(t, "train", "--data", fx.users, "--out", fx.model, "--epochs", "1",
+	if _, err := runOdmn(t, "train", "--data", fx.users, "--out", fx.model, "--epochs", "1",
 		"--bottom", "16", "--tower", "8", "--batch", "256", "-q"); err != nil {
 		t.Fatal(err)
 	}
 	return fx
 }
 
-// odmn runs the CLI in this process and returns its standard output.
-func odmn(t *testing.T, args ...string) (string, error) {
+// runOdmn runs the CLI in this process and returns its standard output.
+func runOdmn(t *testing.T, args ...string) (string, error) {
 	return odmnCtx(context.Background(), t, args...)
 }
 
@@ -256,7 +256,7 @@ func testKilledLeftovers(t *testing.T, fx *badInputFixture) {
 	if err := os.WriteFile(live, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := odmn(t, "gen", "--users", "50", "--out", out, "-q"); err != nil {
+	if _, err := runOdmn(t, "gen", "--users", "50", "--out", out, "-q"); err != nil {
 		t.Fatal(err)
 	}
 	b, err := train.LoadBundle(fx.model)
@@ -325,7 +325,7 @@ func testOutputIsInput(t *testing.T, fx *badInputFixture) {
 		{"export", "--model", fx.model, "--out", fx.model},
 		{"compare", "--data", users, "--out", link, "--seeds", "1", "-q"},
 	} {
-		_, err := odmn(t, args...)
+		_, err := runOdmn(t, args...)
 		if err == nil || !strings.Contains(err.Error(), "write the output elsewhere") {
 			t.Errorf("odmn %s: got %v", strings.Join(args, " "), err)
 		}
@@ -350,7 +350,7 @@ func testModes(t *testing.T, fx *badInputFixture) {
 				{"gen", "--users", "50", "--out", filepath.Join(dir, "users.parquet"), "-q"},
 			}
 			for _, args := range steps {
-				if _, err := odmn(t, args...); err != nil {
+				if _, err := runOdmn(t, args...); err != nil {
 					t.Fatalf("odmn %s: %v", strings.Join(args, " "), err)
 				}
 			}
@@ -397,7 +397,7 @@ func testModelDirParts(t *testing.T, fx *badInputFixture) {
 			{"export", "--model", dir, "--out", filepath.Join(t.TempDir(), "m.onnx")},
 			{"eval", "--model", dir, "--data", fx.users},
 		} {
-			_, err := odmn(t, args...)
+			_, err := runOdmn(t, args...)
 			if err == nil {
 				t.Fatalf("odmn %s: no error without %v", args[0], missing)
 			}
@@ -422,7 +422,7 @@ func testUserPathInErrors(t *testing.T, fx *badInputFixture) {
 		{"export", "--model", fx.model, "--out", taken},
 		{"gen", "--users", "50", "--out", taken, "-q"},
 	} {
-		_, err := odmn(t, args...)
+		_, err := runOdmn(t, args...)
 		if err == nil {
 			t.Fatalf("odmn %s: no error", args[0])
 		}
@@ -451,7 +451,7 @@ func testCompareValidatesFirst(t *testing.T, fx *badInputFixture) {
 	} {
 		out := filepath.Join(t.TempDir(), "new", "out")
 		args := append([]string{"compare", "--out", out, "--seeds", "1", "-q"}, tc.args...)
-		_, err := odmn(t, args...)
+		_, err := runOdmn(t, args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("odmn %s: got %v, want an error about %s", strings.Join(args, " "), err, tc.want)
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/odmn/odmn/conform"
 	"github.com/odmn/odmn/internal/sigctx"
 )
 
@@ -35,6 +36,8 @@ model built here can be served anywhere ONNX runs.`,
 		newScoreCmd(),
 		newCompareCmd(),
 		newConformCmd(),
+		newInspectCmd(),
+		newRunCmd(),
 		newBenchCmd(),
 		newBenchChildCmd(),
 	)
@@ -49,6 +52,12 @@ func main() {
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "odmn:", sigctx.Explain(ctx, err))
-		os.Exit(sigctx.ExitCode(ctx))
+		code := sigctx.ExitCode(ctx)
+		if code == 1 {
+			// Not stopped by a signal: the command's own code (odmn
+			// conform: 1 disagree, 2 cannot run, 3 not supported).
+			code = conform.ExitCodeOf(err)
+		}
+		os.Exit(code)
 	}
 }
