@@ -34,6 +34,7 @@ model built here can be served anywhere ONNX runs.`,
 		newConformCmd(),
 		newBenchCmd(),
 		newBenchChildCmd(),
+		newCacheCmd(),
 	)
 	return root
 }
