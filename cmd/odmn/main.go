@@ -35,6 +35,8 @@ model built here can be served anywhere ONNX runs.`,
 		newBenchCmd(),
 		newBenchChildCmd(),
 		newCacheCmd(),
+		newServeCmd(),
+		newServeBenchCmd(),
 	)
 	return root
 }
