@@ -138,6 +138,9 @@ func Fit(ctx context.Context, ds *data.Dataset, cfg Config, hooks Hooks) (*Model
 		h.Stopped = "epochs done"
 	}
 	restore(m, bestParams)
+	if err := m.FreezeQM(ds, valIdx); err != nil {
+		return nil, nil, err
+	}
 	return m, h, nil
 }
 
