@@ -148,7 +148,7 @@ func Conform(m *Model, dataPath string, opts ConformOptions) (*ConformReport, er
 	}
 	n := tab.Rows()
 	refOpts := m.opts
-	refOpts.Indices, refOpts.IDs = true, true
+	refOpts.Indices, refOpts.IDs, refOpts.Distributions = true, true, true
 	refSess, err := m.Bundle.ReferenceSession(refOpts)
 	if err != nil {
 		return nil, err
@@ -173,6 +173,16 @@ func Conform(m *Model, dataPath string, opts ConformOptions) (*ConformReport, er
 			rep.Ties = append(rep.Ties, Tie{Row: i / T, Horizon: hs[i%T], MarginSub: float64(ms[i]), MarginBucket: float64(mb[i])})
 		}
 	}
+
+	// ltv is the running maximum of the raw decodes: a tie at one horizon
+	// may move every later one.
+	tieLTV := append([]bool{}, tie...)
+	for i := range tieLTV {
+		if i%T > 0 && tieLTV[i-1] {
+			tieLTV[i] = true
+		}
+	}
+	allow := decodeAllowances(m.Bundle.Model, ref, m.Outputs, n, T)
 
 	for _, rt := range opts.Runtimes {
 		sess, err := m.Session(rt, SessionOptions{Threads: opts.Threads})
@@ -203,10 +213,16 @@ func Conform(m *Model, dataPath string, opts ConformOptions) (*ConformReport, er
 			}
 			var mask []bool
 			switch name {
-			case train.OutLTV, train.OutSub, train.OutBucket:
+			case train.OutLTV:
+				mask = tieLTV
+			case train.OutSub, train.OutBucket:
 				mask = tie
 			}
-			d, err := compareOutput(name, a, want, mask, opts.Atol, opts.Rtol)
+			extra := allow[name]
+			if name == train.OutFQM {
+				extra = fqmAllowance(m.Bundle.Model.Frozen, got[train.OutLTVEV], ref[train.OutLTVEV], n, T)
+			}
+			d, err := compareOutput(name, a, want, mask, extra, opts.Atol, opts.Rtol)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", rt, err)
 			}
@@ -240,7 +256,12 @@ func Conform(m *Model, dataPath string, opts ConformOptions) (*ConformReport, er
 
 // compareOutput compares one output; elements where mask is true are
 // ties: counted in TieDiffs when they differ, left out of the maxima.
-func compareOutput(name string, a, b *graph.Tensor, mask []bool, atol, rtol float64) (OutputDiff, error) {
+//
+// extra, when not nil, widens the tolerance of each element: the decodes
+// that amplify float rounding (interval quantiles where the CDF is flat
+// or steep, the frozen QM map where it is steep) get what their input's
+// rounding can move them by.
+func compareOutput(name string, a, b *graph.Tensor, mask []bool, extra []float64, atol, rtol float64) (OutputDiff, error) {
 	d := OutputDiff{Output: name, DType: b.DType}
 	if a.DType != b.DType || !graph.SameShape(a.Shape, b.Shape) {
 		return d, fmt.Errorf("output %s: %s%v, reference %s%v", name, a.DType, a.Shape, b.DType, b.Shape)
@@ -252,7 +273,11 @@ func compareOutput(name string, a, b *graph.Tensor, mask []bool, atol, rtol floa
 		case graph.Float32:
 			x, y := float64(a.F[i]), float64(b.F[i])
 			diff := math.Abs(x - y)
-			bad := !(diff <= atol+rtol*math.Abs(y))
+			tol := atol + rtol*math.Abs(y)
+			if extra != nil {
+				tol += extra[i]
+			}
+			bad := !(diff <= tol)
 			if math.IsNaN(x) && math.IsNaN(y) || x == y {
 				bad, diff = false, 0
 			}
@@ -457,4 +482,68 @@ func outputRank(name string) string {
 		}
 	}
 	return "99" + strings.ToLower(name)
+}
+
+// quantileDF is the CDF rounding the interval tolerance allows for: o_t
+// and o_t · cdf in float32 over a few dozen buckets.
+const quantileDF = 4e-6
+
+// decodeAllowances are the per-element extra tolerances of the interval
+// quantile outputs: |Q(q + dF) - Q(q - dF)| of the reference's
+// distribution, carried forward by the running maximum across horizons.
+func decodeAllowances(m *train.Model, ref map[string]*graph.Tensor, outputs []string, n, T int) map[string][]float64 {
+	out := map[string][]float64{}
+	if len(m.Tasks) != T {
+		return out
+	}
+	knots := make([][]float64, T)
+	cdfs := make([][]float64, T)
+	for t, tb := range m.Tasks {
+		knots[t], cdfs[t] = train.MixtureKnots(tb)
+	}
+	for _, name := range outputs {
+		q, ok := train.ParseQuantileOutput(name)
+		if !ok {
+			continue
+		}
+		a := make([]float64, n*T)
+		for i := 0; i < n; i++ {
+			carry := 0.0
+			for t, h := range m.Horizons {
+				o := ref[train.DistOutput(h)]
+				if o == nil {
+					return out
+				}
+				M := o.Shape[1]
+				row := make([]float64, M)
+				for j := range row {
+					row[j] = float64(o.F[i*M+j])
+				}
+				hi := train.MixtureQuantileRef(row, knots[t], cdfs[t], math.Min(q+quantileDF, 1))
+				lo := train.MixtureQuantileRef(row, knots[t], cdfs[t], math.Max(q-quantileDF, 0))
+				carry = math.Max(carry, hi-lo)
+				a[i*T+t] = carry
+			}
+		}
+		out[name] = a
+	}
+	return out
+}
+
+// fqmAllowance is the frozen map's slope times the EV difference of the
+// runtime and the reference, carried forward across horizons.
+func fqmAllowance(maps []train.FrozenMap, ev, evRef *graph.Tensor, n, T int) []float64 {
+	if len(maps) != T || ev == nil || evRef == nil || len(ev.F) != n*T || len(evRef.F) != n*T {
+		return nil
+	}
+	a := make([]float64, n*T)
+	for i := 0; i < n; i++ {
+		carry := 0.0
+		for t := 0; t < T; t++ {
+			x, y := float64(ev.F[i*T+t]), float64(evRef.F[i*T+t])
+			carry = math.Max(carry, maps[t].Slope(x, y)*math.Abs(x-y)*(1+1e-6))
+			a[i*T+t] = carry
+		}
+	}
+	return a
 }

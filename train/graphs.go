@@ -152,7 +152,7 @@ func (n *net) inferOutputs(ids *g.Node, opts InferOptions) {
 	m := n.m
 	fail := func(format string, a ...any) { panic(&g.BuildError{Err: fmt.Errorf(format, a...)}) }
 	if head := m.Cfg.Variant.Parts().Head; head != "mdme" {
-		if opts.Distributions || opts.Indices || opts.Ordinal || opts.Values || (opts.Quantiles != nil && !opts.NoQuantiles) {
+		if opts.Distributions || opts.Indices || opts.Ordinal || opts.Values {
 			fail("variant %s predicts one value per horizon: it has no bucket distributions, decode indices or ordinal towers", m.Cfg.Variant)
 		}
 		h, in := n.trunk(ids)
