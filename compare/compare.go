@@ -477,7 +477,6 @@ func runModel(ctx context.Context, key string, seed uint64, trainDS, testDS *dat
 		r.Evals = append(r.Evals, Eval{Name: name, Kind: kind, Report: mr})
 		return nil
 	}
-	last := func() *Eval { return &r.Evals[len(r.Evals)-1] }
 	valFrac := o.Config.ValFrac
 	if key == TwoStage {
 		cfg := o.TwoStage
@@ -560,49 +559,12 @@ func runModel(ctx context.Context, key string, seed uint64, trainDS, testDS *dat
 	if err != nil {
 		return nil, err
 	}
-	labels := m.LabelsOf(testDS, nil)
-	name := Name(key)
-	changed := train.ChangedShare(pr.RawEV)
-	intervals := func() error {
-		if pr.Q == nil {
-			return nil
-		}
-		iv, err := metrics.Intervals(labels, pr.Quantiles, pr.Q, horizonNames(m.Horizons))
-		if err != nil {
-			return fmt.Errorf("%s intervals: %w", name, err)
-		}
-		last().Intervals = iv
-		return nil
-	}
-	if m.Cfg.Variant.Parts().Head != "mdme" {
-		if err := eval(name, KindMean, m.Horizons, labels, pr.EV); err != nil {
-			return nil, err
-		}
-		last().Changed = &changed
-		if err := intervals(); err != nil {
-			return nil, err
-		}
-		return r, eval(name+" QM", KindQM, m.Horizons, labels, pr.QM)
-	}
-	if err := eval(name+" argmax", KindPoint, m.Horizons, labels, pr.ArgMax); err != nil {
+	evals, err := Evaluate(m, Name(key), m.LabelsOf(testDS, nil), pr, nil, mopts.LorenzPoints)
+	if err != nil {
 		return nil, err
 	}
-	ca := train.ChangedShare(pr.RawArgMax)
-	last().Changed = &ca
-	if err := eval(name+" EV", KindMean, m.Horizons, labels, pr.EV); err != nil {
-		return nil, err
-	}
-	last().Changed = &changed
-	if err := intervals(); err != nil {
-		return nil, err
-	}
-	if err := eval(name+" QM", KindQM, m.Horizons, labels, pr.QM); err != nil {
-		return nil, err
-	}
-	if pr.FQM == nil {
-		return r, nil
-	}
-	return r, eval(name+" fqm", KindQM, m.Horizons, labels, pr.FQM)
+	r.Evals = append(r.Evals, evals...)
+	return r, nil
 }
 
 func allRows(n int) []int {

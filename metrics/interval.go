@@ -20,11 +20,23 @@ type IntervalReport struct {
 	// MeanPinball is the mean over the levels of Pinball: for many evenly
 	// spaced levels it approaches CRPS / label mean.
 	MeanPinball float64 `json:"mean_pinball"`
+	// PITCoverage is the share of the randomized PIT (uniform on the
+	// user's [F(y-), F(y)]) inside [first level, last level]: the
+	// interval's coverage as a calibrated model has it, 0.8 for p10..p90
+	// even where labels sit on point masses (a 0 covered by [0, 0] counts
+	// fully in Coverage). Null without PIT ranges.
+	PITCoverage *float64 `json:"pit_coverage,omitempty"`
 }
 
 // Intervals evaluates quantile predictions q[j][i][t] (level levels[j],
 // user i, horizon t) against labels[i][t]. Horizons names the T horizons.
-func Intervals(labels [][]float64, levels []float64, q [][][]float64, horizons []string) ([]IntervalReport, error) {
+//
+// pit, when not nil, holds each user's [F(y-), F(y)] per horizon
+// ([n][T]) for PITCoverage.
+func Intervals(labels [][]float64, levels []float64, q [][][]float64, pit [][][2]float64, horizons []string) ([]IntervalReport, error) {
+	if pit != nil && len(pit) != len(labels) {
+		return nil, fmt.Errorf("%w: %d PIT rows, %d labels", ErrLength, len(pit), len(labels))
+	}
 	if len(levels) < 2 || len(q) != len(levels) {
 		return nil, fmt.Errorf("%w: %d quantile levels and %d predictions; want at least 2 of each", ErrShape, len(levels), len(q))
 	}
@@ -67,6 +79,23 @@ func Intervals(labels [][]float64, levels []float64, q [][][]float64, horizons [
 		}
 		mean /= float64(n)
 		r.Coverage = float64(in) / float64(n)
+		if pit != nil {
+			a, b := levels[0], levels[len(levels)-1]
+			c := 0.0
+			for i := 0; i < n; i++ {
+				if len(pit[i]) != T {
+					return nil, fmt.Errorf("%w: PIT row %d has %d horizons, want %d", ErrShape, i, len(pit[i]), T)
+				}
+				lo, hi := pit[i][t][0], pit[i][t][1]
+				if hi-lo > 1e-12 {
+					c += math.Max(0, math.Min(hi, b)-math.Max(lo, a)) / (hi - lo)
+				} else if lo >= a && lo <= b {
+					c++
+				}
+			}
+			c /= float64(n)
+			r.PITCoverage = &c
+		}
 		for j := range r.Pinball {
 			r.Pinball[j] /= float64(n)
 			if mean > 0 {

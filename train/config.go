@@ -103,6 +103,9 @@ type Config struct {
 	// top bucket of money labels otherwise keeps an overshooting bias when
 	// early stopping comes after a few epochs.
 	BBTInit bool `json:"bbt_init,omitempty"`
+	// BiasCal calibrates each interval bucket's bias output on the training
+	// and validation rows at the end of training (Model.CalibrateBias).
+	BiasCal bool `json:"bias_cal,omitempty"`
 
 	LR       float64 `json:"lr"`       // Adam rate of the network weights
 	EmbedLR  float64 `json:"embed_lr"` // Adam rate of the embedding table

@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/odmn/odmn/data"
 	g "github.com/odmn/odmn/graph"
@@ -27,6 +28,12 @@ type Predictions struct {
 	// buckets, ZILN's zero-inflated lognormal; none for the MSE-MLP).
 	Quantiles []float64
 	Q         [][][]float64
+	// PIT is, per user and horizon, the range [F(y-), F(y)] of the user's
+	// predicted CDF at its label y (a point when F is continuous at y):
+	// the randomized probability integral transform is uniform on it, and
+	// uniform on [0, 1] over users when the predicted distributions are
+	// calibrated, point masses included. Nil without a distribution.
+	PIT [][][2]float64
 
 	sketches []*QMSketch // per task: the QM sketch of these rows
 }
@@ -94,6 +101,13 @@ func (p *Predictor) Predict(ds *data.Dataset, rows []int) (*Predictions, error) 
 	if p.mdme && len(m.Frozen) == T {
 		out.FQM = mat()
 	}
+	if p.mdme || ziln {
+		out.PIT = make([][][2]float64, n)
+		for i := range out.PIT {
+			out.PIT[i] = make([][2]float64, T)
+		}
+	}
+
 	sk := make([]*QMSketch, T)
 	for t := range sk {
 		sk[t] = NewQMSketch()
@@ -142,6 +156,8 @@ func (p *Predictor) Predict(ds *data.Dataset, rows []int) (*Predictions, error) 
 						mass[j], val[j] = float64(o.F[k*M+j]), float64(v.F[k*M+j])
 					}
 					sk[t].AddUser(out.EV[i+k][t], mass, val)
+					y := float64(ds.Y[batch[k]*ds.T+m.Labels[t]])
+					out.PIT[i+k][t] = bucketPIT(m.Tasks[t], mass, y)
 				}
 			}
 		case ziln:
@@ -154,6 +170,8 @@ func (p *Predictor) Predict(ds *data.Dataset, rows []int) (*Predictions, error) 
 						out.Q[j][i+k][t] = ZILNQuantile(q, a, b, c, m.Scales[t])
 					}
 					LogNormalAtoms(a, b, c, m.Scales[t], lnAtoms, mass, val)
+					y := float64(ds.Y[batch[k]*ds.T+m.Labels[t]])
+					out.PIT[i+k][t] = zilnPIT(y, a, b, c, m.Scales[t])
 					sk[t].AddUser(out.EV[i+k][t], mass, val)
 				}
 			}
@@ -294,4 +312,50 @@ func (m *Model) LabelsOf(ds *data.Dataset, rows []int) [][]float64 {
 		out[k] = row
 	}
 	return out
+}
+
+// bucketPIT is [F(y-), F(y)] of a bucket distribution o (point buckets as
+// points, interval buckets uniform over their range).
+func bucketPIT(tb TaskBuckets, o []float64, y float64) [2]float64 {
+	var lo, hi float64
+	j := 0
+	for _, sd := range tb.Subs {
+		for _, b := range sd.Buckets {
+			p := o[j]
+			j++
+			if b.Point || !(b.Width() > 0) {
+				if b.Left < y {
+					lo += p
+				}
+				if b.Left <= y {
+					hi += p
+				}
+				continue
+			}
+			c := math.Max(0, math.Min(1, (y-b.Left)/b.Width()))
+			lo += p * c
+			hi += p * c
+		}
+	}
+	return [2]float64{lo, hi}
+}
+
+// zilnPIT is [F(y-), F(y)] of a zero-inflated lognormal.
+func zilnPIT(y, p, mu, sigma, scale float64) [2]float64 {
+	if y <= 0 {
+		return [2]float64{0, 1 - p}
+	}
+	f := 1 - p + p*normCDF((math.Log(y/scale)-mu)/sigma)
+	return [2]float64{f, f}
+}
+
+// runRows runs the predictor's graph on rows of ds in one batch.
+func (p *Predictor) runRows(ds *data.Dataset, rows []int) (map[string]*g.Tensor, error) {
+	ids := g.NewTensor(g.Int64, []int{len(rows), ds.F})
+	for k, r := range rows {
+		for j, v := range ds.X[r*ds.F : (r+1)*ds.F] {
+			ids.I[k*ds.F+j] = int64(v)
+		}
+	}
+	return p.sess.Run(map[string]*g.Tensor{InputIDs: ids})
 }

@@ -99,6 +99,7 @@ tables.`,
 	f.Float64Var(&o.cfg.LR, "lr", o.cfg.LR, "Adam learning rate of the networks")
 	f.Float64Var(&o.cfg.EmbedLR, "embed-lr", o.cfg.EmbedLR, "Adam learning rate of the embeddings")
 	f.BoolVar(&o.cfg.BBTInit, "bbt-init", o.cfg.BBTInit, "start each bucket-bias output at its bucket's mean training bias (default: 0.5)")
+	f.BoolVar(&o.cfg.BiasCal, "bias-cal", o.cfg.BiasCal, "calibrate each bucket-bias output on the training users at the end of training")
 	f.Float64Var(&o.cfg.ValFrac, "val", o.cfg.ValFrac, "share of the training users held out for early stopping (all models)")
 	f.IntVar(&o.cfg.EmbedDim, "embed-dim", o.cfg.EmbedDim, "embedding width")
 	f.IntSliceVar(&o.cfg.Bottom, "bottom", o.cfg.Bottom, "share-bottom widths")
