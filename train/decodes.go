@@ -198,13 +198,16 @@ func MixtureQuantiles(o, cdf, knots, q *g.Node) *g.Node {
 // FrozenQM maps each EV of ev [N, 1] through the frozen QM map with knots
 // xs [K] (increasing) and values ys [K] (non-decreasing): linear between
 // knots, ys[0] below the first, and ys[K-1] + (ev - xs[K-1]) above the
-// last (extra value one for one, so the map keeps rising).
+// last (extra value one for one, so the map keeps rising); then ties are
+// broken by EV like QM's (QMTieBreak).
 func FrozenQM(ev, xs, ys *g.Node) *g.Node {
 	zero := g.Mul(ev, g.ScalarLike(ev, 0))
 	row := g.Add(zero, g.Unsqueeze(xs, 0)) // [N,K]
 	top := g.ReduceMax(xs, []int64{0}, false)
 	over := g.Max(g.Sub(ev, top), g.ScalarLike(ev, 0))
-	return g.Add(Interp(ev, row, ys), over)
+	y := g.Add(Interp(ev, row, ys), over)
+	// Ties (flat stretches of the map) broken by EV, as QMTieBreak says.
+	return g.Add(g.Mul(y, g.ScalarLike(ev, 1-QMTieBreak)), g.Mul(ev, g.ScalarLike(ev, QMTieBreak)))
 }
 
 // Names of the decode functions in Domain.
@@ -286,7 +289,8 @@ func InterpRef(x float64, xs, ys []float64) float64 {
 
 // FrozenQMRef is FrozenQM on one value in float64.
 func FrozenQMRef(ev float64, xs, ys []float64) float64 {
-	return InterpRef(ev, xs, ys) + math.Max(ev-xs[len(xs)-1], 0)
+	y := InterpRef(ev, xs, ys) + math.Max(ev-xs[len(xs)-1], 0)
+	return (1-QMTieBreak)*y + QMTieBreak*ev
 }
 
 // MixtureQuantileRef is the q-quantile of one user's bucket distribution o

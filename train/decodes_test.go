@@ -228,7 +228,7 @@ func TestQMSketchBound(t *testing.T) {
 		// users of one bin are within a factor 1+QMAlpha of EV, so their
 		// exact values are those of its neighbours in rank.
 		lo, hi := ranges[binKey(ev[i])][0], ranges[binKey(ev[i])][1]
-		slack := 2 * QMAlpha * hi
+		slack := 2*QMAlpha*hi + QMTieBreak*ev[i]
 		if v < lo-slack || v > hi+slack {
 			t.Fatalf("user %d: sketch %v outside the exact values [%v, %v] of its EV bin", i, v, lo, hi)
 		}
@@ -308,11 +308,11 @@ func TestFreeze(t *testing.T) {
 		}
 	}
 	// Half the mixture's mass is zero: the lower half of the users by EV
-	// gets 0.
-	if v := FrozenQMRef(100, fm.X, fm.Y); v != 0 {
-		t.Errorf("fqm(100) = %v, want 0", v)
+	// gets 0 (plus the tie-break).
+	if v := FrozenQMRef(100, fm.X, fm.Y); math.Abs(v-QMTieBreak*100) > 1e-12 {
+		t.Errorf("fqm(100) = %v, want %v", v, QMTieBreak*100)
 	}
-	if v, top := FrozenQMRef(5000, fm.X, fm.Y), fm.Y[len(fm.Y)-1]; math.Abs(v-(top+5000-fm.X[len(fm.X)-1])) > 1e-9 {
+	if v, top := FrozenQMRef(5000, fm.X, fm.Y), fm.Y[len(fm.Y)-1]; math.Abs(v-((1-QMTieBreak)*(top+5000-fm.X[len(fm.X)-1])+QMTieBreak*5000)) > 1e-9 {
 		t.Errorf("fqm above the range: %v", v)
 	}
 }

@@ -28,6 +28,13 @@ import (
 // rank slice, widened by one mixture bin (relative QMAlpha); the mean is
 // kept exactly (up to float rounding) whatever QMAlpha.
 
+// QMTieBreak breaks QM's ties by EV: a user's value is (1 - κ) × its
+// slice mean + κ × its EV with κ = QMTieBreak. Users sharing a point mass
+// of the mixture (most often the zero mass) keep EV's order, the mean is
+// kept exactly (EV's mean is the mixture's), and no value moves by more
+// than κ relative to the slice mean and the EV.
+const QMTieBreak = 1e-6
+
 // QMAlpha is the relative bin width of QMSketch.
 const QMAlpha = 1e-4
 
@@ -177,14 +184,15 @@ func sortedKeys(m map[int32]*[2]float64) []int32 {
 }
 
 // Apply maps an EV: the value of its bin when the map has it (an EV the
-// sketch saw), else FrozenQMRef over the bins' mean EVs.
+// sketch saw), else FrozenQMRef over the bins' mean EVs; ties broken by
+// EV (QMTieBreak).
 func (q *QMMap) Apply(ev float64) float64 {
 	k := binKey(ev)
 	if i, ok := slices.BinarySearch(q.Keys, k); ok {
-		return q.Value[i]
+		return (1-QMTieBreak)*q.Value[i] + QMTieBreak*ev
 	}
 	if len(q.Keys) == 1 {
-		return q.Value[0] + math.Max(ev-q.MeanEV[0], 0)
+		return (1-QMTieBreak)*(q.Value[0]+math.Max(ev-q.MeanEV[0], 0)) + QMTieBreak*ev
 	}
 	return FrozenQMRef(ev, q.MeanEV, q.Value)
 }
