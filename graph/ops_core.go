@@ -12,8 +12,6 @@ func sameAsInput(in []Meta, _ Attrs) ([]Meta, error) {
 	return []Meta{{DType: in[0].DType, Shape: in[0].Shape}}, nil
 }
 
-func isFloat(n *Node) bool { return n != nil && n.DType() == Float32 }
-
 // ---------- Constant ----------
 
 var constantDef *OpDef

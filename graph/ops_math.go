@@ -719,10 +719,10 @@ func init() {
 				return nil, fmt.Errorf("condition must be bool, got %s", in[0].DType)
 			}
 			if in[1].DType != in[2].DType {
-				return nil, fmt.Errorf("X is %s and Y is %s: they must have the same type", in[1].DType, in[2].DType)
+				return nil, fmt.Errorf("inputs X and Y must have the same type, got %s and %s", in[1].DType, in[2].DType)
 			}
 			if in[1].DType == Invalid {
-				return nil, fmt.Errorf("X and Y are required")
+				return nil, fmt.Errorf("inputs X and Y are required")
 			}
 			s, err := BroadcastShapes(in[0].Shape, in[1].Shape, in[2].Shape)
 			if err != nil {

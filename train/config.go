@@ -122,6 +122,10 @@ type Config struct {
 	Patience int     `json:"patience"` // epochs without validation gain before stopping
 	ValFrac  float64 `json:"val_frac"`
 	Seed     uint64  `json:"seed"`
+	// Threads is the number of workers a batch is split over (0:
+	// GOMAXPROCS). Training is bit-for-bit reproducible for a given seed
+	// and thread count; other thread counts agree within float rounding.
+	Threads int `json:"threads,omitempty"`
 }
 
 // DefaultConfig is the default ODMN: the paper's loss weights and batch,
@@ -163,6 +167,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Batch < 1 || c.Epochs < 1 || c.LR <= 0 || c.EmbedLR <= 0 {
 		return fmt.Errorf("config: batch, epochs and learning rates must be positive")
+	}
+	if c.Threads < 0 {
+		return fmt.Errorf("config: threads must be positive (0: GOMAXPROCS), got %d", c.Threads)
 	}
 	if c.ValFrac < 0 || c.ValFrac >= 1 {
 		return fmt.Errorf("config: val_frac must be in [0, 1), got %v", c.ValFrac)

@@ -40,6 +40,9 @@ model built here can be served anywhere ONNX runs.`,
 		newRunCmd(),
 		newBenchCmd(),
 		newBenchChildCmd(),
+		newCacheCmd(),
+		newServeCmd(),
+		newServeBenchCmd(),
 	)
 	return root
 }
@@ -51,7 +54,7 @@ func main() {
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "odmn:", err)
+		fmt.Fprintln(os.Stderr, "odmn:", sigctx.Explain(ctx, err))
 		code := sigctx.ExitCode(ctx)
 		if code == 1 {
 			// Not stopped by a signal: the command's own code (odmn
