@@ -18,7 +18,7 @@ var constantDef *OpDef
 
 func init() {
 	constantDef = Register(&OpDef{
-		Type: "Constant", Since: 13, Compat: []int{12, 19, 21},
+		Type: "Constant", Since: 13, Compat: []int{1, 9, 11, 12, 19, 21, 23, 24, 25},
 		MinInputs: 0, MaxInputs: 0,
 		Attrs: []AttrSpec{
 			{Name: "value", Type: AttrTensor},

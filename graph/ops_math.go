@@ -437,14 +437,14 @@ func extremumGrad(op *Op, g []*Node) []*Node {
 
 func init() {
 	maxDef = Register(&OpDef{
-		Type: "Max", Since: 13, Compat: []int{8, 12},
+		Type: "Max", Since: 13, Compat: []int{6, 8, 12},
 		MinInputs: 1, MaxInputs: -1,
 		Infer:  variadicInfer,
 		Kernel: extremumKernel(true),
 		Grad:   extremumGrad,
 	})
 	minDef = Register(&OpDef{
-		Type: "Min", Since: 13, Compat: []int{8, 12},
+		Type: "Min", Since: 13, Compat: []int{6, 8, 12},
 		MinInputs: 1, MaxInputs: -1,
 		Infer:  variadicInfer,
 		Kernel: extremumKernel(false),
