@@ -34,7 +34,7 @@ var (
 	erfDef, geluDef, leakyReluDef, preluDef, eluDef, seluDef, celuDef, thresholdedReluDef *OpDef
 	hardSigmoidDef, hardSwishDef, mishDef, softsignDef                                    *OpDef
 	sinDef, cosDef, tanDef, asinDef, acosDef, atanDef                                     *OpDef
-	sinhDef, coshDef, asinhDef, acoshDef, atanhDef                                        *OpDef
+	sinhDef, coshDef, asinhDef, acoshDef, atanhDef, swishDef                              *OpDef
 )
 
 func init() {
@@ -125,6 +125,11 @@ func init() {
 	asinhDef = unaryDef("Asinh", 22, []int{9}, FloatTypes, floatFn(math.Asinh))
 	acoshDef = unaryDef("Acosh", 22, []int{9}, FloatTypes, floatFn(math.Acosh))
 	atanhDef = unaryDef("Atanh", 22, []int{9}, FloatTypes, floatFn(math.Atanh))
+
+	swishDef = attrFloatDef("Swish", 24, nil, []AttrSpec{fattr("alpha", 1)}, func(a Attrs) func(float64) float64 {
+		alpha := af(a, "alpha")
+		return func(x float64) float64 { return x * sigmoid64(alpha*x) }
+	})
 
 	// PRelu: slope broadcasts to x (unidirectionally); the output has x's
 	// shape. Floats and, since opset 9, 32/64-bit integers.

@@ -671,3 +671,53 @@ func init() {
 // broadcasting.
 func Sum(xs ...*Node) *Node  { return Apply1(sumDef, nil, xs...) }
 func Mean(xs ...*Node) *Node { return Apply1(meanDef, nil, xs...) }
+
+// ---------- BitwiseAnd, BitwiseOr, BitwiseXor, BitwiseNot, Shrink ----------
+
+var bitwiseAndDef, bitwiseOrDef, bitwiseXorDef, bitwiseNotDef, shrinkDef *OpDef
+
+func bitwiseDef(typ string, fi func(x, y int64) int64, fu func(x, y uint64) uint64) *OpDef {
+	return Register(&OpDef{
+		Type: typ, Since: 18,
+		MinInputs: 2, MaxInputs: 2, Types: IntegerTypes,
+		Infer: BinaryInfer(Invalid),
+		Kernel: func(in []*Tensor, _ Attrs, out []*Tensor) error {
+			return binaryApply(in[0], in[1], out[0], binFns{i: fi, u: fu})
+		},
+	})
+}
+
+func init() {
+	bitwiseAndDef = bitwiseDef("BitwiseAnd", func(x, y int64) int64 { return x & y }, func(x, y uint64) uint64 { return x & y })
+	bitwiseOrDef = bitwiseDef("BitwiseOr", func(x, y int64) int64 { return x | y }, func(x, y uint64) uint64 { return x | y })
+	bitwiseXorDef = bitwiseDef("BitwiseXor", func(x, y int64) int64 { return x ^ y }, func(x, y uint64) uint64 { return x ^ y })
+	bitwiseNotDef = unaryDef("BitwiseNot", 18, nil, IntegerTypes, numFns{
+		i: func(v int64) int64 { return ^v },
+		u: func(v uint64) uint64 { return ^v },
+	})
+	shrinkDef = Register(&OpDef{
+		Type: "Shrink", Since: 9,
+		MinInputs: 1, MaxInputs: 1, Types: AllNumeric,
+		Attrs: []AttrSpec{fattr("bias", 0), fattr("lambd", 0.5)},
+		Infer: sameAsInput,
+		Kernel: func(in []*Tensor, a Attrs, out []*Tensor) error {
+			bias, lambd := af(a, "bias"), af(a, "lambd")
+			// Integers compare and shift in float64 and convert back (the
+			// bias and lambd attributes are floats).
+			f := func(x float64) float64 {
+				switch {
+				case x < -lambd:
+					return x + bias
+				case x > lambd:
+					return x - bias
+				}
+				return 0
+			}
+			return unaryApply(in[0], out[0], numFns{
+				f: f,
+				i: func(v int64) int64 { return int64(f(float64(v))) },
+				u: func(v uint64) uint64 { return uint64(f(float64(v))) },
+			})
+		},
+	})
+}

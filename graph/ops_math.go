@@ -923,8 +923,8 @@ var cumSumDef *OpDef
 // cumSumAxis reads CumSum's axis input (a scalar or a 1-element 1-D int64
 // tensor); known is false while building when its value is not.
 func cumSumAxis(x, axis Meta) (ax int, known bool, err error) {
-	if axis.DType != Int64 {
-		return 0, false, fmt.Errorf("axis must be int64, got %s", axis.DType)
+	if axis.DType != Int64 && axis.DType != Int32 {
+		return 0, false, fmt.Errorf("axis must be int64 or int32, got %s", axis.DType)
 	}
 	if len(axis.Shape) > 1 || (len(axis.Shape) == 1 && axis.Shape[0] != 1 && axis.Shape[0] != -1) {
 		return 0, false, fmt.Errorf("axis must be a scalar, got shape %v", axis.Shape)
@@ -938,11 +938,11 @@ func cumSumAxis(x, axis Meta) (ax int, known bool, err error) {
 	if axis.Value.Len() != 1 {
 		return 0, false, fmt.Errorf("axis must hold one value, got %d", axis.Value.Len())
 	}
-	ax, err = axisInRank(axis.Value.I[0], len(x.Shape))
+	ax, err = axisInRank(axis.Value.Int(0), len(x.Shape))
 	return ax, err == nil, err
 }
 
-func cumSumT[T float32 | int64](x, y []T, outer, n, inner int, exclusive, reverse bool) {
+func cumSumT[T Number](x, y []T, outer, n, inner int, exclusive, reverse bool) {
 	for o := 0; o < outer; o++ {
 		base := o * n * inner
 		row := func(j int) int {
@@ -979,14 +979,12 @@ func init() {
 	cumSumDef = Register(&OpDef{
 		Type: "CumSum", Since: 14, Compat: []int{11},
 		MinInputs: 2, MaxInputs: 2,
+		Types: []DType{Float32, Float64, Int32, Int64, Uint32, Uint64},
 		Attrs: []AttrSpec{
 			{Name: "exclusive", Type: AttrInt, Default: int64(0)},
 			{Name: "reverse", Type: AttrInt, Default: int64(0)},
 		},
 		Infer: func(in []Meta, _ Attrs) ([]Meta, error) {
-			if in[0].DType != Float32 && in[0].DType != Int64 {
-				return nil, fmt.Errorf("type %s not supported (float32 and int64 only)", in[0].DType)
-			}
 			if _, _, err := cumSumAxis(in[0], in[1]); err != nil {
 				return nil, err
 			}
@@ -1005,6 +1003,14 @@ func init() {
 				cumSumT(x.F, out[0].F, outer, n, inner, excl, rev)
 			case Int64:
 				cumSumT(x.I, out[0].I, outer, n, inner, excl, rev)
+			case Float64:
+				cumSumT(Data[float64](x), Data[float64](out[0]), outer, n, inner, excl, rev)
+			case Int32:
+				cumSumT(Data[int32](x), Data[int32](out[0]), outer, n, inner, excl, rev)
+			case Uint32:
+				cumSumT(Data[uint32](x), Data[uint32](out[0]), outer, n, inner, excl, rev)
+			case Uint64:
+				cumSumT(Data[uint64](x), Data[uint64](out[0]), outer, n, inner, excl, rev)
 			}
 			return nil
 		},

@@ -899,7 +899,7 @@ const maxRange = 1 << 31
 
 func init() {
 	rangeDef = Register(&OpDef{
-		Type: "Range", Since: 11,
+		Type: "Range", Since: 11, ShapeFromValues: true,
 		MinInputs: 3, MaxInputs: 3,
 		Infer: func(in []Meta, _ Attrs) ([]Meta, error) {
 			dt := in[0].DType

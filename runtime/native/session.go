@@ -170,11 +170,8 @@ type state struct {
 	prof  []time.Duration // per step, with Options.Profile
 }
 
-// inferCache remembers a step's output metas for one input signature:
-// dtypes and shapes of the inputs and the values of int64 inputs of at
-// most valueKeyLimit elements (and of Range's float bounds): the only
-// values shape inference reads are small int64 tensors (shapes, axes,
-// starts and ends, repeats) and Range's bounds.
+// inferCache remembers a step's output metas for one input signature
+// (see state.infer).
 type inferCache struct {
 	key  []int64
 	outs []graph.Meta
@@ -712,24 +709,41 @@ func (p *plan) exec(st *state) error {
 }
 
 // infer returns step i's output metas, from the cache when the inputs'
-// signature is the one seen last time.
+// signature is the one seen last time. The signature is the inputs'
+// dtypes and shapes, the values of int64 inputs of at most valueKeyLimit
+// elements (the shapes, axes and repeats that shape inference reads) and,
+// for an op marked graph.OpDef.ShapeFromValues, the values of every input
+// (no caching when one is larger than valueKeyLimit or holds strings).
 func (st *state) infer(i int, sp *step) ([]graph.Meta, error) {
 	st.key = st.key[:0]
+	cacheable := true
 	for _, m := range st.metas {
 		st.key = append(st.key, int64(m.DType), int64(len(m.Shape)))
 		for _, d := range m.Shape {
 			st.key = append(st.key, int64(d))
 		}
-		if v := m.Value; v != nil && v.Len() <= valueKeyLimit {
-			switch {
-			case v.DType == graph.Int64:
-				st.key = append(st.key, v.I...)
-			case v.DType == graph.Float32 && sp.def.Type == "Range":
-				for _, x := range v.F {
-					st.key = append(st.key, int64(math.Float32bits(x)))
+		v := m.Value
+		switch {
+		case v == nil:
+		case v.DType == graph.Int64 && v.Len() <= valueKeyLimit:
+			st.key = append(st.key, v.I...)
+		case sp.def.ShapeFromValues:
+			n := v.Len()
+			if n > valueKeyLimit || v.DType == graph.String {
+				cacheable = false
+				break
+			}
+			for j := 0; j < n; j++ {
+				if v.DType.IsFloat() {
+					st.key = append(st.key, int64(math.Float64bits(v.Float(j))))
+				} else {
+					st.key = append(st.key, v.Int(j))
 				}
 			}
 		}
+	}
+	if !cacheable {
+		return sp.infer(st.metas, sp.attrs)
 	}
 	c := &st.cache[i]
 	if c.ok && slices.Equal(c.key, st.key) {
