@@ -34,7 +34,7 @@ var (
 	erfDef, geluDef, leakyReluDef, preluDef, eluDef, seluDef, celuDef, thresholdedReluDef *OpDef
 	hardSigmoidDef, hardSwishDef, mishDef, softsignDef                                    *OpDef
 	sinDef, cosDef, tanDef, asinDef, acosDef, atanDef                                     *OpDef
-	sinhDef, coshDef, asinhDef, acoshDef, atanhDef, swishDef                              *OpDef
+	sinhDef, coshDef, asinhDef, acoshDef, atanhDef                                        *OpDef
 )
 
 func init() {
@@ -67,7 +67,7 @@ func init() {
 			return x
 		}
 	})
-	eluDef = attrFloatDef("Elu", 22, []int{6}, []AttrSpec{fattr("alpha", 1)}, func(a Attrs) func(float64) float64 {
+	eluDef = attrFloatDef("Elu", 6, []int{22}, []AttrSpec{fattr("alpha", 1)}, func(a Attrs) func(float64) float64 {
 		alpha := af(a, "alpha")
 		return func(x float64) float64 {
 			if x < 0 {
@@ -76,7 +76,7 @@ func init() {
 			return x
 		}
 	})
-	seluDef = attrFloatDef("Selu", 22, []int{6}, []AttrSpec{fattr("alpha", 1.67326319217681884765625), fattr("gamma", 1.05070102214813232421875)},
+	seluDef = attrFloatDef("Selu", 6, []int{22}, []AttrSpec{fattr("alpha", 1.67326319217681884765625), fattr("gamma", 1.05070102214813232421875)},
 		func(a Attrs) func(float64) float64 {
 			alpha, gamma := af(a, "alpha"), af(a, "gamma")
 			return func(x float64) float64 {
@@ -92,7 +92,7 @@ func init() {
 		return func(x float64) float64 { return max(0, x) + min(0, alpha*math.Expm1(x/alpha)) }
 	})
 	celuDef.Types = []DType{Float32}
-	thresholdedReluDef = attrFloatDef("ThresholdedRelu", 22, []int{10}, []AttrSpec{fattr("alpha", 1)}, func(a Attrs) func(float64) float64 {
+	thresholdedReluDef = attrFloatDef("ThresholdedRelu", 10, []int{22}, []AttrSpec{fattr("alpha", 1)}, func(a Attrs) func(float64) float64 {
 		alpha := af(a, "alpha")
 		return func(x float64) float64 {
 			if x > alpha {
@@ -101,35 +101,30 @@ func init() {
 			return 0
 		}
 	})
-	hardSigmoidDef = attrFloatDef("HardSigmoid", 22, []int{6}, []AttrSpec{fattr("alpha", 0.2), fattr("beta", 0.5)}, func(a Attrs) func(float64) float64 {
+	hardSigmoidDef = attrFloatDef("HardSigmoid", 6, []int{22}, []AttrSpec{fattr("alpha", 0.2), fattr("beta", 0.5)}, func(a Attrs) func(float64) float64 {
 		alpha, beta := af(a, "alpha"), af(a, "beta")
 		return func(x float64) float64 { return max(0, min(1, alpha*x+beta)) }
 	})
-	hardSwishDef = unaryDef("HardSwish", 22, []int{14}, FloatTypes, floatFn(func(x float64) float64 {
+	hardSwishDef = unaryDef("HardSwish", 14, []int{22}, FloatTypes, floatFn(func(x float64) float64 {
 		return x * max(0, min(1, x/6+0.5))
 	}))
-	mishDef = unaryDef("Mish", 22, []int{18}, FloatTypes, floatFn(func(x float64) float64 {
+	mishDef = unaryDef("Mish", 18, []int{22}, FloatTypes, floatFn(func(x float64) float64 {
 		return x * math.Tanh(softplus64(x))
 	}))
-	softsignDef = unaryDef("Softsign", 22, []int{1}, FloatTypes, floatFn(func(x float64) float64 {
+	softsignDef = unaryDef("Softsign", 1, []int{22}, FloatTypes, floatFn(func(x float64) float64 {
 		return x / (1 + math.Abs(x))
 	}))
-	sinDef = unaryDef("Sin", 22, []int{7}, FloatTypes, floatFn(math.Sin))
-	cosDef = unaryDef("Cos", 22, []int{7}, FloatTypes, floatFn(math.Cos))
-	tanDef = unaryDef("Tan", 22, []int{7}, FloatTypes, floatFn(math.Tan))
-	asinDef = unaryDef("Asin", 22, []int{7}, FloatTypes, floatFn(math.Asin))
-	acosDef = unaryDef("Acos", 22, []int{7}, FloatTypes, floatFn(math.Acos))
-	atanDef = unaryDef("Atan", 22, []int{7}, FloatTypes, floatFn(math.Atan))
-	sinhDef = unaryDef("Sinh", 22, []int{9}, FloatTypes, floatFn(math.Sinh))
-	coshDef = unaryDef("Cosh", 22, []int{9}, FloatTypes, floatFn(math.Cosh))
-	asinhDef = unaryDef("Asinh", 22, []int{9}, FloatTypes, floatFn(math.Asinh))
-	acoshDef = unaryDef("Acosh", 22, []int{9}, FloatTypes, floatFn(math.Acosh))
-	atanhDef = unaryDef("Atanh", 22, []int{9}, FloatTypes, floatFn(math.Atanh))
-
-	swishDef = attrFloatDef("Swish", 24, nil, []AttrSpec{fattr("alpha", 1)}, func(a Attrs) func(float64) float64 {
-		alpha := af(a, "alpha")
-		return func(x float64) float64 { return x * sigmoid64(alpha*x) }
-	})
+	sinDef = unaryDef("Sin", 7, []int{22}, FloatTypes, floatFn(math.Sin))
+	cosDef = unaryDef("Cos", 7, []int{22}, FloatTypes, floatFn(math.Cos))
+	tanDef = unaryDef("Tan", 7, []int{22}, FloatTypes, floatFn(math.Tan))
+	asinDef = unaryDef("Asin", 7, []int{22}, FloatTypes, floatFn(math.Asin))
+	acosDef = unaryDef("Acos", 7, []int{22}, FloatTypes, floatFn(math.Acos))
+	atanDef = unaryDef("Atan", 7, []int{22}, FloatTypes, floatFn(math.Atan))
+	sinhDef = unaryDef("Sinh", 9, []int{22}, FloatTypes, floatFn(math.Sinh))
+	coshDef = unaryDef("Cosh", 9, []int{22}, FloatTypes, floatFn(math.Cosh))
+	asinhDef = unaryDef("Asinh", 9, []int{22}, FloatTypes, floatFn(math.Asinh))
+	acoshDef = unaryDef("Acosh", 9, []int{22}, FloatTypes, floatFn(math.Acosh))
+	atanhDef = unaryDef("Atanh", 9, []int{22}, FloatTypes, floatFn(math.Atanh))
 
 	// PRelu: slope broadcasts to x (unidirectionally); the output has x's
 	// shape. Floats and, since opset 9, 32/64-bit integers.

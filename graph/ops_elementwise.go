@@ -342,7 +342,7 @@ func init() {
 	ceilDef = unaryDef("Ceil", 13, []int{6}, FloatTypes, floatFn(math.Ceil))
 	floorDef = unaryDef("Floor", 13, []int{6}, FloatTypes, floatFn(math.Floor))
 	// Round: halves to even (numpy.round, std::nearbyint in ONNX Runtime).
-	roundDef = unaryDef("Round", 22, []int{11}, FloatTypes, floatFn(math.RoundToEven))
+	roundDef = unaryDef("Round", 11, []int{22}, FloatTypes, floatFn(math.RoundToEven))
 	reciprocalDef = unaryDef("Reciprocal", 13, []int{6}, FloatTypes, floatFn(func(v float64) float64 { return 1 / v }))
 }
 

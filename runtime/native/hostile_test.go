@@ -44,7 +44,7 @@ func hmodel(nodes []*onnxpb.NodeProto, in, out []*onnxpb.ValueInfoProto, inits .
 	return &onnxpb.ModelProto{
 		IrVersion:   proto.Int64(8),
 		OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(17)}},
-		Graph: &onnxpb.GraphProto{Name: proto.String("hostile"), Node: nodes, Input: in, Output: out, Initializer: inits},
+		Graph:       &onnxpb.GraphProto{Name: proto.String("hostile"), Node: nodes, Input: in, Output: out, Initializer: inits},
 	}
 }
 
@@ -85,7 +85,7 @@ func TestHostileShapes(t *testing.T) {
 			m: hmodel([]*onnxpb.NodeProto{hnode("rg", "Range", []string{"a", "b", "c"}, "y")},
 				[]*onnxpb.ValueInfoProto{hvi("a", f), hvi("b", f), hvi("c", f)}, y),
 			feed: map[string]*graph.Tensor{"a": graph.ScalarF32(0), "b": graph.ScalarF32(1e12), "c": graph.ScalarF32(1)},
-			own: true, want: []string{`node "rg" (Range)`, "elements"}},
+			own:  true, want: []string{`node "rg" (Range)`, "elements"}},
 		{name: "Reshape of nothing to [2^32, 2^32]",
 			m: hmodel([]*onnxpb.NodeProto{hnode("rs", "Reshape", []string{"x", "s"}, "y")},
 				[]*onnxpb.ValueInfoProto{hvi("x", f, 0), hvi("s", i64, 2)}, y),
