@@ -47,7 +47,9 @@ func TestIntegerArithmeticWraps(t *testing.T) {
 func TestModSigns(t *testing.T) {
 	a := graph.FromSlice([]int{4}, []int32{7, -7, 7, -7})
 	b := graph.FromSlice([]int{4}, []int32{3, 3, -3, -3})
-	mod := func(fmod bool) buildFn { return bin(func(x, y *graph.Node) *graph.Node { return graph.Mod(x, y, fmod) }) }
+	mod := func(fmod bool) buildFn {
+		return bin(func(x, y *graph.Node) *graph.Node { return graph.Mod(x, y, fmod) })
+	}
 	wantData(t, "mod", graphtest.MustEval(t, mod(false), a, b)[0], graph.Int32, "[1 2 -2 -1]")
 	wantData(t, "fmod", graphtest.MustEval(t, mod(true), a, b)[0], graph.Int32, "[1 -1 1 -1]")
 	fa := graph.FromSlice([]int{2}, []float64{5.5, -5.5})
