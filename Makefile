@@ -34,8 +34,10 @@ PROTOC_GEN_GO := $(LOCALBIN)/protoc-gen-go
 ONNX_PROTO_DIR := /usr/include/onnx
 
 # Fuzz targets as package:FuzzName pairs.
-FUZZ_TARGETS ?= ./compat:FuzzImport
+FUZZ_TARGETS ?= ./compat:FuzzImport ./compat:FuzzRun
 FUZZ_TIME ?= 15s
+# Minimizing a new input defaults to 60s, which would take a brief run.
+FUZZ_MINIMIZE_TIME ?= 2s
 
 .PHONY: deps ort proto protoc-gen-go build test fuzz demo cdnow compare-synth compare-cdnow bench conform-results foreign-fixtures results-compare
 
@@ -77,7 +79,7 @@ fuzz:
 	for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t#*:}; \
 		echo "fuzz $$pkg $$fn for $(FUZZ_TIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZ_TIME) "$$pkg"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZ_TIME) -fuzzminimizetime $(FUZZ_MINIMIZE_TIME) "$$pkg"; \
 	done
 
 demo: deps build
