@@ -234,9 +234,9 @@ func init() {
 	avgPoolDef = Register(&OpDef{
 		Type: "AveragePool", Since: 19, Compat: []int{1, 7, 10, 11, 22},
 		MinInputs: 1, MaxInputs: 1,
-		Attrs: poolAttrs(AttrSpec{Name: "count_include_pad", Type: AttrInt, Default: int64(0)}),
-		Types: FloatTypes,
-		Infer: poolInfer("AveragePool", 1),
+		Attrs:  poolAttrs(AttrSpec{Name: "count_include_pad", Type: AttrInt, Default: int64(0)}),
+		Types:  FloatTypes,
+		Infer:  poolInfer("AveragePool", 1),
 		Kernel: floatDispatch(avgPoolKernel[float32], avgPoolKernel[float64], 0),
 	})
 }
