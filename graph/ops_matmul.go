@@ -375,7 +375,7 @@ var gemmDef *OpDef
 // gemmDims reads M, K, N from Gemm's operand shapes (-1 allowed).
 func gemmDims(as, bs []int, ta, tb bool) (m, k, n int, err error) {
 	if len(as) != 2 || len(bs) != 2 {
-		return 0, 0, 0, fmt.Errorf("A and B must be 2-D, got shapes %v and %v", as, bs)
+		return 0, 0, 0, fmt.Errorf("inputs A and B must be 2-D, got shapes %v and %v", as, bs)
 	}
 	m, k = as[0], as[1]
 	if ta {
@@ -412,7 +412,7 @@ func init() {
 			}
 			if c, ok := optIn(in, 2); ok {
 				if !unidirectional(c.Shape, []int{m, n}) {
-					return nil, fmt.Errorf("C of shape %v does not broadcast to [%d %d]", c.Shape, m, n)
+					return nil, fmt.Errorf("input C of shape %v does not broadcast to [%d %d]", c.Shape, m, n)
 				}
 			}
 			return []Meta{{DType: in[0].DType, Shape: []int{m, n}}}, nil
@@ -535,6 +535,10 @@ func fillBroadcastC(y []float32, m, n int, c *Tensor, beta float32) {
 			continue
 		}
 		cr := c.F[ci : ci+n]
+		if beta == 1 { // a bias: a copy, not a multiply, per row
+			copy(row, cr)
+			continue
+		}
 		for j := range row {
 			row[j] = beta * cr[j]
 		}

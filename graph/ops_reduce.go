@@ -311,15 +311,6 @@ type reducer[T, A Number] struct {
 	fin  func(acc A, n int) T
 }
 
-func isFloatT[T Number]() bool {
-	var z T
-	switch any(z).(type) {
-	case float32, float64:
-		return true
-	}
-	return false
-}
-
 // reducerOf builds the reducer of kind k (LogSumExp is two passes, see
 // reduceT).
 func reducerOf[T, A Number](k redKind) reducer[T, A] {
