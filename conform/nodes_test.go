@@ -110,6 +110,9 @@ func TestNodeConformanceThroughORT(t *testing.T) {
 		if strings.Contains(f.Reason, "model has no inputs") {
 			continue // onnxruntime_go cannot run those (test_constant)
 		}
+		if strings.Contains(f.Reason, "Batchwise recurrent operations (layout == 1) are not supported") {
+			continue // ONNX Runtime's CPU GRU, LSTM and RNN run layout 0 only
+		}
 		t.Errorf("%s: %s", f.Name, f.Reason)
 	}
 	t.Logf("through ORT: %d passed, %d failed", rep.Total.Passed, rep.Total.Failed)
