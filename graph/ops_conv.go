@@ -348,3 +348,255 @@ func Conv(x, w, b *Node, attrs Attrs) *Node {
 	}
 	return Apply1(convDef, attrs, x, w, b)
 }
+
+// ---------- ConvTranspose ----------
+
+var convTransposeDef *OpDef
+
+// convTGeom is ConvTranspose's geometry: output sizes and pads from the
+// input sizes, kernel, strides, dilations, output_padding and either
+// pads, output_shape or auto_pad (ONNX's formulas).
+func convTGeom(xs, ws []int, a Attrs) (g *winGeom, m int, err error) {
+	if len(xs) < 3 {
+		return nil, 0, fmt.Errorf("X must have rank 3 or more (N, C, D1, ...), got shape %v", xs)
+	}
+	if len(ws) != len(xs) {
+		return nil, 0, fmt.Errorf("W has rank %d, X rank %d (they must agree)", len(ws), len(xs))
+	}
+	group := a.Int("group")
+	if group < 1 || group > 1<<20 {
+		return nil, 0, fmt.Errorf("group %d must be positive", group)
+	}
+	if c := xs[1]; c >= 0 && ws[0] >= 0 && c != ws[0] {
+		return nil, 0, fmt.Errorf("X has %d channels, W has %d input channels", c, ws[0])
+	}
+	if ws[0] >= 0 && int64(ws[0])%group != 0 {
+		return nil, 0, fmt.Errorf("W's %d input channels are not a multiple of group %d", ws[0], group)
+	}
+	m = -1
+	if ws[1] >= 0 {
+		m = ws[1] * int(group)
+	}
+	n := len(xs) - 2
+	k := append([]int{}, ws[2:]...)
+	if a.Has("kernel_shape") {
+		ks := a.Ints("kernel_shape")
+		if len(ks) != n {
+			return nil, 0, fmt.Errorf("kernel_shape %v does not match W's shape %v", ks, ws)
+		}
+		for i, v := range ks {
+			if k[i] >= 0 && int64(k[i]) != v {
+				return nil, 0, fmt.Errorf("kernel_shape %v does not match W's shape %v", ks, ws)
+			}
+			k[i] = int(v)
+		}
+	}
+	for _, v := range k {
+		if v < 1 {
+			return nil, 0, fmt.Errorf("W's spatial shape %v must be known and positive", ws[2:])
+		}
+	}
+	g = &winGeom{in: xs[2:], k: k, pb: make([]int, n), pe: make([]int, n), out: make([]int, n)}
+	if g.s, err = intsOr(a, "strides", n, 1); err != nil {
+		return nil, 0, err
+	}
+	if g.d, err = intsOr(a, "dilations", n, 1); err != nil {
+		return nil, 0, err
+	}
+	adj := make([]int, n)
+	if a.Has("output_padding") {
+		op := a.Ints("output_padding")
+		if len(op) != n {
+			return nil, 0, fmt.Errorf("output_padding has %d values, want %d", len(op), n)
+		}
+		for i, v := range op {
+			if v < 0 || int(v) >= max(g.s[i], g.d[i]) {
+				return nil, 0, fmt.Errorf("output_padding %v must be below the stride or dilation", op)
+			}
+			adj[i] = int(v)
+		}
+	}
+	autoPad := a.String("auto_pad")
+	var outShape []int64
+	if a.Has("output_shape") {
+		outShape = a.Ints("output_shape")
+		if len(outShape) == n+2 {
+			outShape = outShape[2:]
+		}
+		if len(outShape) != n {
+			return nil, 0, fmt.Errorf("output_shape %v has %d spatial values, want %d", a.Ints("output_shape"), len(outShape), n)
+		}
+	}
+	if a.Has("pads") && outShape == nil {
+		p := a.Ints("pads")
+		if len(p) != 2*n {
+			return nil, 0, fmt.Errorf("pads has %d values, want %d", len(p), 2*n)
+		}
+		for i := 0; i < n; i++ {
+			if p[i] < 0 || p[n+i] < 0 || p[i] > 1<<30 || p[n+i] > 1<<30 {
+				return nil, 0, fmt.Errorf("pads %v must be non-negative", p)
+			}
+			g.pb[i], g.pe[i] = int(p[i]), int(p[n+i])
+		}
+	}
+	for i := 0; i < n; i++ {
+		if g.in[i] < 0 {
+			g.out[i] = -1
+			continue
+		}
+		full := g.s[i]*(g.in[i]-1) + adj[i] + (k[i]-1)*g.d[i] + 1
+		target := -1
+		switch {
+		case outShape != nil:
+			target = int(outShape[i])
+		case autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER":
+			target = g.in[i] * g.s[i]
+		case autoPad == "VALID", autoPad == "NOTSET", autoPad == "":
+		default:
+			return nil, 0, fmt.Errorf("auto_pad %q is not NOTSET, VALID, SAME_UPPER or SAME_LOWER", autoPad)
+		}
+		if autoPad == "VALID" {
+			g.pb[i], g.pe[i] = 0, 0
+		}
+		if target >= 0 {
+			// A negative total (output_shape beyond the full output)
+			// pads with zeros; half rounds down (ONNX's reference).
+			total := full - target
+			if total < -(1 << 30) {
+				return nil, 0, fmt.Errorf("output_shape %d in dimension %d is too large", target, i)
+			}
+			half := total / 2
+			if total < 0 && total%2 != 0 {
+				half--
+			}
+			if autoPad == "SAME_UPPER" {
+				g.pb[i], g.pe[i] = half, total-half
+			} else {
+				g.pb[i], g.pe[i] = total-half, half
+			}
+		}
+		g.out[i] = full - g.pb[i] - g.pe[i]
+		if g.out[i] < 0 {
+			return nil, 0, fmt.Errorf("pads make dimension %d negative", i)
+		}
+	}
+	return g, m, nil
+}
+
+func init() {
+	convTransposeDef = Register(&OpDef{
+		Type: "ConvTranspose", Since: 11, Compat: []int{1, 22},
+		MinInputs: 2, MaxInputs: 3,
+		Attrs: winAttrSpecs(
+			AttrSpec{Name: "group", Type: AttrInt, Default: int64(1)},
+			AttrSpec{Name: "output_padding", Type: AttrInts},
+			AttrSpec{Name: "output_shape", Type: AttrInts},
+		),
+		Types: FloatTypes,
+		Infer: func(in []Meta, a Attrs) ([]Meta, error) {
+			if err := sameFloat("ConvTranspose", in, 1, 2); err != nil {
+				return nil, err
+			}
+			x, w := in[0], in[1]
+			g, m, err := convTGeom(x.Shape, w.Shape, a)
+			if err != nil {
+				return nil, err
+			}
+			if b, ok := optIn(in, 2); ok && (len(b.Shape) != 1 || (b.Shape[0] >= 0 && m >= 0 && b.Shape[0] != m)) {
+				return nil, fmt.Errorf("B must have shape [%d], got %v", m, b.Shape)
+			}
+			return []Meta{{DType: x.DType, Shape: append([]int{x.Shape[0], m}, g.out...)}}, nil
+		},
+		Kernel: floatDispatch(convTransposeKernel[float32], convTransposeKernel[float64], 0),
+	})
+}
+
+func convTransposeKernel[T Float](in []*Tensor, a Attrs, out []*Tensor) error {
+	x, w, y := in[0], in[1], out[0]
+	g, m, err := convTGeom(x.Shape, w.Shape, a)
+	if err != nil {
+		return err
+	}
+	b := optT(in, 2)
+	if b != nil && b.Len() != m {
+		return fmt.Errorf("B has %d values, want %d", b.Len(), m)
+	}
+	gemm := gemmFor[T]()
+	group := int(a.Int("group"))
+	n, c := x.Shape[0], x.Shape[1]
+	cg, mg := c/group, m/group
+	kk, pin, pout := Size(g.k), Size(g.in), Size(g.out)
+	rows := mg * kk
+	col := make([]T, rows*pin)
+	xs, ws, ys := Data[T](x), Data[T](w), Data[T](y)
+	clear(ys)
+	nd := len(g.in)
+	outStr := rowStrides(g.out)
+	kidx := make([]int, nd)
+	iidx := make([]int, nd)
+	for s := 0; s < n; s++ {
+		for gi := 0; gi < group; gi++ {
+			// col = W_gᵀ · X_g: [Mg·K, Cg] × [Cg, P_in].
+			gemm(true, false, rows, pin, cg, 1, ws[gi*cg*rows:], rows, xs[(s*c+gi*cg)*pin:], pin, 0, col, pin)
+			// col2im: scatter-add each (m, kernel index, input position).
+			for mi := 0; mi < mg; mi++ {
+				yc := ys[(s*m+gi*mg+mi)*pout : (s*m+gi*mg+mi+1)*pout]
+				clear(kidx)
+				for r := 0; r < kk; r++ {
+					src := col[(mi*kk+r)*pin : (mi*kk+r+1)*pin]
+					clear(iidx)
+					for p := 0; p < pin; p++ {
+						off, ok := 0, true
+						for i := 0; i < nd; i++ {
+							o := iidx[i]*g.s[i] - g.pb[i] + kidx[i]*g.d[i]
+							if o < 0 || o >= g.out[i] {
+								ok = false
+								break
+							}
+							off += o * outStr[i]
+						}
+						if ok {
+							yc[off] += src[p]
+						}
+						for i := nd - 1; i >= 0; i-- {
+							iidx[i]++
+							if iidx[i] < g.in[i] {
+								break
+							}
+							iidx[i] = 0
+						}
+					}
+					for i := nd - 1; i >= 0; i-- {
+						kidx[i]++
+						if kidx[i] < g.k[i] {
+							break
+						}
+						kidx[i] = 0
+					}
+				}
+			}
+		}
+	}
+	if b != nil {
+		bv := Data[T](b)
+		for s := 0; s < n; s++ {
+			for o := 0; o < m; o++ {
+				row := ys[(s*m+o)*pout : (s*m+o+1)*pout]
+				for j := range row {
+					row[j] += bv[o]
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// ConvTranspose is the transposed convolution of x (N, C, D1, ...) with w
+// (C, M/group, k1, ...), plus the bias b (nil: none); attrs holds the
+// ONNX attributes (nil: the defaults).
+func ConvTranspose(x, w, b *Node, attrs Attrs) *Node {
+	if b == nil {
+		return Apply1(convTransposeDef, attrs, x, w)
+	}
+	return Apply1(convTransposeDef, attrs, x, w, b)
+}

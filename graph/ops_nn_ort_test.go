@@ -62,14 +62,18 @@ func agreeWithORT(t *testing.T, name string, build func(g *graph.Graph, in []*gr
 			t.Errorf("%s %s: native shape %v, ORT %v", name, nm, w.Shape, o.Shape)
 			continue
 		}
-		worst := 0.0
+		worst, nonzero := 0.0, false
 		for j := 0; j < w.Len(); j++ {
+			nonzero = nonzero || w.Float(j) != 0
 			a, b := w.Float(j), o.Float(j)
 			if d := math.Abs(a - b); d > 1e-5+1e-4*math.Abs(b) || a != a {
 				t.Errorf("%s %s[%d]: native %v, ORT %v", name, nm, j, a, b)
 				break
 			}
 			worst = math.Max(worst, math.Abs(a-b))
+		}
+		if !nonzero && w.Len() > 0 {
+			t.Errorf("%s %s: every value is 0, the comparison proves nothing", name, nm)
 		}
 		t.Logf("%s %s %v: max |native-ORT| = %.3g", name, nm, w.Shape, worst)
 	}
@@ -110,6 +114,20 @@ func TestConvPoolAgainstORT(t *testing.T) {
 			graph.Conv(in[0], in[1], nil, graph.Attrs{"group": int64(2), "dilations": ints(3)}),
 		}
 	}, x1, w1)
+	wt := graphtest.Rand(r, -1, 1, 3, 2, 3, 2) // C, M/group, kh, kw
+	for _, c := range []graph.Attrs{
+		nil,
+		{"strides": ints(2, 3), "pads": ints(1, 0, 0, 1), "output_padding": ints(1, 2)},
+		{"dilations": ints(2, 1), "strides": ints(2, 2)},
+		{"strides": ints(2, 2), "output_shape": ints(15, 17)},
+	} {
+		agreeWithORT(t, fmt.Sprintf("ConvTranspose %v", c), func(_ *graph.Graph, in []*graph.Node) []*graph.Node {
+			return []*graph.Node{graph.ConvTranspose(in[0], in[1], in[2], c)}
+		}, x2, wt, graphtest.Rand(r, -1, 1, 2))
+	}
+	agreeWithORT(t, "ConvTranspose groups 1-D", func(_ *graph.Graph, in []*graph.Node) []*graph.Node {
+		return []*graph.Node{graph.ConvTranspose(in[0], in[1], nil, graph.Attrs{"group": int64(2), "strides": ints(2)})}
+	}, x1, graphtest.Rand(r, -1, 1, 4, 3, 3))
 	agreeWithORT(t, "Conv3D", func(_ *graph.Graph, in []*graph.Node) []*graph.Node {
 		return []*graph.Node{graph.Conv(in[0], in[1], nil, graph.Attrs{"pads": ints(1, 0, 1, 0, 1, 1)})}
 	}, x3, w3)
