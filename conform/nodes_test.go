@@ -122,6 +122,9 @@ func TestNodeConformanceThroughORT(t *testing.T) {
 			t.Logf("%s: ONNX Runtime differs from ONNX's expected output: %s", f.Name, why)
 			continue
 		}
+		if strings.Contains(f.Reason, "Batchwise recurrent operations (layout == 1) are not supported") {
+			continue // ONNX Runtime's CPU GRU, LSTM and RNN run layout 0 only
+		}
 		t.Errorf("%s: %s", f.Name, f.Reason)
 	}
 	t.Logf("through ORT: %d passed, %d failed", rep.Total.Passed, rep.Total.Failed)
