@@ -151,6 +151,10 @@ type OpDef struct {
 	// bool). Apply refuses any other with a *DTypeError, so a kernel never
 	// sees a dtype it was not written for.
 	Types []DType
+	// ValueShaped marks an op whose output shapes follow the values of its
+	// inputs, not only their shapes and small int64 shape tensors (NonZero,
+	// Compress): a runtime must not reuse an earlier run's inference for it.
+	ValueShaped bool
 	// StringInputs marks an op that takes string tensors (LabelEncoder).
 	// Apply refuses a string input to any other op, so kernels written for
 	// float32, int64 and bool never see one.
