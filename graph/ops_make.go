@@ -103,6 +103,9 @@ func init() {
 				return err
 			}
 			d := o.Shape[ax]
+			if dv, err := oneHotDepth(in[1]); err != nil || dv != d {
+				return fmt.Errorf("depth %v does not match the output's %d (a stale shape inference)", in[1].Float(0), d)
+			}
 			fill(o, vals) // off_value, element 0
 			outer, inner := Size(idx.Shape[:ax]), Size(idx.Shape[ax:])
 			for b := 0; b < outer; b++ {

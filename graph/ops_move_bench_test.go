@@ -21,8 +21,10 @@ func BenchmarkMoveOps(b *testing.B) {
 		"Gather":    func(g *graph.Graph, x nodeList) nodeList { return nodeList{graph.Gather(x[0], x[1], 0)} },
 		"Concat":    func(g *graph.Graph, x nodeList) nodeList { return nodeList{graph.Concat(1, x[0], x[0])} },
 		"Transpose": func(g *graph.Graph, x nodeList) nodeList { return nodeList{graph.Transpose(x[0])} },
-		"Slice":     func(g *graph.Graph, x nodeList) nodeList { return nodeList{graph.Slice(x[0], []int64{8}, []int64{40}, []int64{1}, nil)} },
-		"Reshape":   func(g *graph.Graph, x nodeList) nodeList { return nodeList{graph.ReshapeTo(x[0], -1)} },
+		"Slice": func(g *graph.Graph, x nodeList) nodeList {
+			return nodeList{graph.Slice(x[0], []int64{8}, []int64{40}, []int64{1}, nil)}
+		},
+		"Reshape": func(g *graph.Graph, x nodeList) nodeList { return nodeList{graph.ReshapeTo(x[0], -1)} },
 	} {
 		b.Run(name, func(b *testing.B) {
 			g, err := graphtest.Build(f, x, idx)

@@ -194,6 +194,9 @@ func countTrue(c []bool, n int) int {
 
 func compressK[T rawElem](in []*Tensor, a Attrs, out []*Tensor) error {
 	x, c := in[0], in[1].B
+	if err := compressCheck(x, c, a, out[0]); err != nil {
+		return err
+	}
 	src, dst := raw[T](x), raw[T](out[0])
 	if !a.Has("axis") {
 		j := 0
@@ -219,6 +222,25 @@ func compressK[T rawElem](in []*Tensor, a Attrs, out []*Tensor) error {
 				j++
 			}
 		}
+	}
+	return nil
+}
+
+// compressCheck verifies the output was sized for this condition (a
+// runtime that reused an earlier inference would have sized it wrong).
+func compressCheck(x *Tensor, c []bool, a Attrs, o *Tensor) error {
+	want, got := 0, 0
+	if a.Has("axis") {
+		ax, err := normAxis(a.Int("axis"), len(x.Shape))
+		if err != nil {
+			return err
+		}
+		want, got = countTrue(c, x.Shape[ax]), o.Shape[ax]
+	} else {
+		want, got = countTrue(c, x.Len()), o.Len()
+	}
+	if want != got {
+		return fmt.Errorf("condition selects %d entries, but the output was sized for %d", want, got)
 	}
 	return nil
 }
@@ -259,7 +281,7 @@ func init() {
 					continue
 				}
 				if j == n {
-					return errors.New("more non-zero elements than inferred")
+					return fmt.Errorf("more than %d non-zero elements, the count the output was sized for (a stale shape inference)", n)
 				}
 				rem := i
 				for d := 0; d < r; d++ {
@@ -267,6 +289,9 @@ func init() {
 					rem %= st[d]
 				}
 				j++
+			}
+			if j != n {
+				return fmt.Errorf("%d non-zero elements, but the output was sized for %d (a stale shape inference)", j, n)
 			}
 			return nil
 		},
