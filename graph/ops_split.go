@@ -18,7 +18,10 @@ func init() {
 		// equal parts as the node has outputs: the importer rewrites that
 		// (and 2/11's split attribute) onto num_outputs and the input.
 		MinInputs: 1, MaxInputs: 2, Outputs: -1,
-		Types: withStrings, StringInputs: true,
+		// Not folded: the native runtime binds folded values of
+		// single-output ops only.
+		NoFold: true,
+		Types:  withStrings, StringInputs: true,
 		Attrs: []AttrSpec{
 			{Name: "axis", Type: AttrInt, Default: int64(0)},
 			{Name: "num_outputs", Type: AttrInt},

@@ -16,7 +16,10 @@ func init() {
 		// defaults are its behaviour); 24 only adds element types.
 		Compat:    []int{10, 24},
 		MinInputs: 2, MaxInputs: 2, Outputs: 2,
-		Types: AllNumeric,
+		// Not folded: the native runtime binds folded values of
+		// single-output ops only.
+		NoFold: true,
+		Types:  AllNumeric,
 		Attrs: []AttrSpec{
 			{Name: "axis", Type: AttrInt, Default: int64(-1)},
 			{Name: "largest", Type: AttrInt, Default: int64(1)},
