@@ -647,6 +647,7 @@ func init() {
 	Register(&OpDef{
 		Type: "LinearClassifier", Domain: MLDomain, Since: 1,
 		MinInputs: 1, MaxInputs: 1, Outputs: 2,
+		NoFold: true, // two outputs: see Split
 		Types: mlNumeric,
 		Attrs: []AttrSpec{
 			{Name: "classlabels_ints", Type: AttrInts},
