@@ -648,7 +648,7 @@ func init() {
 		Type: "LinearClassifier", Domain: MLDomain, Since: 1,
 		MinInputs: 1, MaxInputs: 1, Outputs: 2,
 		NoFold: true, // two outputs: see Split
-		Types: mlNumeric,
+		Types:  mlNumeric,
 		Attrs: []AttrSpec{
 			{Name: "classlabels_ints", Type: AttrInts},
 			{Name: "classlabels_strings", Type: AttrStrings},
