@@ -68,6 +68,11 @@ func init() {
 				parts = unknownDims(int(n))
 				if d >= 0 {
 					c := (d + int(n) - 1) / int(n)
+					if d > 0 && d-c*(int(n)-1) <= 0 {
+						// chunks of ceil(d/n) leave the last one empty or
+						// negative: ONNX defines no such split.
+						return nil, fmt.Errorf("cannot split %d elements into %d outputs of ceil(%d/%d) = %d with a smaller last one", d, n, d, n, c)
+					}
 					left := d
 					for i := range parts {
 						parts[i] = min(c, left)
