@@ -12,10 +12,10 @@ import (
 //	Pad     2         -> 11  (pads and value attributes -> inputs)
 //	TopK    1         -> 10  (k attribute -> input)
 func init() {
-	steps["Split"] = splitLegacy
-	steps["Dropout"] = dropoutLegacy
-	steps["Pad"] = padLegacy
-	steps["TopK"] = topKLegacy
+	steps["Split"] = step{18, 18, splitLegacy}
+	steps["Dropout"] = step{12, 12, dropoutLegacy}
+	steps["Pad"] = step{11, 11, padLegacy}
+	steps["TopK"] = step{10, 10, topKLegacy}
 }
 
 func splitLegacy(c *adaptCtx) (bool, error) {

@@ -211,7 +211,8 @@ func (d Dispatch) On(i int) Kernel {
 	}
 }
 
-// DTypeError reports an input whose dtype an op does not take.
+// DTypeError reports an input whose dtype an op does not take (Input -1:
+// an attribute's or computed value's).
 type DTypeError struct {
 	Op    string
 	Input int
@@ -219,6 +220,12 @@ type DTypeError struct {
 }
 
 func (e *DTypeError) Error() string {
+	if e.Input < 0 { // not an input: an attribute or a computed value
+		if e.Op == "" {
+			return "element type " + e.DType.String() + " not supported"
+		}
+		return "op " + e.Op + ": element type " + e.DType.String() + " not supported"
+	}
 	if e.Op == "" {
 		return "input " + itoa(e.Input) + ": element type " + e.DType.String() + " not supported"
 	}
@@ -305,6 +312,9 @@ type typeOps struct {
 	copy  func(dst, src *Tensor)
 	float func(t *Tensor, i int) float64
 	int   func(t *Tensor, i int) int64
+	cap   func(t *Tensor) int
+	view  func(t *Tensor, lo, hi int) any
+	app   func(dst, src *Tensor)
 }
 
 func opsFor[T Number | Half]() *typeOps {
@@ -335,6 +345,12 @@ func opsFor[T Number | Half]() *typeOps {
 			}
 			return int64(v)
 		},
+		cap:  func(t *Tensor) int { s, _ := t.X.([]T); return cap(s) },
+		view: func(t *Tensor, lo, hi int) any { return t.X.([]T)[lo:hi:hi] },
+		app: func(dst, src *Tensor) {
+			d, _ := dst.X.([]T)
+			dst.X = append(d, src.X.([]T)...)
+		},
 	}
 }
 
@@ -355,4 +371,14 @@ func extOps(d DType) *typeOps {
 		return nil
 	}
 	return extTable[d]
+}
+
+// isFloatT reports whether T is a float type (shared by generic kernels).
+func isFloatT[T Number]() bool {
+	var z T
+	switch any(z).(type) {
+	case float32, float64:
+		return true
+	}
+	return false
 }

@@ -233,13 +233,7 @@ func viaFloat32(k Kernel) Kernel {
 	}
 }
 
-// UnsupportedError reports a use of an op outside what odmn implements (a
-// mode, an attribute value, training behaviour), as opposed to bad input:
-// importers and the conformance runner count it as not applicable.
-type UnsupportedError struct{ What string }
-
-func (e *UnsupportedError) Error() string { return e.What + " is not supported" }
-
-func unsupported(format string, args ...any) error {
+// unsupportedf is unsupported without an op name (Apply prefixes it).
+func unsupportedf(format string, args ...any) error {
 	return &UnsupportedError{What: fmt.Sprintf(format, args...)}
 }

@@ -195,7 +195,7 @@ func eyeLikeType(in DType, a Attrs) (DType, error) {
 	code := a.Int("dtype")
 	dt, ok := DTypeFromONNX(int32(code))
 	if !ok || code != int64(int32(code)) {
-		return Invalid, unsupported("EyeLike to ONNX element type %d", code)
+		return Invalid, unsupportedf("EyeLike to ONNX element type %d", code)
 	}
 	return dt, nil
 }
@@ -333,16 +333,16 @@ func dropoutInference(ratio, train *Meta) error {
 		return nil
 	}
 	if train.Value == nil {
-		return unsupported("Dropout with a training_mode computed at run time (odmn runs Dropout for inference only)")
+		return unsupportedf("Dropout with a training_mode computed at run time (odmn runs Dropout for inference only)")
 	}
 	if !train.Value.B[0] {
 		return nil
 	}
 	if ratio == nil {
-		return unsupported("Dropout in training mode (default ratio 0.5)")
+		return unsupportedf("Dropout in training mode (default ratio 0.5)")
 	}
 	if ratio.Value == nil || ratio.Value.Float(0) != 0 {
-		return unsupported("Dropout in training mode with a ratio other than 0")
+		return unsupportedf("Dropout in training mode with a ratio other than 0")
 	}
 	return nil
 }

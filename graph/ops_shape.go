@@ -1010,15 +1010,6 @@ func rangeLen[T Number](s, l, d T) (int, error) {
 	return int(n), nil
 }
 
-func isFloatT[T Number]() bool {
-	var z T
-	switch any(z).(type) {
-	case float32, float64:
-		return true
-	}
-	return false
-}
-
 // Range is ONNX Range: start, start+delta, ... up to limit (exclusive).
 // start, limit and delta are scalars of one dtype (float32, float64,
 // int16, int32 or int64).

@@ -80,7 +80,7 @@ func init() {
 					}
 				}
 			default:
-				return nil, unsupported("Split without the split input or num_outputs")
+				return nil, unsupportedf("Split without the split input or num_outputs")
 			}
 			out := make([]Meta, len(parts))
 			for i, p := range parts {

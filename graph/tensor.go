@@ -245,6 +245,79 @@ func (t *Tensor) Reset(dt DType, shape []int) {
 	}
 }
 
+// Cap is the number of elements of dtype dt that t's storage holds
+// without reallocating (0 for storage of another dtype).
+func (t *Tensor) Cap(dt DType) int {
+	switch dt {
+	case Float32:
+		return cap(t.F)
+	case Int64:
+		return cap(t.I)
+	case Bool:
+		return cap(t.B)
+	case String:
+		return cap(t.S)
+	}
+	if t.X == nil || t.DType != dt {
+		return 0
+	}
+	if o := extOps(dt); o != nil {
+		return o.cap(t)
+	}
+	return 0
+}
+
+// Bytes is the memory t's storage holds (capacity, every field).
+func (t *Tensor) Bytes() int64 {
+	n := int64(cap(t.F))*4 + int64(cap(t.I))*8 + int64(cap(t.B)) + int64(cap(t.S))*int64(String.ElemSize())
+	if t.X != nil {
+		if o := extOps(t.DType); o != nil {
+			n += int64(o.cap(t)) * int64(t.DType.ElemSize())
+		}
+	}
+	return n
+}
+
+// Elems returns elements [lo, hi) of t as a 1-D tensor sharing t's
+// storage (callers reshape it).
+func (t *Tensor) Elems(lo, hi int) *Tensor {
+	v := &Tensor{DType: t.DType, Shape: []int{hi - lo}}
+	switch t.DType {
+	case Float32:
+		v.F = t.F[lo:hi:hi]
+	case Int64:
+		v.I = t.I[lo:hi:hi]
+	case Bool:
+		v.B = t.B[lo:hi:hi]
+	case String:
+		v.S = t.S[lo:hi:hi]
+	default:
+		if o := extOps(t.DType); o != nil {
+			v.X = o.view(t, lo, hi)
+		}
+	}
+	return v
+}
+
+// AppendElems appends src's elements to t's (same dtype; the shape is the
+// caller's to set).
+func (t *Tensor) AppendElems(src *Tensor) {
+	switch src.DType {
+	case Float32:
+		t.F = append(t.F, src.F...)
+	case Int64:
+		t.I = append(t.I, src.I...)
+	case Bool:
+		t.B = append(t.B, src.B...)
+	case String:
+		t.S = append(t.S, src.S...)
+	default:
+		if o := extOps(src.DType); o != nil && src.X != nil {
+			o.app(t, src)
+		}
+	}
+}
+
 // CopyFrom makes t an exact copy of src, reusing t's storage.
 func (t *Tensor) CopyFrom(src *Tensor) {
 	t.Reset(src.DType, src.Shape)
