@@ -518,7 +518,7 @@ func checkTransform(pt string, cols int) error {
 		return nil
 	case "LOGISTIC", "SOFTMAX", "SOFTMAX_ZERO", "PROBIT":
 		if cols < 2 {
-			return unsupported("post_transform %s on a single score column (ONNX Runtime ignores it, the specification applies it)", pt)
+			return unsupportedf("post_transform %s on a single score column (ONNX Runtime ignores it, the specification applies it)", pt)
 		}
 		return nil
 	}
