@@ -70,6 +70,7 @@ var oneHotDef *OpDef
 func init() {
 	oneHotDef = Register(&OpDef{
 		Type: "OneHot", Since: 11,
+		ShapeFromValues: true, // depth may be a float
 		// 9 accepts axis in [-r-1, r] too but no negative indices.
 		Compat:    []int{9},
 		MinInputs: 3, MaxInputs: 3,

@@ -149,7 +149,7 @@ var compressDef *OpDef
 func init() {
 	compressDef = Register(&OpDef{
 		Type: "Compress", Since: 11,
-		ValueShaped: true,
+		ShapeFromValues: true,
 		// 9 has no negative axis.
 		Compat:    []int{9},
 		MinInputs: 2, MaxInputs: 2,
@@ -261,8 +261,8 @@ func init() {
 	nonZeroDef = Register(&OpDef{
 		Type: "NonZero", Since: 13, Compat: []int{9},
 		MinInputs: 1, MaxInputs: 1,
-		ValueShaped: true,
-		Types:       AllTypes,
+		ShapeFromValues: true,
+		Types:           AllTypes,
 		Infer: func(in []Meta, _ Attrs) ([]Meta, error) {
 			x := in[0]
 			if err := checkData(x, "X"); err != nil {
