@@ -183,7 +183,7 @@ func LoadFiles(ctx context.Context, c *Cache, files []string, opts LoadOptions) 
 			for i := range ids {
 				if ids[i] == "" {
 					r.Close()
-					return nil, &data.DataError{File: f, Pos: r.Pos(i), Column: id, Msg: "empty user id"}
+					return nil, &data.Error{File: f, Pos: r.Pos(i), Column: id, Msg: "empty user id"}
 				}
 				for j := 0; j < H; j++ {
 					ltv[j] = float32(t.Num[1+j][i])

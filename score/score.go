@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -21,7 +22,7 @@ const DefaultBatch = 4096
 // OutputRowGroupRows is the row group size of Parquet outputs.
 const OutputRowGroupRows = 16384
 
-// Options control ScoreFile.
+// Options control File, the scoring of one table.
 type Options struct {
 	// Runtime is Native (the default), ORT or Reference.
 	Runtime string
@@ -47,7 +48,7 @@ type Options struct {
 	Progress io.Writer
 }
 
-// Stats summarize a ScoreFile run.
+// Stats summarize one File call.
 type Stats struct {
 	Rows    int64 // data rows read
 	Scored  int64 // rows scored (the shard's)
@@ -59,7 +60,7 @@ type Stats struct {
 // data has no id column.
 const RowColumn = "row"
 
-// ScoreFile streams the table at in (.csv or .parquet) through the model
+// File streams the table at in (.csv or .parquet) through the model
 // and writes the predictions to out (.csv or .parquet, by extension): the
 // id column (or RowColumn), then ltv_<h> and ltv_ev_<h> per horizon h, plus
 // what opts adds. Rows stay in input order. The output is written to a
@@ -68,7 +69,7 @@ const RowColumn = "row"
 //
 // Memory is bounded by a few batches whatever the file's size: one batch
 // being parsed ahead while one is scored and written.
-func ScoreFile(ctx context.Context, m *Model, in, out string, opts Options) (Stats, error) {
+func File(ctx context.Context, m *Model, in, out string, opts Options) (Stats, error) {
 	t0 := time.Now()
 	var st Stats
 	if opts.Batch <= 0 {
@@ -100,7 +101,7 @@ func ScoreFile(ctx context.Context, m *Model, in, out string, opts Options) (Sta
 	if idCol == "-" {
 		idCol = ""
 	}
-	if idCol != "" && !contains(have, idCol) {
+	if idCol != "" && !slices.Contains(have, idCol) {
 		if opts.IDColumn != "" {
 			return st, fmt.Errorf("%s: no id column %q", in, idCol)
 		}
@@ -267,15 +268,6 @@ func rowAt(sel []int, i int) int {
 		return i
 	}
 	return sel[i]
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // outCol is one output column: column j of model output src.

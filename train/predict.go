@@ -54,9 +54,7 @@ func (p *Predictor) Predict(ds *data.Dataset, rows []int) (*Predictions, error) 
 		batch := rows[i:min(i+bs, len(rows))]
 		ids.Reset(g.Int64, []int{len(batch), ds.F})
 		for k, r := range batch {
-			for j, v := range ds.X[r*ds.F : (r+1)*ds.F] {
-				ids.I[k*ds.F+j] = int64(v)
-			}
+			ds.RowInt64(r, ids.I[k*ds.F:(k+1)*ds.F])
 		}
 		res, err := p.sess.Run(map[string]*g.Tensor{InputIDs: ids})
 		if err != nil {

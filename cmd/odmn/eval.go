@@ -107,7 +107,7 @@ func evaluatePredictions(b *train.Bundle, ds *data.Dataset, pr *train.Prediction
 		pred [][]float64
 	}
 	var decs []dec
-	baseline := b.Model.Cfg.Variant.Parts().Head != "mdme"
+	baseline := b.Model.Cfg.Variant.Parts().Head != train.HeadMDME
 	switch {
 	case baseline:
 		decs = []dec{{"", pr.EV}}
@@ -280,7 +280,7 @@ func readPredictions(path string, b *train.Bundle, ds *data.Dataset) (*train.Pre
 	var cols []data.ColumnRequest
 	key := ""
 	switch {
-	case b.Spec.ID != "" && slices.Contains(have, b.Spec.ID) && ds.IDs != nil:
+	case b.Spec.ID != "" && slices.Contains(have, b.Spec.ID) && ds.HasIDs():
 		key = b.Spec.ID
 		cols = append(cols, data.ColumnRequest{Name: key, Kind: data.String})
 	case slices.Contains(have, score.RowColumn):
@@ -325,8 +325,8 @@ func readPredictions(path string, b *train.Bundle, ds *data.Dataset) (*train.Pre
 			}
 			byID[id] = k
 		}
-		for i, id := range ds.IDs {
-			if k, ok := byID[id]; ok {
+		for i := range ds.N {
+			if k, ok := byID[ds.ID(i)]; ok {
 				idx[i] = k
 			}
 		}

@@ -1,4 +1,4 @@
-package compat_test
+package conform_test
 
 import (
 	"os"
@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/odmn/odmn/compat"
+	"github.com/odmn/odmn/conform"
 	"github.com/odmn/odmn/export"
 	"github.com/odmn/odmn/graph"
 	"github.com/odmn/odmn/internal/testenv"
@@ -22,11 +23,11 @@ import (
 // no applicable test may fail, and at least 150 must pass.
 func TestNodeConformance(t *testing.T) {
 	dir := testenv.RequireNodeTestData(t)
-	opts := compat.NodeOptions{}
+	opts := conform.NodeOptions{}
 	if m := os.Getenv("ODMN_NODE_TESTS"); m != "" {
 		opts.Match = regexp.MustCompile(m)
 	}
-	rep, err := compat.RunNodeTests(dir, opts)
+	rep, err := conform.RunNodeTests(dir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,13 +49,13 @@ func TestNodeConformance(t *testing.T) {
 func TestNodeTestsReexport(t *testing.T) {
 	dir := testenv.RequireNodeTestData(t)
 	py := testenv.RequirePythonONNX(t)
-	rep, err := compat.RunNodeTests(dir, compat.NodeOptions{})
+	rep, err := conform.RunNodeTests(dir, conform.NodeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	models := map[string]*onnxpb.ModelProto{}
 	for _, r := range rep.Results {
-		if r.Status != compat.Passed {
+		if r.Status != conform.Passed {
 			continue
 		}
 		m, err := compat.ReadFile(filepath.Join(dir, r.Name, "model.onnx"))
@@ -92,7 +93,7 @@ func TestNodeTestsReexport(t *testing.T) {
 func TestNodeConformanceThroughORT(t *testing.T) {
 	dir := testenv.RequireNodeTestData(t)
 	testenv.RequireLib(t)
-	rep, err := compat.RunNodeTests(dir, compat.NodeOptions{
+	rep, err := conform.RunNodeTests(dir, conform.NodeOptions{
 		Workers: 1,
 		Open: func(g *graph.Graph) (runtime.Session, error) {
 			b, err := export.Marshal(g, export.Options{})

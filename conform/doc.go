@@ -1,0 +1,14 @@
+// Package conform checks that runtimes compute what they should: ONNX's
+// backend node tests on the native runtime, and any ONNX model on the
+// native runtime against ONNX Runtime and against expected outputs.
+//
+// Every comparison goes through Compare, under one rule (Tolerance): a
+// floating element agrees with its reference when
+//
+//	|got - want| <= atol + rtol*|want|
+//
+// NaN agrees only with NaN and an infinity only with itself; integer, bool
+// and string elements must be equal. Each output's outcome is a Diff: the
+// largest absolute and relative differences, how many elements are beyond
+// tolerance, and the first one.
+package conform
