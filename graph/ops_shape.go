@@ -912,7 +912,7 @@ const maxRange = 1 << 31
 
 func init() {
 	rangeDef = Register(&OpDef{
-		Type: "Range", Since: 11, ShapeFromValues: true,
+		Type: "Range", Since: 11,
 		MinInputs: 3, MaxInputs: 3,
 		ShapeFromValues: true,
 		Types:           []DType{Float32, Float64, Int16, Int32, Int64},
