@@ -42,10 +42,10 @@ func DefaultOptions() Options {
 }
 
 // QuickOptions are odmn bench --quick's (about a minute): fewer users,
-// shorter windows, the memory slope between 20,000 and 200,000 rows and no
+// shorter windows, the memory slope between 10,000 and 100,000 rows and no
 // scoring-memory children.
 func QuickOptions() Options {
-	return Options{Users: 20000, Rounds: 3, Window: 0.6, Batch: 512, ScoreRows: 4096, EpochUsers: 200000, Torch: true, Quick: true}
+	return Options{Users: 20000, Rounds: 3, Window: 0.6, Batch: 512, ScoreRows: 4096, EpochUsers: 100000, Torch: true, Quick: true}
 }
 
 // Run measures what o asks for and returns the report.
