@@ -35,7 +35,7 @@ ONNX_PROTO_DIR := /usr/include/onnx
 FUZZ_TARGETS ?= ./compat:FuzzImport
 FUZZ_TIME ?= 15s
 
-.PHONY: deps ort proto protoc-gen-go build test fuzz demo cdnow compare-synth compare-cdnow bench
+.PHONY: deps ort proto protoc-gen-go build test fuzz demo cdnow compare-synth compare-cdnow bench conform-results foreign-fixtures
 
 deps:
 	scripts/deps.sh
@@ -103,3 +103,15 @@ compare-cdnow: deps build
 	bin/odmn dataset from-transactions --in $(CDNOW) --customer customer_id \
 		--time date --value dollar_value --count number_of_cds --out out/compare-cdnow/cdnow.csv
 	bin/odmn compare --data out/compare-cdnow/cdnow.csv --seeds 5 --ablations --out out/compare-cdnow
+
+# ONNX backend node tests on the native runtime, into docs/results/
+# (docs/conformance.md quotes the counts).
+conform-results: deps build
+	mkdir -p docs/results
+	{ echo "# made by 'make conform-results' (bin/odmn conform nodes) on $$(date -u +%Y-%m-%d)"; \
+	  bin/odmn conform nodes; } > docs/results/node-tests.txt
+	bin/odmn conform nodes --json docs/results/node-tests.json > /dev/null
+
+# The foreign-model fixtures (PyTorch and onnx.helper exports).
+foreign-fixtures: deps
+	/usr/bin/python3 fixtures/foreign/make_fixtures.py

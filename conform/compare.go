@@ -2,9 +2,11 @@ package conform
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/odmn/odmn/graph"
@@ -58,6 +60,9 @@ type Diff struct {
 	// none); Got and Want are its two values, printed.
 	First     int
 	Got, Want string
+	// Set is the input set (data set, random draw) where First or Problem
+	// was found, when a Diff merges several (Merge).
+	Set int
 	// Skipped counts the skipped elements (see CompareSkip) that disagree.
 	Skipped int
 	// Problem is set when the outputs cannot be compared element by
@@ -114,6 +119,24 @@ func (d Diff) String() string {
 	return s
 }
 
+// diffJSON is Diff's JSON form.
+type diffJSON struct {
+	Output  string `json:"output"`
+	DType   string `json:"dtype"`
+	Shape   []int  `json:"shape"`
+	N       int    `json:"n"`
+	MaxAbs  any    `json:"max_abs"`
+	MaxRel  any    `json:"max_rel"`
+	Beyond  int    `json:"beyond"`
+	First   int    `json:"first"`
+	Set     int    `json:"set,omitempty"`
+	Got     string `json:"got,omitempty"`
+	Want    string `json:"want,omitempty"`
+	Skipped int    `json:"skipped,omitempty"`
+	Problem string `json:"problem,omitempty"`
+	OK      bool   `json:"ok"`
+}
+
 // MarshalJSON writes d with the element type by name and non-finite
 // maxima as strings ("+Inf"), which JSON numbers cannot hold.
 func (d Diff) MarshalJSON() ([]byte, error) {
@@ -123,23 +146,54 @@ func (d Diff) MarshalJSON() ([]byte, error) {
 		}
 		return x
 	}
-	type out struct {
-		Output  string `json:"output"`
-		DType   string `json:"dtype"`
-		Shape   []int  `json:"shape"`
-		N       int    `json:"n"`
-		MaxAbs  any    `json:"max_abs"`
-		MaxRel  any    `json:"max_rel"`
-		Beyond  int    `json:"beyond"`
-		First   int    `json:"first"`
-		Got     string `json:"got,omitempty"`
-		Want    string `json:"want,omitempty"`
-		Skipped int    `json:"skipped,omitempty"`
-		Problem string `json:"problem,omitempty"`
-		OK      bool   `json:"ok"`
+	return json.Marshal(diffJSON{d.Output, d.DType.String(), d.Shape, d.N, num(d.MaxAbs), num(d.MaxRel),
+		d.Beyond, d.First, d.Set, d.Got, d.Want, d.Skipped, d.Problem, d.OK()})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (d *Diff) UnmarshalJSON(b []byte) error {
+	var j diffJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
 	}
-	return json.Marshal(out{d.Output, d.DType.String(), d.Shape, d.N, num(d.MaxAbs), num(d.MaxRel),
-		d.Beyond, d.First, d.Got, d.Want, d.Skipped, d.Problem, d.OK()})
+	num := func(v any) (float64, error) {
+		switch x := v.(type) {
+		case float64:
+			return x, nil
+		case string:
+			return strconv.ParseFloat(x, 64)
+		case nil:
+			return 0, nil
+		}
+		return 0, fmt.Errorf("conform: bad number %v", v)
+	}
+	*d = Diff{Output: j.Output, Shape: j.Shape, N: j.N, Beyond: j.Beyond, First: j.First, Set: j.Set,
+		Got: j.Got, Want: j.Want, Skipped: j.Skipped, Problem: j.Problem}
+	for _, dt := range graph.DTypes() {
+		if dt.String() == j.DType {
+			d.DType = dt
+		}
+	}
+	var err1, err2 error
+	d.MaxAbs, err1 = num(j.MaxAbs)
+	d.MaxRel, err2 = num(j.MaxRel)
+	return errors.Join(err1, err2)
+}
+
+// Merge adds o, the same output compared on input set set, to d: counts
+// add up, maxima are the larger, the first disagreement is kept.
+func (d *Diff) Merge(set int, o Diff) {
+	d.N += o.N
+	d.MaxAbs = math.Max(d.MaxAbs, o.MaxAbs)
+	d.MaxRel = math.Max(d.MaxRel, o.MaxRel)
+	d.Beyond += o.Beyond
+	d.Skipped += o.Skipped
+	if d.Problem == "" && o.Problem != "" {
+		d.Problem, d.Set = o.Problem, set
+	}
+	if d.First < 0 && o.First >= 0 && d.Problem == "" {
+		d.First, d.Got, d.Want, d.Set = o.First, o.Got, o.Want, set
+	}
 }
 
 // Missing is the Diff of an output the runtime under test did not produce.

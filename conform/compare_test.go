@@ -59,6 +59,10 @@ func TestCompareMaxima(t *testing.T) {
 	if err != nil || !strings.Contains(string(b), `"max_abs":"+Inf"`) {
 		t.Errorf("JSON %s, %v", b, err)
 	}
+	var back conform.Diff
+	if err := json.Unmarshal(b, &back); err != nil || !math.IsInf(back.MaxAbs, 1) || back.DType != graph.Float32 || back.Beyond != 1 {
+		t.Errorf("JSON round trip: %+v, %v", back, err)
+	}
 }
 
 func TestCompareSkip(t *testing.T) {

@@ -56,19 +56,25 @@ func (s Status) String() string {
 	return [...]string{"passed", "failed", "not applicable"}[s]
 }
 
+// MarshalText writes the status by name.
+func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
 // NodeResult is the outcome of one node test.
 type NodeResult struct {
-	Name   string   // the test directory, e.g. test_add_bcast
-	Ops    []string // op types the model uses (custom domains as domain.Type)
-	Status Status
-	Kind   string // for NotApplicable: KindOp, KindDType, ...
-	Reason string // why it failed or does not apply
+	Name   string   `json:"name"`             // the test directory, e.g. test_add_bcast
+	Ops    []string `json:"ops"`              // op types the model uses (custom domains as domain.Type)
+	Status Status   `json:"status"`           // by name in JSON
+	Kind   string   `json:"kind,omitempty"`   // for NotApplicable: compat.KindOp, KindDType, ...
+	Reason string   `json:"reason,omitempty"` // why it failed or does not apply
 }
 
 // OpStats counts the tests of one op type (or all tests, in NodeReport.Total).
 type OpStats struct {
-	Op                                   string
-	Tests, Passed, Failed, NotApplicable int
+	Op            string `json:"op"`
+	Tests         int    `json:"tests"`
+	Passed        int    `json:"passed"`
+	Failed        int    `json:"failed"`
+	NotApplicable int    `json:"not_applicable"`
 }
 
 func (s *OpStats) add(st Status) {
@@ -86,10 +92,12 @@ func (s *OpStats) add(st Status) {
 // NodeReport is the outcome of a conformance run. A test counts under each
 // op type it uses in Ops, and once in Total.
 type NodeReport struct {
-	Dir     string
-	Results []NodeResult // sorted by name
-	Ops     []OpStats    // sorted by op type
-	Total   OpStats
+	Dir     string       `json:"dir"`
+	Results []NodeResult `json:"results"` // sorted by name
+	Ops     []OpStats    `json:"ops"`     // sorted by op type
+	Total   OpStats      `json:"total"`
+	// ByReason counts the not-applicable tests by kind of reason.
+	ByReason map[string]int `json:"not_applicable_by_reason"`
 }
 
 // Failures returns the failed tests.
@@ -228,6 +236,7 @@ func RunNodeTests(dir string, opts NodeOptions) (*NodeReport, error) {
 		rep.Ops = append(rep.Ops, *s)
 	}
 	sort.Slice(rep.Ops, func(i, j int) bool { return rep.Ops[i].Op < rep.Ops[j].Op })
+	rep.ByReason = rep.NotApplicableKinds()
 	return rep, nil
 }
 

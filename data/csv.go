@@ -259,7 +259,6 @@ type csvSink struct {
 	bw  *bufio.Writer
 	w   *csv.Writer
 	rec []string
-	buf []byte
 }
 
 func newCSVSink(w io.Writer, names []string) (*csvSink, error) {

@@ -119,8 +119,9 @@ type OpDef struct {
 	Compat []int
 
 	MinInputs, MaxInputs int // MaxInputs -1: variadic
-	Outputs              int
-	Attrs                []AttrSpec
+	// Outputs is the number of outputs; -1 lets Infer decide (Split).
+	Outputs int
+	Attrs   []AttrSpec
 
 	// Infer computes output metas from input metas and resolved attributes.
 	// At build time shapes may hold -1 and values may be nil; at run time

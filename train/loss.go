@@ -10,12 +10,11 @@ import (
 // float32 input [N, width], filled on the host from the label (Assign), so
 // the loss graph only slices it.
 type targetLayout struct {
-	S      int
-	subOH  int // S columns: one-hot sub-distribution
-	dot    int // S-1 columns: ordinal targets 1{u < s}
-	subs   []subLayout
-	width  int
-	counts []int // buckets per sub
+	S     int
+	subOH int // S columns: one-hot sub-distribution
+	dot   int // S-1 columns: ordinal targets 1{u < s}
+	subs  []subLayout
+	width int
 }
 
 type subLayout struct {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/odmn/odmn/conform"
 	"github.com/odmn/odmn/internal/sigctx"
 )
 
@@ -35,8 +36,13 @@ model built here can be served anywhere ONNX runs.`,
 		newScoreCmd(),
 		newCompareCmd(),
 		newConformCmd(),
+		newInspectCmd(),
+		newRunCmd(),
 		newBenchCmd(),
 		newBenchChildCmd(),
+		newCacheCmd(),
+		newServeCmd(),
+		newServeBenchCmd(),
 	)
 	return root
 }
@@ -48,7 +54,13 @@ func main() {
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "odmn:", err)
-		os.Exit(sigctx.ExitCode(ctx))
+		fmt.Fprintln(os.Stderr, "odmn:", sigctx.Explain(ctx, err))
+		code := sigctx.ExitCode(ctx)
+		if code == 1 {
+			// Not stopped by a signal: the command's own code (odmn
+			// conform: 1 disagree, 2 cannot run, 3 not supported).
+			code = conform.ExitCodeOf(err)
+		}
+		os.Exit(code)
 	}
 }

@@ -72,7 +72,7 @@ func isOdmnModule(gomod string) bool {
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
 		if len(fields) >= 2 && fields[0] == "module" {
-			return strings.Trim(fields[1], `"`) == "odmn"
+			return strings.Trim(fields[1], `"`) == modulePath
 		}
 	}
 	return false
@@ -82,3 +82,6 @@ func nonEmptyFile(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && st.Mode().IsRegular() && st.Size() > 0
 }
+
+// modulePath is odmn's module path, as go.mod declares it.
+const modulePath = "github.com/odmn/odmn"

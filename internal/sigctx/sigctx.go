@@ -85,3 +85,21 @@ func ExitCode(ctx context.Context) int {
 	}
 	return 1
 }
+
+// Explain returns err with the signal named when ctx was canceled by one
+// and err is that cancellation ("context canceled" becomes
+// "interrupted (SIGTERM)"); other errors are returned as they are.
+func Explain(ctx context.Context, err error) error {
+	e := Cause(ctx)
+	if e == nil || err == nil || !errors.Is(err, context.Canceled) {
+		return err
+	}
+	var already *Error
+	switch {
+	case errors.As(err, &already):
+		return err
+	case err.Error() == context.Canceled.Error():
+		return e
+	}
+	return fmt.Errorf("%s: %w", e, err)
+}
