@@ -76,7 +76,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	defer graph.SetThreads(graph.SetThreads(0))
 	defer goruntime.GOMAXPROCS(all)
 
-	// 1. the machine's sgemm rate
+	// 1. the machine's sgemm rate (a cancelled ctx, Ctrl-C or SIGTERM,
+	// stops the run between measurements)
 	logf("sgemm rate ...")
 	for _, t := range threadSet {
 		for _, sz := range [][3]int{{1024, 1024, 1024}, {512, 64, 128}} {
@@ -114,7 +115,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.Model = ModelInfo{Variant: string(cfg.Variant), Params: m.NumParams(), Features: len(m.Features), Horizons: m.Horizons, Users: o.Users}
 
 	// 3. training, odmn and PyTorch interleaved
-	if err := trainRounds(rep, o, st, ds, m, threadSet, logf); err != nil {
+	if err := trainRounds(ctx, rep, o, st, ds, m, threadSet, logf); err != nil {
 		return nil, err
 	}
 
@@ -133,7 +134,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := scoreRounds(rep, o, fm, onnxPath, set.Path, threadSet, logf); err != nil {
+	if err := scoreRounds(ctx, rep, o, fm, onnxPath, set.Path, threadSet, logf); err != nil {
 		return nil, err
 	}
 
