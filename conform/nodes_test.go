@@ -87,6 +87,8 @@ func TestNodeTestsReexport(t *testing.T) {
 	}
 }
 
+var ortFloatToString = regexp.MustCompile(`^test_cast(like)?_FLOAT_to_STRING(_expanded)?$`)
+
 // TestNodeConformanceThroughORT runs the node tests on the exported graph
 // in ONNX Runtime: what odmn imports and exports again must still compute
 // ONNX's expected outputs.
@@ -109,6 +111,12 @@ func TestNodeConformanceThroughORT(t *testing.T) {
 	for _, f := range rep.Failures() {
 		if strings.Contains(f.Reason, "model has no inputs") {
 			continue // onnxruntime_go cannot run those (test_constant)
+		}
+		if ortFloatToString.MatchString(f.Name) {
+			// ONNX Runtime prints floats with 8 significant digits
+			// ("0.60484552"); ONNX's reference and odmn write the shortest
+			// form that reads back ("0.6048455").
+			continue
 		}
 		t.Errorf("%s: %s", f.Name, f.Reason)
 	}
