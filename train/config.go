@@ -129,6 +129,8 @@ type Config struct {
 	// Threads is the number of workers a batch is split over (0:
 	// GOMAXPROCS). Training is bit-for-bit reproducible for a given seed
 	// and thread count; other thread counts agree within float rounding.
+	// While a step runs, kernels are single-threaded (graph.SetThreads is
+	// process-wide): each worker is one thread.
 	Threads int `json:"threads,omitempty"`
 }
 
