@@ -341,7 +341,8 @@ func testScoreShardsAndEval(t *testing.T, e2e *e2eFiles) {
 	// metrics get 1e-3 and their rank metrics are left out; every other
 	// decode is held to 1e-6.
 	// Decile tables move with the last float digits of near-equal
-	// predictions (a user crossing a decile boundary): 1e-3.
+	// predictions (a user crossing a decile boundary), AMBE with the
+	// cancellation of its two means: 1e-3.
 	split := func(doc map[string]any) (exact, amplified, deciles []any) {
 		for _, d := range doc["decodes"].([]any) {
 			name := fmt.Sprint(d.(map[string]any)["decode"])
@@ -350,9 +351,12 @@ func testScoreShardsAndEval(t *testing.T, e2e *e2eFiles) {
 			for _, h := range rep["horizons"].([]any) {
 				hm := h.(map[string]any)
 				if !amp {
-					deciles = append(deciles, hm["deciles"])
+					// AMBE is a difference of two means: its relative
+					// rounding is the means' times mean / AMBE.
+					deciles = append(deciles, hm["deciles"], hm["ambe"])
 				}
 				delete(hm, "deciles")
+				delete(hm, "ambe")
 				if amp {
 					delete(hm, "spearman")
 					delete(hm, "normalized_gini")
@@ -369,7 +373,7 @@ func testScoreShardsAndEval(t *testing.T, e2e *e2eFiles) {
 	ge, ga, gd := split(goDoc)
 	oe, oa, od := split(ortDoc)
 	if len(ga) != 2 || !jsonClose(ge, oe, 1e-6) || !jsonClose(ga, oa, 1e-3) || !jsonClose(gd, od, 1e-3) {
-		t.Errorf("eval on ONNX Runtime's scores differs from eval on the Go model beyond 1e-6 (relative; deciles, QM and fqm 1e-3): %v %v %v",
+		t.Errorf("eval on ONNX Runtime's scores differs from eval on the Go model beyond 1e-6 (relative; deciles, AMBE, QM and fqm 1e-3): %v %v %v",
 			jsonClose(ge, oe, 1e-6), jsonClose(ga, oa, 1e-3), jsonClose(gd, od, 1e-3))
 	}
 	// The tables; the running maximum's rates and the PIT coverage need
