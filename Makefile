@@ -6,7 +6,7 @@
 #   make bench   build, bin/odmn bench (throughput, GFLOP/s, memory)
 #   make build   bin/odmn
 #   make demo    deps, build, bin/odmn demo (synthetic users)
-#   make cdnow   deps, build, the demo on CDNOW (../shared/datasets/cdnow)
+#   make cdnow   deps, build, the demo on CDNOW (fixtures/cdnow)
 #   make compare-synth  deps, build, odmn compare on 200,000 synthetic users (README tables)
 #   make compare-cdnow  deps, build, odmn compare on CDNOW (README tables)
 #   make results-compare  build, odmn compare over 5 seeds on CDNOW and on
@@ -37,7 +37,7 @@ ONNX_PROTO_DIR := /usr/include/onnx
 FUZZ_TARGETS ?= ./compat:FuzzImport
 FUZZ_TIME ?= 15s
 
-.PHONY: deps ort proto protoc-gen-go build test fuzz demo cdnow compare-synth compare-cdnow bench results-compare
+.PHONY: deps ort proto protoc-gen-go build test fuzz demo cdnow compare-synth compare-cdnow bench conform-results foreign-fixtures results-compare
 
 deps:
 	scripts/deps.sh
@@ -86,8 +86,9 @@ demo: deps build
 bench: deps build
 	bin/odmn bench
 
-# CDNOW: the real transaction log is read from ../shared, never copied here.
-CDNOW ?= $(CURDIR)/../shared/datasets/cdnow/CDNOW_master.txt
+# CDNOW: the real transaction log shipped in fixtures/cdnow (MIT, with its
+# provenance README and SHA256SUMS).
+CDNOW ?= fixtures/cdnow/CDNOW_master.txt
 
 cdnow: deps build
 	mkdir -p out/cdnow
@@ -104,6 +105,18 @@ compare-cdnow: deps build
 	bin/odmn dataset from-transactions --in $(CDNOW) --customer customer_id \
 		--time date --value dollar_value --count number_of_cds --out out/compare-cdnow/cdnow.csv
 	bin/odmn compare --data out/compare-cdnow/cdnow.csv --seeds 5 --ablations --out out/compare-cdnow
+
+# ONNX backend node tests on the native runtime, into docs/results/
+# (docs/conformance.md quotes the counts).
+conform-results: deps build
+	mkdir -p docs/results
+	{ echo "# made by 'make conform-results' (bin/odmn conform nodes) on $$(date -u +%Y-%m-%d)"; \
+	  bin/odmn conform nodes; } > docs/results/node-tests.txt
+	bin/odmn conform nodes --json docs/results/node-tests.json > /dev/null
+
+# The foreign-model fixtures (PyTorch and onnx.helper exports).
+foreign-fixtures: deps
+	/usr/bin/python3 fixtures/foreign/make_fixtures.py
 
 # docs/results/compare-cdnow.md and compare-synth.md (docs/decodes.md quotes
 # them): every model and decode over RESULTS_SEEDS seeds, each file headed by

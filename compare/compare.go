@@ -74,7 +74,7 @@ import (
 const Schema = "odmn.compare/v1"
 
 // Model keys: the train variants plus Two-Stage.
-const TwoStage = "twostage"
+const TwoStage = twostage.Kind
 
 // MainModels are the models of every comparison, in table order.
 var MainModels = []string{TwoStage, string(train.ZILN), string(train.MSE), string(train.ODMN)}
@@ -240,6 +240,10 @@ type Timing struct {
 	Model   string  `json:"model"`
 	Seconds float64 `json:"seconds"`
 }
+
+// Validate checks o as Run does, without reading or writing any file, so
+// that a caller can refuse bad options before it creates anything.
+func (o Options) Validate() error { return o.defaults() }
 
 func (o *Options) defaults() error {
 	if o.Data == "" {

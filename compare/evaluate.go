@@ -22,7 +22,7 @@ func Evaluate(m *train.Model, name string, labels [][]float64, pr *train.Predict
 		decodes = train.DecodeNames
 	}
 	mopts := metrics.Options{Horizons: horizonNames(m.Horizons), LorenzPoints: lorenz}
-	mdme := m.Cfg.Variant.Parts().Head == "mdme"
+	mdme := m.Cfg.Variant.Parts().Head == train.HeadMDME
 	type dec struct {
 		d         train.DecodeName
 		label     string

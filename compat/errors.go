@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/odmn/odmn/export"
+	"github.com/odmn/odmn/graph"
 )
 
 // Reasons a valid model lies outside odmn's vocabulary.
@@ -44,6 +45,14 @@ func IsNotApplicable(err error) (*NotApplicableError, bool) {
 	var dt *export.UnsupportedDTypeError
 	if errors.As(err, &dt) {
 		return &NotApplicableError{Kind: KindDType, Msg: err.Error()}, true
+	}
+	var odt *graph.DTypeError
+	if errors.As(err, &odt) {
+		return &NotApplicableError{Kind: KindDType, Msg: err.Error()}, true
+	}
+	var ue *graph.UnsupportedError
+	if errors.As(err, &ue) {
+		return &NotApplicableError{Kind: KindFeature, Msg: err.Error()}, true
 	}
 	return nil, false
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -349,15 +350,6 @@ func compatNote(d *graph.OpDef) string {
 	return " (also accepts " + strings.Join(s, ", ") + ")"
 }
 
-func contains(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
 // apply checks the attribute names against def (an unknown one is outside
 // the vocabulary) and applies the op, turning a panic into an error.
 func (c *adaptCtx) apply(def *graph.OpDef, attrs graph.Attrs, ins []*graph.Node) (outs []*graph.Node, err error) {
@@ -400,7 +392,7 @@ func (im *importer) attrs(sc *scope, np *onnxpb.NodeProto, full string) (graph.A
 			if sc.fn == nil {
 				return nil, nil, fmt.Errorf("%s: attribute %s refers to %q, but references are only allowed inside functions", full, name, ref)
 			}
-			if !contains2(sc.fn.Attribute, ref) {
+			if !slices.Contains(sc.fn.Attribute, ref) {
 				return nil, nil, fmt.Errorf("%s: attribute %s refers to %q, which the function does not declare", full, name, ref)
 			}
 			gt, err := graphAttrType(t)
@@ -416,9 +408,12 @@ func (im *importer) attrs(sc *scope, np *onnxpb.NodeProto, full string) (graph.A
 			return nil, nil, fmt.Errorf("%s: attribute %s: %w", full, name, err)
 		}
 		// Attributes naming an element type (Cast's to, the dtype of
-		// EyeLike and the random ops).
+		// EyeLike and the random ops): one odmn does not hold, or one the
+		// op does not take, puts the node outside the vocabulary.
 		if code, ok := v.(int64); ok && (name == "to" || name == "dtype") && normDomain(np.GetDomain()) == "" {
-			if _, ok := graph.DTypeFromONNX(int32(code)); !ok || int64(int32(code)) != code {
+			dt, ok := graph.ValueTypeFromONNX(int32(code))
+			def, known := graph.Lookup("", np.GetOpType())
+			if !ok || int64(int32(code)) != code || known && !def.Takes(dt) {
 				return nil, nil, notApplicable(KindDType, "%s: attribute %s: element type %s is not supported", full, name, export.DTypeName(int32(code)))
 			}
 		}
@@ -426,15 +421,6 @@ func (im *importer) attrs(sc *scope, np *onnxpb.NodeProto, full string) (graph.A
 		types[name], _ = graphAttrType(t)
 	}
 	return attrs, types, nil
-}
-
-func contains2(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // attrType is the attribute's declared type or, for files that leave it

@@ -2,6 +2,7 @@ package compat_test
 
 import (
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -140,12 +141,12 @@ func TestImportErrors(t *testing.T) {
 		{"unsupported attribute", mkModel(17, []*onnxpb.NodeProto{node("r", "Relu", []string{"x"}, []string{"y"}, attrF("alpha", 1))}, []*onnxpb.ValueInfoProto{f32("x")}, []*onnxpb.ValueInfoProto{out("y", tFloat)}),
 			`node "r" (Relu): attribute alpha is not supported`, compat.KindAttribute},
 		{"double input", mkModel(17, []*onnxpb.NodeProto{node("r", "Relu", []string{"x"}, []string{"y"})}, []*onnxpb.ValueInfoProto{vi("x", 11, 2)}, []*onnxpb.ValueInfoProto{out("y", 11)}),
-			`element type DOUBLE is not supported`, compat.KindDType},
-		{"cast to double", mkModel(17, []*onnxpb.NodeProto{node("c", "Cast", []string{"x"}, []string{"y"}, attrI("to", 11))}, []*onnxpb.ValueInfoProto{f32("x")}, []*onnxpb.ValueInfoProto{out("y", tFloat)}),
-			`node "c" (Cast): attribute to: element type DOUBLE is not supported`, compat.KindDType},
-		{"float16 initializer", mkModel(17, []*onnxpb.NodeProto{node("r", "Relu", []string{"w"}, []string{"y"})}, nil, []*onnxpb.ValueInfoProto{out("y", tFloat)},
-			&onnxpb.TensorProto{Name: proto.String("w"), DataType: proto.Int32(10), Dims: []int64{1}, RawData: []byte{0, 0}}),
-			`initializer "w": element type FLOAT16 is not supported`, compat.KindDType},
+			`node "r" (Relu): op Relu: input 0: element type float64 not supported`, compat.KindDType},
+		{"cast to bfloat16", mkModel(17, []*onnxpb.NodeProto{node("c", "Cast", []string{"x"}, []string{"y"}, attrI("to", 16))}, []*onnxpb.ValueInfoProto{f32("x")}, []*onnxpb.ValueInfoProto{out("y", tFloat)}),
+			`node "c" (Cast): attribute to: element type BFLOAT16 is not supported`, compat.KindDType},
+		{"bfloat16 initializer", mkModel(17, []*onnxpb.NodeProto{node("r", "Relu", []string{"w"}, []string{"y"})}, nil, []*onnxpb.ValueInfoProto{out("y", tFloat)},
+			&onnxpb.TensorProto{Name: proto.String("w"), DataType: proto.Int32(16), Dims: []int64{1}, RawData: []byte{0, 0}}),
+			`initializer "w": element type BFLOAT16 is not supported`, compat.KindDType},
 		{"bad initializer", mkModel(17, []*onnxpb.NodeProto{node("r", "Relu", []string{"w"}, []string{"y"})}, nil, []*onnxpb.ValueInfoProto{out("y", tFloat)},
 			&onnxpb.TensorProto{Name: proto.String("w"), DataType: proto.Int32(1), Dims: []int64{2}, RawData: []byte{0, 0}}),
 			`tensor "w": raw_data has 2 bytes, but dims [2] need 8`, ""},
@@ -161,8 +162,8 @@ func TestImportErrors(t *testing.T) {
 			`graph output "y": the model declares int64, odmn infers float32`, ""},
 		{"sequence output", mkModel(17, nil, []*onnxpb.ValueInfoProto{f32("x")}, []*onnxpb.ValueInfoProto{{Name: proto.String("x"), Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_SequenceType{SequenceType: &onnxpb.TypeProto_Sequence{}}}}}),
 			`graph output "x" is not a tensor`, compat.KindFeature},
-		{"opset too new", mkModel(22, []*onnxpb.NodeProto{node("r", "Relu", []string{"x"}, []string{"y"})}, []*onnxpb.ValueInfoProto{f32("x")}, []*onnxpb.ValueInfoProto{out("y", tFloat)}),
-			`node "r" (Relu): opset 22 is newer than the newest odmn knows (21)`, compat.KindOpset},
+		{"opset too new", mkModel(26, []*onnxpb.NodeProto{node("r", "Relu", []string{"x"}, []string{"y"})}, []*onnxpb.ValueInfoProto{f32("x")}, []*onnxpb.ValueInfoProto{out("y", tFloat)}),
+			`node "r" (Relu): opset 26 is newer than the newest odmn supports (25)`, compat.KindOpset},
 		{"op not yet in opset", mkModel(5, []*onnxpb.NodeProto{node("w", "Where", []string{"x", "x", "x"}, []string{"y"})}, []*onnxpb.ValueInfoProto{f32("x")}, []*onnxpb.ValueInfoProto{out("y", tFloat)}),
 			`op Where does not exist in opset 5 (it was introduced in opset 9)`, ""},
 		{"reference in main graph", mkModel(17, []*onnxpb.NodeProto{node("s", "Softmax", []string{"x"}, []string{"y"}, attrRef("axis", "a", onnxpb.AttributeProto_INT))}, []*onnxpb.ValueInfoProto{f32("x")}, []*onnxpb.ValueInfoProto{out("y", tFloat)}),
@@ -210,7 +211,7 @@ func TestParseErrors(t *testing.T) {
 			t.Errorf("truncated to %d of %d bytes: no error", n, len(b))
 		}
 	}
-	if _, err := compat.ReadFile("/nonexistent/model.onnx"); err == nil {
+	if _, err := compat.ReadFile(filepath.Join(t.TempDir(), "missing.onnx")); err == nil {
 		t.Fatal("read a missing file")
 	}
 }

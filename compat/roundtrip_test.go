@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/odmn/odmn/compat"
+	"github.com/odmn/odmn/conform"
 	"github.com/odmn/odmn/export"
 	"github.com/odmn/odmn/graph"
 	"github.com/odmn/odmn/internal/testenv"
@@ -103,7 +104,7 @@ func TestORTAgrees(t *testing.T) {
 			}
 			want := run(t, g, feed)
 			for k, w := range want {
-				if err := compat.Compare(got[k], w, 1e-5, 1e-6); err != nil {
+				if err := conform.Compare(k, got[k], w, conform.Tolerance{Atol: 1e-6, Rtol: 1e-5}).Err(); err != nil {
 					t.Errorf("output %s: ORT vs native: %v", k, err)
 				}
 			}

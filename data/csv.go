@@ -173,7 +173,7 @@ func (c *csvReader) Next() (*Table, error) {
 			}
 			v, ok := parseFloatField(s)
 			if !ok {
-				return nil, &DataError{File: c.path, Pos: RowPos{Row: c.next, Line: line}, Column: col.Name,
+				return nil, &Error{File: c.path, Pos: RowPos{Row: c.next, Line: line}, Column: col.Name,
 					Msg: fmt.Sprintf("not a number: %q (a float column; write missing values as empty, NA or NaN)", s)}
 			}
 			t.Num[i] = append(t.Num[i], v)
@@ -214,7 +214,7 @@ func csvError(path string, row int64, err error) error {
 			msg = "wrong number of fields (the header has a different number)"
 		}
 		if row > 0 {
-			return &DataError{File: path, Pos: RowPos{Row: row, Line: int64(pe.StartLine)}, Msg: msg}
+			return &Error{File: path, Pos: RowPos{Row: row, Line: int64(pe.StartLine)}, Msg: msg}
 		}
 		return fmt.Errorf("%s: line %d: %s", path, pe.StartLine, msg)
 	}
@@ -259,7 +259,6 @@ type csvSink struct {
 	bw  *bufio.Writer
 	w   *csv.Writer
 	rec []string
-	buf []byte
 }
 
 func newCSVSink(w io.Writer, names []string) (*csvSink, error) {

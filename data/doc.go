@@ -11,7 +11,7 @@
 //     the target on Close (Abort discards it).
 //   - Errors about a value name the file, the data row (1-based; CSV also
 //     gives the line, header = line 1) and the column: see RowPos and
-//     DataError.
+//     Error.
 //
 // Training input:
 //

@@ -1,13 +1,13 @@
 package data
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/odmn/odmn/internal/fsutil"
 )
 
 // Row and line numbering, used by every error this package reports:
@@ -71,16 +71,16 @@ func (p RowPos) String() string {
 	return fmt.Sprintf("row %d", p.Row)
 }
 
-// DataError is a problem with one value of a file: it names the file, the
+// Error is a problem with one value of a file: it names the file, the
 // row and the column.
-type DataError struct {
+type Error struct {
 	File   string
 	Pos    RowPos
 	Column string
 	Msg    string
 }
 
-func (e *DataError) Error() string {
+func (e *Error) Error() string {
 	if e.Column == "" {
 		return fmt.Sprintf("%s: %s: %s", e.File, e.Pos, e.Msg)
 	}
@@ -128,7 +128,7 @@ func formatOf(path string) (fileFormat, error) {
 //
 // Float columns parse as float64: in CSV, an empty field, "NA", "NaN" or
 // "nan" (any case) is missing and reads as NaN, and anything else that is
-// not a number is a *DataError. Parquet FLOAT, DOUBLE, INT32 and INT64
+// not a number is a *Error. Parquet FLOAT, DOUBLE, INT32 and INT64
 // columns read as Float (null is NaN); BYTE_ARRAY columns read as String
 // (null is ""), and so do INT32/INT64 columns (integer-coded categories,
 // written in decimal). Any other pairing is an error naming the column.
@@ -316,72 +316,9 @@ func editDistance(a, b string) int {
 	return prev[len(rb)]
 }
 
-// atomicFile is a temporary file in the target's directory that becomes the
-// target on commit (rename) or disappears on abort.
-type atomicFile struct {
-	*os.File
-	target string
-	done   bool
-}
-
-func createAtomic(path string) (*atomicFile, error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return nil, err
-	}
-	return &atomicFile{File: f, target: path}, nil
-}
-
-func (a *atomicFile) commit() error {
-	if a.done {
-		return errors.New("already closed")
-	}
-	a.done = true
-	err := a.File.Sync()
-	if err == nil {
-		// CreateTemp makes the file 0600; give it the usual 0644.
-		err = a.File.Chmod(0o644)
-	}
-	if cerr := a.File.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(a.File.Name(), a.target)
-	}
-	if err != nil {
-		os.Remove(a.File.Name())
-		return fmt.Errorf("%s: %w", a.target, err)
-	}
-	return nil
-}
-
-func (a *atomicFile) abort() error {
-	if a.done {
-		return nil
-	}
-	a.done = true
-	a.File.Close()
-	if err := os.Remove(a.File.Name()); err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	return nil
-}
-
 // writeFileAtomic writes b to path through a temporary file and a rename.
 func writeFileAtomic(path string, b []byte) error {
-	a, err := createAtomic(path)
-	if err != nil {
-		return err
-	}
-	if _, err := a.Write(b); err != nil {
-		a.abort()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return a.commit()
+	return fsutil.WriteFile(path, b)
 }
 
 // Save writes the spec as indented JSON to path, atomically.

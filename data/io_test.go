@@ -211,9 +211,9 @@ func TestCSVPositionsWithQuotedNewlines(t *testing.T) {
 		t.Fatalf("row 2 = %q at %v", c.Str[0][1], r.Pos(1))
 	}
 	_, err = r.Next()
-	var de *DataError
+	var de *Error
 	if !errors.As(err, &de) || de.Pos != (RowPos{Row: 3, Line: 5}) || de.Column != "x" {
-		t.Fatalf("error %v, want a DataError at row 3 (line 5) column x", err)
+		t.Fatalf("error %v, want a Error at row 3 (line 5) column x", err)
 	}
 }
 
@@ -262,9 +262,9 @@ func TestCSVBadInput(t *testing.T) {
 	p = file("bad.csv", "user_id,spend\nu1,1.5\nu2,2\nu3,abc\n")
 	err := readAll(p, good)
 	errContains(t, err, "bad.csv", "row 3 (line 4)", `column "spend"`, `not a number: "abc"`)
-	var de *DataError
+	var de *Error
 	if !errors.As(err, &de) || de.Pos.Row != 3 || de.Pos.Line != 4 || de.Column != "spend" || de.File != p {
-		t.Fatalf("DataError fields wrong: %#v", de)
+		t.Fatalf("Error fields wrong: %#v", de)
 	}
 
 	p = file("cols.csv", "user_id,spend_total,channel\nu1,1,a\n")

@@ -374,7 +374,7 @@ const DefaultRowGroupRows = 131072
 // empty string, not null), Snappy-compressed, one row group per
 // rowGroupRows rows.
 type parquetSink struct {
-	w       *parquet.Writer
+	w       *parquet.GenericWriter[any]
 	kinds   []Kind
 	perRG   int
 	inRG    int
@@ -398,7 +398,7 @@ func newParquetSink(w io.Writer, names []string, kinds []Kind, rowGroupRows int)
 	if err != nil {
 		return nil, err
 	}
-	return &parquetSink{w: parquet.NewWriter(w, cfg), kinds: kinds, perRG: rowGroupRows}, nil
+	return &parquetSink{w: parquet.NewGenericWriter[any](w, cfg), kinds: kinds, perRG: rowGroupRows}, nil
 }
 
 func (s *parquetSink) write(t *Table, order []int) error {

@@ -40,13 +40,13 @@ func NewTable(names []string, kinds []Kind) *Table {
 
 // Rows is the number of rows.
 func (t *Table) Rows() int {
-	for i, k := range t.Kinds {
-		if k == Float {
-			return len(t.Num[i])
-		}
-		return len(t.Str[i])
+	switch {
+	case len(t.Kinds) == 0:
+		return 0
+	case t.Kinds[0] == Float:
+		return len(t.Num[0])
 	}
-	return 0
+	return len(t.Str[0])
 }
 
 // Col returns the index of the named column, or -1.

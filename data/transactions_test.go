@@ -9,8 +9,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/odmn/odmn/internal/testenv"
 )
 
 // A hand-made log. Window 3 days, horizons 5 and 10: ltv_5 sums days 3..7
@@ -296,35 +294,15 @@ func TestParseDays(t *testing.T) {
 	}
 }
 
-// cdnowPath finds CDNOW_master.txt in the shared folder beside the
-// repository (CI: a copy of shared/ next to the clone), or under
-// /work/shared. It is read in place, never copied into the repository.
-func cdnowPath(t *testing.T) string {
-	t.Helper()
-	var tried []string
-	if root := testenv.ModuleRoot(); root != "" {
-		tried = append(tried, filepath.Join(root, "..", "shared", "datasets", "cdnow", "CDNOW_master.txt"))
-	}
-	tried = append(tried, "/work/shared/datasets/cdnow/CDNOW_master.txt")
-	for _, p := range tried {
-		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
-			return p
-		}
-	}
-	msg := "CDNOW_master.txt not found (looked in " + strings.Join(tried, ", ") + ")"
-	if testenv.InCI() {
-		t.Fatal(msg + "; CI=true, so this is an error")
-	}
-	t.Skip(msg)
-	return ""
-}
+// cdnowFile is the CDNOW transaction log shipped in the repository.
+var cdnowFile = filepath.Join("..", "fixtures", "cdnow", "CDNOW_master.txt")
 
 // TestCDNOW checks the builder against the figures of the CDNOW README
-// (shared/datasets/cdnow/README.md): 69,659 rows, 80 of them $0, 23,570
+// (fixtures/cdnow/README.md): 69,659 rows, 80 of them $0, 23,570
 // customers all kept with a 7-day window and a 365-day horizon, and its
 // label table to the rounding shown.
 func TestCDNOW(t *testing.T) {
-	path := cdnowPath(t)
+	path := cdnowFile
 	out := filepath.Join(t.TempDir(), "cdnow.csv")
 	tab, spec, st, err := BuildFromTransactions(BuildOptions{
 		In: path, Customer: "customer_id", Time: "date", Value: "dollar_value", Count: "number_of_cds", Out: out,

@@ -3,6 +3,8 @@ package data
 import (
 	"errors"
 	"fmt"
+
+	"github.com/odmn/odmn/internal/fsutil"
 )
 
 // Writer streams a table to a .csv or .parquet file (by extension). It
@@ -13,7 +15,7 @@ type Writer struct {
 	path  string
 	names []string
 	kinds []Kind
-	file  *atomicFile
+	file  *fsutil.File
 	sink  interface {
 		write(t *Table, order []int) error
 		close() error
@@ -67,7 +69,7 @@ func NewWriter(path string, names []string, kinds []Kind, opts ...WriterOption) 
 	if err != nil {
 		return nil, err
 	}
-	af, err := createAtomic(path)
+	af, err := fsutil.Create(path)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +80,7 @@ func NewWriter(path string, names []string, kinds []Kind, opts ...WriterOption) 
 		w.sink, err = newParquetSink(af, names, kinds, cfg.rowGroupRows)
 	}
 	if err != nil {
-		af.abort()
+		af.Abort()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return w, nil
@@ -141,16 +143,17 @@ func (w *Writer) Close() error {
 	}
 	w.done = true
 	if err := w.sink.close(); err != nil {
-		w.file.abort()
+		w.file.Abort()
 		return fmt.Errorf("%s: %w", w.path, err)
 	}
-	return w.file.commit()
+	return w.file.Commit()
 }
 
 // Abort discards what was written: the target path is left as it was.
 func (w *Writer) Abort() error {
 	w.done = true
-	return w.file.abort()
+	w.file.Abort()
+	return nil
 }
 
 // WriteFile writes t to path (.csv or .parquet) atomically.

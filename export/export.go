@@ -3,13 +3,12 @@ package export
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 
 	"google.golang.org/protobuf/proto"
 
 	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/internal/fsutil"
 	"github.com/odmn/odmn/onnxpb"
 )
 
@@ -134,34 +133,12 @@ func Marshal(g *graph.Graph, opts Options) ([]byte, error) {
 // WriteFile exports g to path atomically: the model is written to a
 // temporary file in the same directory, synced, and renamed over path, so a
 // reader sees either the old file or the whole new one.
-func WriteFile(path string, g *graph.Graph, opts Options) (err error) {
+func WriteFile(path string, g *graph.Graph, opts Options) error {
 	b, err := Marshal(g, opts)
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(b); err != nil {
-		return fmt.Errorf("export: write %s: %w", f.Name(), err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("export: sync %s: %w", f.Name(), err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("export: close %s: %w", f.Name(), err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
+	if err := fsutil.WriteFile(path, b); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	return nil

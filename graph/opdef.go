@@ -119,8 +119,9 @@ type OpDef struct {
 	Compat []int
 
 	MinInputs, MaxInputs int // MaxInputs -1: variadic
-	Outputs              int
-	Attrs                []AttrSpec
+	// Outputs is the number of outputs; -1 lets Infer decide (Split).
+	Outputs int
+	Attrs   []AttrSpec
 
 	// Infer computes output metas from input metas and resolved attributes.
 	// At build time shapes may hold -1 and values may be nil; at run time
@@ -145,10 +146,32 @@ type OpDef struct {
 	// NoFold keeps the op from being evaluated at build time even when its
 	// inputs are known.
 	NoFold bool
+	// Types lists the element types the op's inputs may have (finer,
+	// per-input constraints are Infer's); nil means Core (float32, int64,
+	// bool). Apply refuses any other with a *DTypeError, so a kernel never
+	// sees a dtype it was not written for.
+	Types []DType
 	// StringInputs marks an op that takes string tensors (LabelEncoder).
 	// Apply refuses a string input to any other op, so kernels written for
 	// float32, int64 and bool never see one.
 	StringInputs bool
+}
+
+// Takes reports whether the op's inputs may have dtype dt.
+func (d *OpDef) Takes(dt DType) bool {
+	if dt == String {
+		return d.StringInputs
+	}
+	types := d.Types
+	if types == nil {
+		types = Core
+	}
+	for _, t := range types {
+		if t == dt {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *OpDef) spec(name string) *AttrSpec {

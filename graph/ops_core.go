@@ -12,15 +12,13 @@ func sameAsInput(in []Meta, _ Attrs) ([]Meta, error) {
 	return []Meta{{DType: in[0].DType, Shape: in[0].Shape}}, nil
 }
 
-func isFloat(n *Node) bool { return n != nil && n.DType() == Float32 }
-
 // ---------- Constant ----------
 
 var constantDef *OpDef
 
 func init() {
 	constantDef = Register(&OpDef{
-		Type: "Constant", Since: 13, Compat: []int{12, 19, 21},
+		Type: "Constant", Since: 13, Compat: []int{1, 9, 11, 12, 19, 21, 23, 24, 25},
 		MinInputs: 0, MaxInputs: 0,
 		Attrs: []AttrSpec{
 			{Name: "value", Type: AttrTensor},
@@ -87,8 +85,9 @@ var identityDef *OpDef
 
 func init() {
 	identityDef = Register(&OpDef{
-		Type: "Identity", Since: 16, Compat: []int{1, 13, 14, 19, 21},
+		Type: "Identity", Since: 16, Compat: []int{1, 13, 14, 19, 21, 23, 24, 25},
 		MinInputs: 1, MaxInputs: 1,
+		Types: AllTypes, StringInputs: true,
 		Infer: func(in []Meta, _ Attrs) ([]Meta, error) { return []Meta{in[0]}, nil },
 		Kernel: func(in []*Tensor, _ Attrs, out []*Tensor) error {
 			out[0].CopyFrom(in[0])

@@ -8,7 +8,7 @@ import (
 // This file holds the elementwise math ops (Relu, Sigmoid, Softplus, Tanh,
 // Exp, Log, Sqrt), Softmax and LogSoftmax, the variadic Max and Min, Clip,
 // Where, the comparisons Equal, Less, Greater, LessOrEqual and
-// GreaterOrEqual, Cast and CumSum.
+// GreaterOrEqual, and CumSum (Cast is in ops_cast.go).
 //
 // Choices where ONNX leaves room (all documented on the builders too):
 //   - Max and Min propagate NaN (numpy's maximum/minimum; ONNX Runtime's
@@ -21,9 +21,6 @@ import (
 //   - Clip propagates NaN; its gradient flows to x where min <= x <= max
 //     (both bounds inclusive, as PyTorch's clamp), to min where x < min and
 //     to max where max(x, min) > max.
-//   - Cast float32 -> int64 truncates toward zero; NaN and values outside
-//     the int64 range give math.MinInt64 (what x86 and so ONNX Runtime on
-//     x86 give); float32 -> bool is x != 0, so NaN is true.
 
 // ---------- helpers shared by the files of this op set ----------
 
@@ -440,14 +437,14 @@ func extremumGrad(op *Op, g []*Node) []*Node {
 
 func init() {
 	maxDef = Register(&OpDef{
-		Type: "Max", Since: 13, Compat: []int{8, 12},
+		Type: "Max", Since: 13, Compat: []int{6, 8, 12},
 		MinInputs: 1, MaxInputs: -1,
 		Infer:  variadicInfer,
 		Kernel: extremumKernel(true),
 		Grad:   extremumGrad,
 	})
 	minDef = Register(&OpDef{
-		Type: "Min", Since: 13, Compat: []int{8, 12},
+		Type: "Min", Since: 13, Compat: []int{6, 8, 12},
 		MinInputs: 1, MaxInputs: -1,
 		Infer:  variadicInfer,
 		Kernel: extremumKernel(false),
@@ -722,10 +719,10 @@ func init() {
 				return nil, fmt.Errorf("condition must be bool, got %s", in[0].DType)
 			}
 			if in[1].DType != in[2].DType {
-				return nil, fmt.Errorf("X is %s and Y is %s: they must have the same type", in[1].DType, in[2].DType)
+				return nil, fmt.Errorf("inputs X and Y must have the same type, got %s and %s", in[1].DType, in[2].DType)
 			}
 			if in[1].DType == Invalid {
-				return nil, fmt.Errorf("X and Y are required")
+				return nil, fmt.Errorf("inputs X and Y are required")
 			}
 			s, err := BroadcastShapes(in[0].Shape, in[1].Shape, in[2].Shape)
 			if err != nil {
@@ -832,93 +829,6 @@ func Less(a, b *Node) *Node           { return Apply1(lessDef, nil, a, b) }
 func Greater(a, b *Node) *Node        { return Apply1(greaterDef, nil, a, b) }
 func LessOrEqual(a, b *Node) *Node    { return Apply1(lessOrEqualDef, nil, a, b) }
 func GreaterOrEqual(a, b *Node) *Node { return Apply1(greaterOrEqualDef, nil, a, b) }
-
-// ---------- Cast ----------
-
-var castDef *OpDef
-
-// onnxTypeName names a TensorProto.DataType code for error messages.
-func onnxTypeName(code int64) string {
-	names := map[int64]string{
-		1: "float", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64",
-		8: "string", 9: "bool", 10: "float16", 11: "double", 12: "uint32", 13: "uint64",
-		14: "complex64", 15: "complex128", 16: "bfloat16",
-	}
-	if n, ok := names[code]; ok {
-		return n
-	}
-	return fmt.Sprintf("data type %d", code)
-}
-
-// f32ToI64 truncates toward zero; NaN and out-of-range values give
-// math.MinInt64, as the x86 conversion instruction does, on every platform.
-func f32ToI64(v float32) int64 {
-	const two63 = float32(1 << 63)
-	if v != v || v >= two63 || v < -two63 {
-		return math.MinInt64
-	}
-	return int64(v)
-}
-
-func init() {
-	castDef = Register(&OpDef{
-		Type: "Cast", Since: 13, Compat: []int{6, 9},
-		MinInputs: 1, MaxInputs: 1,
-		Attrs: []AttrSpec{{Name: "to", Type: AttrInt, Required: true}},
-		Infer: func(in []Meta, a Attrs) ([]Meta, error) {
-			if in[0].DType == Invalid {
-				return nil, fmt.Errorf("input type invalid")
-			}
-			code := a.Int("to")
-			to, ok := DTypeFromONNX(int32(code))
-			if !ok || int64(int32(code)) != code {
-				return nil, fmt.Errorf("cast to %s not supported (float32, int64 and bool only)", onnxTypeName(code))
-			}
-			return []Meta{{DType: to, Shape: in[0].Shape}}, nil
-		},
-		Kernel: func(in []*Tensor, _ Attrs, out []*Tensor) error {
-			x, o := in[0], out[0]
-			if x.DType == o.DType {
-				o.CopyFrom(x)
-				return nil
-			}
-			n := x.Len()
-			for i := 0; i < n; i++ {
-				switch {
-				case x.DType == Float32 && o.DType == Int64:
-					o.I[i] = f32ToI64(x.F[i])
-				case x.DType == Float32 && o.DType == Bool:
-					o.B[i] = x.F[i] != 0
-				case x.DType == Int64 && o.DType == Float32:
-					o.F[i] = float32(x.I[i])
-				case x.DType == Int64 && o.DType == Bool:
-					o.B[i] = x.I[i] != 0
-				case x.DType == Bool && o.DType == Float32:
-					o.F[i] = float32(int64Bool(x.B[i]))
-				case x.DType == Bool && o.DType == Int64:
-					o.I[i] = int64Bool(x.B[i])
-				default:
-					return fmt.Errorf("cast from %s to %s not supported", x.DType, o.DType)
-				}
-			}
-			return nil
-		},
-		Grad: func(op *Op, g []*Node) []*Node {
-			if op.Inputs[0].DType() == Float32 && op.Outputs[0].DType() == Float32 {
-				return []*Node{g[0]}
-			}
-			return []*Node{nil}
-		},
-	})
-}
-
-// Cast converts x to dtype to. float32 -> int64 truncates toward zero, with
-// NaN and out-of-range values giving math.MinInt64; -> bool is x != 0 (NaN
-// is true); bool -> number is 0 or 1. Only float32 -> float32 passes a
-// gradient.
-func Cast(x *Node, to DType) *Node {
-	return Apply1(castDef, Attrs{"to": int64(to.ONNX())}, x)
-}
 
 // ---------- CumSum ----------
 

@@ -2,9 +2,15 @@ package graph
 
 import "fmt"
 
-// This file holds MatMul (numpy matmul semantics) and Gemm, float32 only.
-// Every product, forward and backward, goes through Sgemm (gemm.go) with
-// transpose flags: no transposed copy is ever made.
+// This file holds MatMul (numpy matmul semantics), Gemm and MatMulInteger.
+// Every float32 product, forward and backward, goes through Sgemm
+// (gemm.go) with transpose flags: no transposed copy is ever made. The
+// other element types ONNX allows (float64, int32, int64, uint32, uint64)
+// run one generic Go loop (gemmT); float16 computes through float32's
+// Sgemm and rounds. Integer products wrap as in two's complement, and
+// Gemm on integers with alpha or beta other than 1 computes alpha·AB and
+// beta·C in float64 and truncates (the ONNX reference's float product
+// cast back).
 //
 // MatMul's gradients are the internal ops MatMulGradA and MatMulGradB,
 // which sum over broadcast batch dimensions inside the GEMM (a batch folded
@@ -83,6 +89,63 @@ func mapIndex(m []int, t int) int {
 	return m[t]
 }
 
+// mmTypes are the element types of MatMul and Gemm.
+var mmTypes = []DType{Float32, Float64, Float16, Int32, Int64, Uint32, Uint64}
+
+// sameOperands checks that the first n inputs share input 0's dtype.
+func sameOperands(in []Meta, n int) error {
+	for i := 1; i < n; i++ {
+		if in[i].DType != in[0].DType {
+			return fmt.Errorf("input %d is %s, input 0 is %s (they must agree)", i, in[i].DType, in[0].DType)
+		}
+	}
+	return nil
+}
+
+// gemmT is C = alpha·op(A)·op(B) + beta·C for any numeric T, row-major
+// with leading dimensions, as Sgemm (beta == 0 overwrites C).
+func gemmT[T Number](transA, transB bool, m, n, k int, alpha float32, a []T, lda int, b []T, ldb int, beta float32, c []T, ldc int) {
+	exact := alpha == 1 && (beta == 0 || beta == 1)
+	row := make([]T, n)
+	for i := 0; i < m; i++ {
+		clear(row)
+		for p := 0; p < k; p++ {
+			var av T
+			if transA {
+				av = a[p*lda+i]
+			} else {
+				av = a[i*lda+p]
+			}
+			if av == 0 {
+				continue
+			}
+			if transB {
+				for j := range row {
+					row[j] += av * b[j*ldb+p]
+				}
+			} else {
+				br := b[p*ldb : p*ldb+n]
+				for j, bv := range br {
+					row[j] += av * bv
+				}
+			}
+		}
+		cr := c[i*ldc : i*ldc+n]
+		for j, v := range row {
+			switch {
+			case exact && beta == 0:
+				cr[j] = v
+			case exact:
+				cr[j] += v
+			case beta == 0:
+				cr[j] = T(float64(alpha) * float64(v))
+			default:
+				cr[j] = T(float64(alpha)*float64(v) + float64(beta)*float64(cr[j]))
+			}
+		}
+	}
+}
+
 func floatOperands(in []Meta, n int) error {
 	for i := 0; i < n; i++ {
 		if in[i].DType != Float32 {
@@ -100,41 +163,21 @@ func init() {
 	matMulDef = Register(&OpDef{
 		Type: "MatMul", Since: 13, Compat: []int{1, 9},
 		MinInputs: 2, MaxInputs: 2,
+		Types: mmTypes,
 		Infer: func(in []Meta, _ Attrs) ([]Meta, error) {
-			if err := floatOperands(in, 2); err != nil {
+			if err := sameOperands(in, 2); err != nil {
 				return nil, err
 			}
 			d, err := matmulDims(in[0].Shape, in[1].Shape)
 			if err != nil {
 				return nil, err
 			}
-			return []Meta{{DType: Float32, Shape: d.outShape()}}, nil
+			return []Meta{{DType: in[0].DType, Shape: d.outShape()}}, nil
 		},
-		Kernel: func(in []*Tensor, _ Attrs, out []*Tensor) error {
-			a, b, y := in[0], in[1], out[0]
-			if len(a.Shape) == 2 && len(b.Shape) == 2 && a.Shape[1] == b.Shape[0] {
-				m, k, n := a.Shape[0], a.Shape[1], b.Shape[1]
-				Sgemm(false, false, m, n, k, 1, a.F, k, b.F, n, 0, y.F, n)
-				return nil
-			}
-			d, err := matmulDims(a.Shape, b.Shape)
-			if err != nil {
-				return err
-			}
-			m, k, n := d.m, d.k, d.n
-			ai, bi := d.batchMaps()
-			nbatch := Size(d.batch)
-			if bi != nil && Size(d.bBatch) == 1 && ai == nil {
-				// One B for every batch: fold A's batch into its rows.
-				Sgemm(false, false, nbatch*m, n, k, 1, a.F, k, b.F, n, 0, y.F, n)
-				return nil
-			}
-			for t := 0; t < nbatch; t++ {
-				pa, pb := mapIndex(ai, t)*m*k, mapIndex(bi, t)*k*n
-				Sgemm(false, false, m, n, k, 1, a.F[pa:], k, b.F[pb:], n, 0, y.F[t*m*n:], n)
-			}
-			return nil
-		},
+		Kernel: Dispatch{
+			Float32: matMulF32, Float64: matMulKernel[float64], Float16: halfVia32(matMulF32),
+			Int32: matMulKernel[int32], Int64: matMulKernel[int64], Uint32: matMulKernel[uint32], Uint64: matMulKernel[uint64],
+		}.On(0),
 		Grad: func(op *Op, g []*Node) []*Node {
 			a, b := op.Inputs[0], op.Inputs[1]
 			res := make([]*Node, 2)
@@ -147,7 +190,54 @@ func init() {
 			return res
 		},
 	})
+	matMulGradDefs()
+}
 
+// matMulKernel is MatMul for a non-float32 dtype.
+func matMulKernel[T Number](in []*Tensor, _ Attrs, out []*Tensor) error {
+	a, b, y := in[0], in[1], out[0]
+	d, err := matmulDims(a.Shape, b.Shape)
+	if err != nil {
+		return err
+	}
+	m, k, n := d.m, d.k, d.n
+	ai, bi := d.batchMaps()
+	as, bs, ys := Data[T](a), Data[T](b), Data[T](y)
+	for t := 0; t < Size(d.batch); t++ {
+		pa, pb := mapIndex(ai, t)*m*k, mapIndex(bi, t)*k*n
+		gemmT(false, false, m, n, k, 1, as[pa:], k, bs[pb:], n, 0, ys[t*m*n:], n)
+	}
+	return nil
+}
+
+// matMulF32 is MatMul's float32 kernel (Sgemm).
+func matMulF32(in []*Tensor, _ Attrs, out []*Tensor) error {
+	a, b, y := in[0], in[1], out[0]
+	if len(a.Shape) == 2 && len(b.Shape) == 2 && a.Shape[1] == b.Shape[0] {
+		m, k, n := a.Shape[0], a.Shape[1], b.Shape[1]
+		Sgemm(false, false, m, n, k, 1, a.F, k, b.F, n, 0, y.F, n)
+		return nil
+	}
+	d, err := matmulDims(a.Shape, b.Shape)
+	if err != nil {
+		return err
+	}
+	m, k, n := d.m, d.k, d.n
+	ai, bi := d.batchMaps()
+	nbatch := Size(d.batch)
+	if bi != nil && Size(d.bBatch) == 1 && ai == nil {
+		// One B for every batch: fold A's batch into its rows.
+		Sgemm(false, false, nbatch*m, n, k, 1, a.F, k, b.F, n, 0, y.F, n)
+		return nil
+	}
+	for t := 0; t < nbatch; t++ {
+		pa, pb := mapIndex(ai, t)*m*k, mapIndex(bi, t)*k*n
+		Sgemm(false, false, m, n, k, 1, a.F[pa:], k, b.F[pb:], n, 0, y.F[t*m*n:], n)
+	}
+	return nil
+}
+
+func matMulGradDefs() {
 	gradInfer := func(which int) func([]Meta, Attrs) ([]Meta, error) {
 		return func(in []Meta, _ Attrs) ([]Meta, error) {
 			if err := floatOperands(in, 3); err != nil {
@@ -285,7 +375,7 @@ var gemmDef *OpDef
 // gemmDims reads M, K, N from Gemm's operand shapes (-1 allowed).
 func gemmDims(as, bs []int, ta, tb bool) (m, k, n int, err error) {
 	if len(as) != 2 || len(bs) != 2 {
-		return 0, 0, 0, fmt.Errorf("A and B must be 2-D, got shapes %v and %v", as, bs)
+		return 0, 0, 0, fmt.Errorf("inputs A and B must be 2-D, got shapes %v and %v", as, bs)
 	}
 	m, k = as[0], as[1]
 	if ta {
@@ -311,49 +401,26 @@ func init() {
 			{Name: "transA", Type: AttrInt, Default: int64(0)},
 			{Name: "transB", Type: AttrInt, Default: int64(0)},
 		},
+		Types: mmTypes,
 		Infer: func(in []Meta, a Attrs) ([]Meta, error) {
-			if err := floatOperands(in, 2); err != nil {
+			if err := sameOperands(in, len(in)); err != nil {
 				return nil, err
 			}
 			m, _, n, err := gemmDims(in[0].Shape, in[1].Shape, a.Int("transA") != 0, a.Int("transB") != 0)
 			if err != nil {
 				return nil, err
 			}
-			if c, ok := optionalMeta(in, 2); ok {
-				if c.DType != Float32 {
-					return nil, fmt.Errorf("C is %s, want float32", c.DType)
-				}
+			if c, ok := optIn(in, 2); ok {
 				if !unidirectional(c.Shape, []int{m, n}) {
-					return nil, fmt.Errorf("C of shape %v does not broadcast to [%d %d]", c.Shape, m, n)
+					return nil, fmt.Errorf("input C of shape %v does not broadcast to [%d %d]", c.Shape, m, n)
 				}
 			}
-			return []Meta{{DType: Float32, Shape: []int{m, n}}}, nil
+			return []Meta{{DType: in[0].DType, Shape: []int{m, n}}}, nil
 		},
-		Kernel: func(in []*Tensor, at Attrs, out []*Tensor) error {
-			a, b, y := in[0], in[1], out[0]
-			ta, tb := at.Int("transA") != 0, at.Int("transB") != 0
-			m, k, n, err := gemmDims(a.Shape, b.Shape, ta, tb)
-			if err != nil {
-				return err
-			}
-			lda, ldb := k, n
-			if ta {
-				lda = m
-			}
-			if tb {
-				ldb = k
-			}
-			beta := at.Float("beta")
-			c := optionalTensor(in, 2)
-			if c == nil || beta == 0 {
-				beta = 0
-			} else {
-				fillBroadcastC(y.F, m, n, c, beta)
-				beta = 1
-			}
-			Sgemm(ta, tb, m, n, k, at.Float("alpha"), a.F, lda, b.F, ldb, beta, y.F, n)
-			return nil
-		},
+		Kernel: Dispatch{
+			Float32: gemmKernel[float32], Float64: gemmKernel[float64], Float16: halfVia32(gemmKernel[float32]),
+			Int32: gemmKernel[int32], Int64: gemmKernel[int64], Uint32: gemmKernel[uint32], Uint64: gemmKernel[uint64],
+		}.On(0),
 		Grad: func(op *Op, g []*Node) []*Node {
 			a, b, c := op.Inputs[0], op.Inputs[1], optionalInput(op, 2)
 			r := op.Resolved
@@ -384,6 +451,49 @@ func init() {
 			return res
 		},
 	})
+}
+
+// gemmKernel is Gemm; float32 goes through Sgemm.
+func gemmKernel[T Number](in []*Tensor, at Attrs, out []*Tensor) error {
+	a, b, y := in[0], in[1], out[0]
+	ta, tb := at.Int("transA") != 0, at.Int("transB") != 0
+	m, k, n, err := gemmDims(a.Shape, b.Shape, ta, tb)
+	if err != nil {
+		return err
+	}
+	lda, ldb := k, n
+	if ta {
+		lda = m
+	}
+	if tb {
+		ldb = k
+	}
+	c := optT(in, 2)
+	if c != nil && !unidirectional(c.Shape, []int{m, n}) {
+		return fmt.Errorf("C of shape %v does not broadcast to [%d %d]", c.Shape, m, n)
+	}
+	beta, alpha := at.Float("beta"), at.Float("alpha")
+	if y.DType == Float32 {
+		if c == nil || beta == 0 {
+			beta = 0
+		} else {
+			fillBroadcastC(y.F, m, n, c, beta)
+			beta = 1
+		}
+		Sgemm(ta, tb, m, n, k, alpha, a.F, lda, b.F, ldb, beta, y.F, n)
+		return nil
+	}
+	ys := Data[T](y)
+	if c == nil || beta == 0 {
+		beta = 0
+	} else {
+		cs := Data[T](c)
+		for i, j := range BroadcastIndex(c.Shape, []int{m, n}) {
+			ys[i] = cs[j]
+		}
+	}
+	gemmT(ta, tb, m, n, k, alpha, Data[T](a), lda, Data[T](b), ldb, beta, ys, n)
+	return nil
 }
 
 // unidirectional reports whether shape s broadcasts to target without
@@ -425,6 +535,10 @@ func fillBroadcastC(y []float32, m, n int, c *Tensor, beta float32) {
 			continue
 		}
 		cr := c.F[ci : ci+n]
+		if beta == 1 { // a bias: a copy, not a multiply, per row
+			copy(row, cr)
+			continue
+		}
 		for j := range row {
 			row[j] = beta * cr[j]
 		}
@@ -452,4 +566,83 @@ func Gemm(a, b, c *Node, alpha, beta float32, transA, transB bool) *Node {
 		return Apply1(gemmDef, at, a, b)
 	}
 	return Apply1(gemmDef, at, a, b, c)
+}
+
+// ---------- MatMulInteger ----------
+
+var matMulIntegerDef *OpDef
+
+func init() {
+	matMulIntegerDef = Register(&OpDef{
+		Type: "MatMulInteger", Since: 10,
+		MinInputs: 2, MaxInputs: 4,
+		Types: []DType{Int8, Uint8},
+		Infer: func(in []Meta, _ Attrs) ([]Meta, error) {
+			for _, i := range []int{2, 3} {
+				if z, ok := optIn(in, i); ok {
+					if z.DType != in[i-2].DType {
+						return nil, fmt.Errorf("zero point %d is %s, its operand %s", i, z.DType, in[i-2].DType)
+					}
+					if len(z.Shape) > 1 {
+						return nil, unsupported("MatMulInteger", "a zero point of rank %d", len(z.Shape))
+					}
+				}
+			}
+			d, err := matmulDims(in[0].Shape, in[1].Shape)
+			if err != nil {
+				return nil, err
+			}
+			return []Meta{{DType: Int32, Shape: d.outShape()}}, nil
+		},
+		Kernel: func(in []*Tensor, _ Attrs, out []*Tensor) error {
+			a, err := widenZP(in[0], optT(in, 2), true)
+			if err != nil {
+				return err
+			}
+			b, err := widenZP(in[1], optT(in, 3), false)
+			if err != nil {
+				return err
+			}
+			return matMulKernel[int32]([]*Tensor{a, b}, nil, out)
+		},
+	})
+}
+
+// widenZP converts an int8/uint8 operand to int32 minus its zero point: a
+// scalar, or one per row of A (rowA) or per column of B.
+func widenZP(x, zp *Tensor, rowA bool) (*Tensor, error) {
+	v := make([]int32, x.Len())
+	for i := range v {
+		v[i] = int32(x.Int(i))
+	}
+	if zp == nil || zp.Len() == 0 {
+		return FromSlice(x.Shape, v), nil
+	}
+	r := len(x.Shape)
+	rows, cols := 1, x.Shape[r-1]
+	if r >= 2 {
+		rows = x.Shape[r-2]
+	}
+	want := 1
+	if zp.Len() != 1 {
+		want = cols
+		if rowA {
+			want = rows
+		}
+	}
+	if zp.Len() != want {
+		return nil, fmt.Errorf("zero point has %d values, want 1 or %d", zp.Len(), want)
+	}
+	for i := range v {
+		k := 0
+		switch {
+		case want == 1:
+		case rowA:
+			k = (i / cols) % rows
+		default:
+			k = i % cols
+		}
+		v[i] -= int32(zp.Int(k))
+	}
+	return FromSlice(x.Shape, v), nil
 }

@@ -99,8 +99,11 @@ func TestMatMulInfer(t *testing.T) {
 	wantBuildErr(t, "do not broadcast", func(g *graph.Graph) *graph.Node {
 		return graph.MatMul(g.Input("a", graph.Float32, 2, 2, 3), g.Input("b", graph.Float32, 3, 3, 2))
 	})
-	wantBuildErr(t, "type int64 not supported", func(g *graph.Graph) *graph.Node {
-		return graph.MatMul(g.Input("a", graph.Int64, 2, 3), g.Input("b", graph.Int64, 3, 2))
+	wantBuildErr(t, "element type bool not supported", func(g *graph.Graph) *graph.Node {
+		return graph.MatMul(g.Input("a", graph.Bool, 2, 3), g.Input("b", graph.Bool, 3, 2))
+	})
+	wantBuildErr(t, "must agree", func(g *graph.Graph) *graph.Node {
+		return graph.MatMul(g.Input("a", graph.Int64, 2, 3), g.Input("b", graph.Float32, 3, 2))
 	})
 	// A dimension unknown while building that turns out wrong is a run-time error.
 	g = graph.New("rt")
@@ -347,5 +350,56 @@ func TestDynamicBatchGradients(t *testing.T) {
 	dyn, static := grads(-1), grads(3)
 	for name, want := range static {
 		closeF(t, name, dyn[name].F, want.F, 1e-6)
+	}
+}
+
+// TestMatMulDTypes checks MatMul and Gemm on every dtype against float64
+// products of the same small integers.
+func TestMatMulDTypes(t *testing.T) {
+	av := []float64{1, 2, 3, 4, 5, 6}                         // 2x3
+	bv := []float64{1, 0, 2, 1, 3, 1}                         // 3x2
+	cv := []float64{1, 2}                                     // broadcast row
+	want := []float64{14, 5, 32, 11}                          // A·B
+	wantG := []float64{2*14 + 1, 2*5 + 2, 2*32 + 1, 2*11 + 2} // 2·A·B + C
+	for _, dt := range []graph.DType{graph.Float32, graph.Float64, graph.Float16, graph.Int32, graph.Int64, graph.Uint32, graph.Uint64} {
+		a, b, c := fromF64(dt, []int{2, 3}, av), fromF64(dt, []int{3, 2}, bv), fromF64(dt, []int{2}, cv)
+		at := fromF64(dt, []int{3, 2}, []float64{1, 4, 2, 5, 3, 6})
+		out := graphtest.MustEval(t, func(_ *graph.Graph, n []*graph.Node) []*graph.Node {
+			return []*graph.Node{graph.MatMul(n[0], n[1]), graph.Gemm(n[0], n[1], n[2], 2, 1, false, false),
+				graph.Gemm(n[3], n[1], nil, 1, 1, true, false)}
+		}, a, b, c, at)
+		for i, o := range out {
+			if o.DType != dt {
+				t.Fatalf("%s: output %d is %s", dt, i, o.DType)
+			}
+		}
+		near(t, dt.String()+" MatMul", out[0], want, 1e-6)
+		near(t, dt.String()+" Gemm", out[1], wantG, 1e-6)
+		near(t, dt.String()+" Gemm transA", out[2], want, 1e-6)
+	}
+	// Batched float64 with a broadcast B.
+	a := fromF64(graph.Float64, []int{2, 2, 3}, append(append([]float64{}, av...), av...))
+	b := fromF64(graph.Float64, []int{3, 2}, bv)
+	o := graphtest.MustEval(t, func(_ *graph.Graph, n []*graph.Node) []*graph.Node {
+		return []*graph.Node{graph.MatMul(n[0], n[1])}
+	}, a, b)[0]
+	near(t, "batched float64", o, append(append([]float64{}, want...), want...), 0)
+}
+
+func TestMatMulInteger(t *testing.T) {
+	a := graph.FromSlice([]int{2, 2}, []uint8{10, 20, 30, 40})
+	b := graph.FromSlice([]int{2, 2}, []uint8{1, 2, 3, 4})
+	za := graph.FromSlice([]int{}, []uint8{10})
+	zb := graph.FromSlice([]int{2}, []uint8{1, 2})
+	def := graph.MustLookup("", "MatMulInteger")
+	out := graphtest.MustEval(t, func(g *graph.Graph, n []*graph.Node) []*graph.Node {
+		return []*graph.Node{graph.Apply1(def, nil, n[0], n[1], n[2], n[3]), graph.Apply1(def, nil, n[0], n[1])}
+	}, a, b, za, zb)
+	// ·(B - [1 2]) = [[0 10][20 30]]·[[0 0][2 2]]
+	if got := graph.Data[int32](out[0]); len(got) != 4 || got[0] != 20 || got[1] != 20 || got[2] != 60 || got[3] != 60 {
+		t.Errorf("MatMulInteger with zero points = %v", got)
+	}
+	if got := graph.Data[int32](out[1]); got[0] != 70 || got[3] != 220 {
+		t.Errorf("MatMulInteger = %v", got)
 	}
 }

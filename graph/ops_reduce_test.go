@@ -189,8 +189,8 @@ func TestReduceEdgeCases(t *testing.T) {
 	wantBuildErr(t, "given twice", func(g *graph.Graph) *graph.Node {
 		return graph.ReduceMax(g.Input("x", graph.Float32, 2, 2), []int64{1, -1}, true)
 	})
-	wantBuildErr(t, "type int64 not supported", func(g *graph.Graph) *graph.Node {
-		return graph.ReduceMean(g.Input("x", graph.Int64, 2, 2), nil, true)
+	wantBuildErr(t, "element type bool not supported", func(g *graph.Graph) *graph.Node {
+		return graph.ReduceMean(g.Input("x", graph.Bool, 2, 2), nil, true)
 	})
 	wantBuildErr(t, "type bool not supported", func(g *graph.Graph) *graph.Node {
 		return graph.ReduceSum(g.Input("x", graph.Bool, 2, 2), nil, true)
@@ -322,4 +322,181 @@ func TestArgMax(t *testing.T) {
 	g.SetOutput("g", gr[0])
 	res := runGraph(t, g, map[string]*graph.Tensor{"x": tf([]int{3}, 1, 3, 2)})
 	closeF(t, "grad through ArgMax", res["g"].F, []float32{1, 1, 1}, 0)
+}
+
+// TestReduceDTypes checks every reduction on every dtype it takes against
+// a float64 reference of the same values (integers: values small enough
+// to be exact; integer means, L2 and logs truncate).
+func TestReduceDTypes(t *testing.T) {
+	type op struct {
+		name  string
+		build func(x *graph.Node, axes []int64, keep bool) *graph.Node
+		init  float64
+		step  func(a, v float64) float64
+		fin   func(a float64, n int) float64
+	}
+	add := func(a, v float64) float64 { return a + v }
+	id := func(a float64, _ int) float64 { return a }
+	ops := []op{
+		{"ReduceSum", graph.ReduceSum, 0, add, id},
+		{"ReduceMean", graph.ReduceMean, 0, add, func(a float64, n int) float64 { return a / float64(n) }},
+		{"ReduceMax", graph.ReduceMax, math.Inf(-1), math.Max, id},
+		{"ReduceMin", graph.ReduceMin, math.Inf(1), math.Min, id},
+		{"ReduceProd", graph.ReduceProd, 1, func(a, v float64) float64 { return a * v }, id},
+		{"ReduceL1", graph.ReduceL1, 0, func(a, v float64) float64 { return a + math.Abs(v) }, id},
+		{"ReduceL2", graph.ReduceL2, 0, func(a, v float64) float64 { return a + v*v }, func(a float64, _ int) float64 { return math.Sqrt(a) }},
+		{"ReduceSumSquare", graph.ReduceSumSquare, 0, func(a, v float64) float64 { return a + v*v }, id},
+		{"ReduceLogSum", graph.ReduceLogSum, 0, add, func(a float64, _ int) float64 { return math.Log(a) }},
+		{"ReduceLogSumExp", graph.ReduceLogSumExp, 0, func(a, v float64) float64 { return a + math.Exp(v) }, func(a float64, _ int) float64 { return math.Log(a) }},
+	}
+	vals := []float64{1, 2, 3, 1, 2, 2, 3, 1, 1, 2, 3, 2} // positive: LogSum is defined
+	for _, dt := range []graph.DType{graph.Float32, graph.Float64, graph.Float16, graph.Int32, graph.Int64, graph.Uint32, graph.Uint64} {
+		x := fromF64(dt, []int{2, 3, 2}, vals)
+		for _, o := range ops {
+			for _, axes := range [][]int64{{1}, {0, 2}, nil} {
+				var ia []int
+				for _, a := range axes {
+					ia = append(ia, int(a))
+				}
+				red := mask(3, ia...)
+				if axes == nil {
+					red = mask(3, 0, 1, 2)
+				}
+				n := 1
+				for i, d := range x.Shape {
+					if red[i] {
+						n *= d
+					}
+				}
+				shape, want := refReduce(x, red, o.init, o.step)
+				for i := range want {
+					want[i] = o.fin(want[i], n)
+					if dt.IsInteger() {
+						want[i] = math.Trunc(want[i])
+					}
+				}
+				out := graphtest.MustEval(t, func(_ *graph.Graph, nn []*graph.Node) []*graph.Node {
+					return []*graph.Node{o.build(nn[0], axes, true)}
+				}, x)[0]
+				if out.DType != dt || !graph.SameShape(out.Shape, shape) {
+					t.Fatalf("%s %s %v: got %s%v, want %s%v", o.name, dt, axes, out.DType, out.Shape, dt, shape)
+				}
+				tol := 1e-6
+				if dt == graph.Float16 {
+					tol = 2e-3
+				}
+				for i, w := range want {
+					if g := out.Float(i); math.Abs(g-w) > tol*math.Max(1, math.Abs(w)) {
+						t.Errorf("%s %s axes %v [%d] = %v, want %v", o.name, dt, axes, i, g, w)
+					}
+				}
+			}
+		}
+	}
+	// 8-bit integers and bool for ReduceMax/ReduceMin only.
+	xi8 := graph.FromSlice([]int{2, 2}, []int8{-3, 7, 5, -8})
+	out := graphtest.MustEval(t, func(_ *graph.Graph, n []*graph.Node) []*graph.Node {
+		return []*graph.Node{graph.ReduceMax(n[0], []int64{1}, false), graph.ReduceMin(n[0], []int64{0}, false)}
+	}, xi8)
+	if g := graph.Data[int8](out[0]); g[0] != 7 || g[1] != 5 {
+		t.Errorf("int8 max %v", g)
+	}
+	if g := graph.Data[int8](out[1]); g[0] != -3 || g[1] != -8 {
+		t.Errorf("int8 min %v", g)
+	}
+	xb := graph.Bools([]int{2, 2}, []bool{true, false, false, false})
+	out = graphtest.MustEval(t, func(_ *graph.Graph, n []*graph.Node) []*graph.Node {
+		return []*graph.Node{graph.ReduceMax(n[0], []int64{1}, false), graph.ReduceMin(n[0], []int64{0}, false)}
+	}, xb)
+	if g := out[0].B; !g[0] || g[1] {
+		t.Errorf("bool max %v", g)
+	}
+	if g := out[1].B; g[0] || g[1] {
+		t.Errorf("bool min %v", g)
+	}
+	wantBuildErr(t, "element type int8 not supported", func(g *graph.Graph) *graph.Node {
+		return graph.ReduceSum(g.Input("x", graph.Int8, 2), nil, true)
+	})
+}
+
+// fromF64 makes a tensor of dtype dt holding vals.
+func fromF64(dt graph.DType, shape []int, vals []float64) *graph.Tensor {
+	switch dt {
+	case graph.Float32:
+		return graph.F32(shape, toF32(vals))
+	case graph.Float64:
+		return graph.FromSlice(shape, append([]float64{}, vals...))
+	case graph.Float16:
+		h := make([]graph.Half, len(vals))
+		for i, v := range vals {
+			h[i] = graph.F16(float32(v))
+		}
+		return graph.FromSlice(shape, h)
+	case graph.Int32:
+		return graph.FromSlice(shape, castSlice[int32](vals))
+	case graph.Int64:
+		return graph.FromSlice(shape, castSlice[int64](vals))
+	case graph.Uint32:
+		return graph.FromSlice(shape, castSlice[uint32](vals))
+	case graph.Uint64:
+		return graph.FromSlice(shape, castSlice[uint64](vals))
+	}
+	panic("fromF64: dtype " + dt.String())
+}
+
+func castSlice[T int32 | int64 | uint32 | uint64 | int8 | uint8](v []float64) []T {
+	out := make([]T, len(v))
+	for i, x := range v {
+		out[i] = T(x)
+	}
+	return out
+}
+
+func TestReduceEmptySets(t *testing.T) {
+	e := graph.NewTensor(graph.Float64, []int{0, 2})
+	out := graphtest.MustEval(t, func(_ *graph.Graph, n []*graph.Node) []*graph.Node {
+		var r []*graph.Node
+		for _, f := range []func(*graph.Node, []int64, bool) *graph.Node{graph.ReduceSum, graph.ReduceProd, graph.ReduceMax,
+			graph.ReduceMin, graph.ReduceL1, graph.ReduceL2, graph.ReduceSumSquare, graph.ReduceLogSum, graph.ReduceLogSumExp, graph.ReduceMean} {
+			r = append(r, f(n[0], []int64{0}, false))
+		}
+		return r
+	}, e)
+	inf := math.Inf(1)
+	want := []float64{0, 1, -inf, inf, 0, 0, 0, -inf, -inf, math.NaN()}
+	for i, w := range want {
+		got := graph.Data[float64](out[i])
+		if len(got) != 2 || !(got[0] == w || w != w && got[0] != got[0]) {
+			t.Errorf("empty reduction %d: %v, want %v", i, got, w)
+		}
+	}
+	// LogSumExp is stable where exp overflows, and keeps ±Inf and NaN.
+	x := tf([]int{4, 2}, 1000, 1000, float32(math.Inf(1)), 1, float32(math.Inf(-1)), float32(math.Inf(-1)), nanF, 1)
+	o := graphtest.MustEval(t, func(_ *graph.Graph, n []*graph.Node) []*graph.Node {
+		return []*graph.Node{graph.ReduceLogSumExp(n[0], []int64{1}, false)}
+	}, x)[0]
+	wantLSE := []float32{1000 + float32(math.Ln2), float32(math.Inf(1)), float32(math.Inf(-1)), nanF}
+	for i, w := range wantLSE {
+		if g := o.F[i]; !(math.Abs(float64(g-w)) < 1e-3 || g == w || w != w && g != g) {
+			t.Errorf("LogSumExp row %d = %v, want %v", i, g, w)
+		}
+	}
+}
+
+func TestArgMinDTypes(t *testing.T) {
+	for _, dt := range []graph.DType{graph.Float32, graph.Float64, graph.Float16, graph.Int32, graph.Int64, graph.Uint32, graph.Uint64} {
+		x := fromF64(dt, []int{2, 3}, []float64{3, 1, 1, 2, 5, 2})
+		out := graphtest.MustEval(t, func(_ *graph.Graph, n []*graph.Node) []*graph.Node {
+			return []*graph.Node{graph.ArgMin(n[0], 1, false, false), graph.ArgMin(n[0], 1, true, true), graph.ArgMax(n[0], 0, false, false)}
+		}, x)
+		equalI(t, dt.String()+" argmin first", out[0].I, []int64{1, 0})
+		equalI(t, dt.String()+" argmin last", out[1].I, []int64{2, 2})
+		wantShape(t, out[1], 2, 1)
+		equalI(t, dt.String()+" argmax", out[2].I, []int64{0, 1, 1})
+	}
+	on := graphtest.MustEval(t, func(_ *graph.Graph, n []*graph.Node) []*graph.Node {
+		return []*graph.Node{graph.ArgMin(n[0], 1, false, false), graph.ArgMin(n[0], 1, false, true)}
+	}, tf([]int{2, 3}, 3, nanF, 1, nanF, 2, 0))
+	equalI(t, "argmin NaN first", on[0].I, []int64{1, 0})
+	equalI(t, "argmin NaN last", on[1].I, []int64{2, 0})
 }

@@ -5,11 +5,13 @@ import (
 	"math"
 )
 
-// DType is the element type of a tensor. odmn computes in float32 and keeps
+// DType is the element type of a tensor. odmn trains in float32 and keeps
 // int64 and bool for indices, shapes and masks, as ONNX models do. String
 // exists only at a model's edge: raw categorical inputs, which the
 // ai.onnx.ml LabelEncoder turns into int64 ids (graph.Apply refuses string
-// inputs to every op that does not declare OpDef.StringInputs).
+// inputs to every op that does not declare OpDef.StringInputs). The other
+// ONNX element types (float64, int32, ..., float16; dtype.go) are there to
+// run foreign models; an op takes the dtypes its OpDef.Types lists.
 type DType uint8
 
 const (
@@ -30,36 +32,50 @@ func (d DType) String() string {
 		return "bool"
 	case String:
 		return "string"
+	case Float64:
+		return "float64"
+	case Int32:
+		return "int32"
+	case Int16:
+		return "int16"
+	case Int8:
+		return "int8"
+	case Uint8:
+		return "uint8"
+	case Uint16:
+		return "uint16"
+	case Uint32:
+		return "uint32"
+	case Uint64:
+		return "uint64"
+	case Float16:
+		return "float16"
 	}
 	return "invalid"
 }
 
-// ONNX returns the TensorProto.DataType code of d.
-func (d DType) ONNX() int32 {
-	switch d {
-	case Float32:
-		return 1
-	case Int64:
-		return 7
-	case Bool:
-		return 9
-	case String:
-		return 8
-	}
-	return 0
+// onnxCodes maps dtypes to TensorProto.DataType codes.
+var onnxCodes = [numDTypes]int32{
+	Float32: 1, Uint8: 2, Int8: 3, Uint16: 4, Int16: 5, Int32: 6, Int64: 7,
+	String: 8, Bool: 9, Float16: 10, Float64: 11, Uint32: 12, Uint64: 13,
 }
 
-// DTypeFromONNX maps a TensorProto.DataType code to one of the dtypes odmn
-// computes with (float32, int64, bool); ok is false for every other element
-// type, string included (see ValueTypeFromONNX).
+// ONNX returns the TensorProto.DataType code of d.
+func (d DType) ONNX() int32 {
+	if d >= numDTypes {
+		return 0
+	}
+	return onnxCodes[d]
+}
+
+// DTypeFromONNX maps a TensorProto.DataType code to a numeric or bool
+// dtype; ok is false for element types odmn does not hold (complex,
+// bfloat16, float8, int4, ...) and for string (see ValueTypeFromONNX).
 func DTypeFromONNX(code int32) (DType, bool) {
-	switch code {
-	case 1:
-		return Float32, true
-	case 7:
-		return Int64, true
-	case 9:
-		return Bool, true
+	for d := Float32; d < numDTypes; d++ {
+		if onnxCodes[d] == code && d != String {
+			return d, true
+		}
 	}
 	return Invalid, false
 }
@@ -73,9 +89,10 @@ func ValueTypeFromONNX(code int32) (DType, bool) {
 	return DTypeFromONNX(code)
 }
 
-// Tensor is a dense row-major array. Exactly one of F, I, B, S holds the
-// data, chosen by DType. A scalar has an empty (non-nil) Shape and one
-// element.
+// Tensor is a dense row-major array. Exactly one of F, I, B, S, X holds the
+// data, chosen by DType: X holds a typed slice for the dtypes of dtype.go
+// (use Data[T] to reach any dtype). A scalar has an empty (non-nil) Shape
+// and one element.
 type Tensor struct {
 	DType DType
 	Shape []int
@@ -83,6 +100,7 @@ type Tensor struct {
 	I     []int64
 	B     []bool
 	S     []string
+	X     any
 }
 
 // Size is the number of elements of a shape; an empty shape is a scalar.
@@ -106,6 +124,9 @@ func (t *Tensor) Len() int {
 	case String:
 		return len(t.S)
 	}
+	if o := extOps(t.DType); o != nil {
+		return o.len(t)
+	}
 	return 0
 }
 
@@ -122,6 +143,10 @@ func NewTensor(dt DType, shape []int) *Tensor {
 		t.B = make([]bool, n)
 	case String:
 		t.S = make([]string, n)
+	default:
+		if o := extOps(dt); o != nil {
+			o.reset(t, n)
+		}
 	}
 	return t
 }
@@ -178,6 +203,10 @@ func (t *Tensor) Clone() *Tensor {
 	if t.S != nil {
 		c.S = append([]string{}, t.S...)
 	}
+	if o := extOps(t.DType); o != nil && t.X != nil {
+		o.reset(c, t.Len())
+		o.copy(c, t)
+	}
 	return c
 }
 
@@ -209,6 +238,83 @@ func (t *Tensor) Reset(dt DType, shape []int) {
 			t.S = make([]string, n)
 		}
 		t.S = t.S[:n]
+	default:
+		if o := extOps(dt); o != nil {
+			o.reset(t, n)
+		}
+	}
+}
+
+// Cap is the number of elements of dtype dt that t's storage holds
+// without reallocating (0 for storage of another dtype).
+func (t *Tensor) Cap(dt DType) int {
+	switch dt {
+	case Float32:
+		return cap(t.F)
+	case Int64:
+		return cap(t.I)
+	case Bool:
+		return cap(t.B)
+	case String:
+		return cap(t.S)
+	}
+	if t.X == nil || t.DType != dt {
+		return 0
+	}
+	if o := extOps(dt); o != nil {
+		return o.cap(t)
+	}
+	return 0
+}
+
+// Bytes is the memory t's storage holds (capacity, every field).
+func (t *Tensor) Bytes() int64 {
+	n := int64(cap(t.F))*4 + int64(cap(t.I))*8 + int64(cap(t.B)) + int64(cap(t.S))*int64(String.ElemSize())
+	if t.X != nil {
+		if o := extOps(t.DType); o != nil {
+			n += int64(o.cap(t)) * int64(t.DType.ElemSize())
+		}
+	}
+	return n
+}
+
+// Elems returns elements [lo, hi) of t as a 1-D tensor sharing t's
+// storage (callers reshape it).
+func (t *Tensor) Elems(lo, hi int) *Tensor {
+	v := &Tensor{DType: t.DType, Shape: []int{hi - lo}}
+	switch t.DType {
+	case Float32:
+		v.F = t.F[lo:hi:hi]
+	case Int64:
+		v.I = t.I[lo:hi:hi]
+	case Bool:
+		v.B = t.B[lo:hi:hi]
+	case String:
+		v.S = t.S[lo:hi:hi]
+	default:
+		if o := extOps(t.DType); o != nil {
+			v.X = o.view(t, lo, hi)
+		}
+	}
+	return v
+}
+
+// AppendElems appends src's elements to t's (same dtype; the shape is the
+// caller's to set).
+func (t *Tensor) AppendElems(src *Tensor) {
+	switch src.DType {
+	case Float32:
+		t.F = append(t.F, src.F...)
+	case Int64:
+		t.I = append(t.I, src.I...)
+	case Bool:
+		t.B = append(t.B, src.B...)
+	case String:
+		t.S = append(t.S, src.S...)
+	default:
+		if o := extOps(src.DType); o != nil && src.X != nil {
+			o.app(t, src)
+		}
 	}
 }
 
@@ -224,6 +330,10 @@ func (t *Tensor) CopyFrom(src *Tensor) {
 		copy(t.B, src.B)
 	case String:
 		copy(t.S, src.S)
+	default:
+		if o := extOps(src.DType); o != nil {
+			o.copy(t, src)
+		}
 	}
 }
 
@@ -241,10 +351,14 @@ func (t *Tensor) Float(i int) float64 {
 		}
 		return 0
 	}
+	if o := extOps(t.DType); o != nil {
+		return o.float(t, i)
+	}
 	return math.NaN()
 }
 
-// Int returns element i of an int64 or bool tensor as int64 (float32 truncates).
+// Int returns element i of an integer or bool tensor as int64 (floats
+// truncate; uint64 above MaxInt64 wraps).
 func (t *Tensor) Int(i int) int64 {
 	switch t.DType {
 	case Int64:
@@ -255,6 +369,10 @@ func (t *Tensor) Int(i int) int64 {
 		if t.B[i] {
 			return 1
 		}
+		return 0
+	}
+	if o := extOps(t.DType); o != nil {
+		return o.int(t, i)
 	}
 	return 0
 }
@@ -279,6 +397,8 @@ func (t *Tensor) String() string {
 			s += fmt.Sprint(t.B[i])
 		case String:
 			s += fmt.Sprintf("%q", t.S[i])
+		default:
+			s += fmt.Sprint(t.Float(i))
 		}
 	}
 	if n > max {

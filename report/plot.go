@@ -1,56 +1,31 @@
 package report
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"image/color"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/odmn/odmn/internal/fsutil"
 )
 
 // WriteAtomic writes a file through write: into a temporary file in the
-// same directory, synced, then renamed over path. If write or any step
-// fails, the temporary file is removed and path is left as it was (absent
-// or with its old content), so a reader never sees a half-written file.
-func WriteAtomic(path string, write func(io.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
+// same directory (mode 0644 less the umask), synced, then renamed over path.
+// If write or any step fails, the temporary file is removed and path is left
+// as it was (absent or with its old content), so a reader never sees a
+// half-written file.
+func WriteAtomic(path string, write func(io.Writer) error) error {
+	if err := fsutil.Write(path, write); err != nil {
 		return fmt.Errorf("report: writing %s: %w", path, err)
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-			err = fmt.Errorf("report: writing %s: %w", path, err)
-		}
-	}()
-	bw := bufio.NewWriter(f)
-	if err = write(bw); err != nil {
-		return err
-	}
-	if err = bw.Flush(); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return nil
 }
 
 // PlotOption tunes a plot.

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/odmn/odmn/conform"
 	"github.com/odmn/odmn/data"
 	"github.com/odmn/odmn/graph"
 	"github.com/odmn/odmn/train"
@@ -43,22 +44,6 @@ type ConformOptions struct {
 	Batch int
 }
 
-// OutputDiff is how one runtime's output differs from the reference's.
-type OutputDiff struct {
-	Output string
-	DType  graph.DType
-	// MaxAbs and MaxRel are the largest |a-b| and |a-b|/|ref| (ref != 0) of
-	// a float output, over the elements held to agreement (ltv: outside ties).
-	MaxAbs, MaxRel float64
-	// Beyond counts elements held to agreement that differ: beyond the
-	// tolerance for floats, at all for integers.
-	Beyond int
-	// TieDiffs counts tie elements (ltv, sub, bucket) that differ.
-	TieDiffs int
-	// Missing is set when the runtime does not produce the output.
-	Missing bool
-}
-
 // Disagreement is one decode (row, horizon) on which a runtime and the
 // reference chose differently.
 type Disagreement struct {
@@ -83,7 +68,7 @@ type Tie struct {
 // RuntimeReport is one runtime against the reference.
 type RuntimeReport struct {
 	Runtime string
-	Outputs []OutputDiff
+	Outputs []conform.Diff
 }
 
 // ConformReport is the result of Conform.
@@ -101,7 +86,7 @@ type ConformReport struct {
 func (r *ConformReport) Pass() bool {
 	for _, rr := range r.Runtimes {
 		for _, d := range rr.Outputs {
-			if d.Beyond > 0 || d.Missing {
+			if !d.OK() {
 				return false
 			}
 		}
@@ -138,7 +123,7 @@ func Conform(m *Model, dataPath string, opts ConformOptions) (*ConformReport, er
 	if m.Bundle == nil {
 		return nil, fmt.Errorf("%s: conform needs the Go model: a model directory, or an ONNX file exported by odmn (with %s metadata)", m.Path, train.MetaModel)
 	}
-	if m.Bundle.Model.Cfg.Variant.Parts().Head != "mdme" {
+	if m.Bundle.Model.Cfg.Variant.Parts().Head != train.HeadMDME {
 		return nil, fmt.Errorf("%s: conform compares ODMN decodes; variant %s has none", m.Path, m.Bundle.Model.Cfg.Variant)
 	}
 	feeder := NewFeeder(m.Inputs)
@@ -162,6 +147,7 @@ func Conform(m *Model, dataPath string, opts ConformOptions) (*ConformReport, er
 	}
 	T := ref[train.OutLTV].Shape[1]
 	hs := m.HorizonNames(T)
+	tol := conform.Tolerance{Atol: opts.Atol, Rtol: opts.Rtol}
 	rep := &ConformReport{Model: m.Path, Data: dataPath, Rows: n, Horizons: T, Atol: opts.Atol, Rtol: opts.Rtol, Margin: opts.Margin}
 
 	// Ties, by the reference's margins.
@@ -208,7 +194,7 @@ func Conform(m *Model, dataPath string, opts ConformOptions) (*ConformReport, er
 			}
 			a, ok := got[name]
 			if !ok {
-				rr.Outputs = append(rr.Outputs, OutputDiff{Output: name, DType: want.DType, Missing: true})
+				rr.Outputs = append(rr.Outputs, conform.Missing(name, want))
 				continue
 			}
 			var mask []bool
@@ -222,11 +208,7 @@ func Conform(m *Model, dataPath string, opts ConformOptions) (*ConformReport, er
 			if name == train.OutFQM {
 				extra = fqmAllowance(m.Bundle.Model.Frozen, got[train.OutLTVEV], ref[train.OutLTVEV], n, T)
 			}
-			d, err := compareOutput(name, a, want, mask, extra, opts.Atol, opts.Rtol)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", rt, err)
-			}
-			rr.Outputs = append(rr.Outputs, d)
+			rr.Outputs = append(rr.Outputs, conform.CompareWiden(name, a, want, tol, mask, extra))
 		}
 		rep.Runtimes = append(rep.Runtimes, rr)
 
@@ -244,7 +226,7 @@ func Conform(m *Model, dataPath string, opts ConformOptions) (*ConformReport, er
 				dis.Sub, dis.Bucket = sub.I[i], bucket.I[i]
 				differs = dis.Sub != rs || dis.Bucket != rb
 			} else {
-				differs = !(math.Abs(l-rl) <= opts.Atol+opts.Rtol*math.Abs(rl))
+				differs = !tol.Agree(l, rl)
 			}
 			if differs {
 				rep.Disagreements = append(rep.Disagreements, dis)
@@ -252,69 +234,6 @@ func Conform(m *Model, dataPath string, opts ConformOptions) (*ConformReport, er
 		}
 	}
 	return rep, nil
-}
-
-// compareOutput compares one output; elements where mask is true are
-// ties: counted in TieDiffs when they differ, left out of the maxima.
-//
-// extra, when not nil, widens the tolerance of each element: the decodes
-// that amplify float rounding (interval quantiles where the CDF is flat
-// or steep, the frozen QM map where it is steep) get what their input's
-// rounding can move them by.
-func compareOutput(name string, a, b *graph.Tensor, mask []bool, extra []float64, atol, rtol float64) (OutputDiff, error) {
-	d := OutputDiff{Output: name, DType: b.DType}
-	if a.DType != b.DType || !graph.SameShape(a.Shape, b.Shape) {
-		return d, fmt.Errorf("output %s: %s%v, reference %s%v", name, a.DType, a.Shape, b.DType, b.Shape)
-	}
-	n := b.Len()
-	for i := 0; i < n; i++ {
-		isTie := mask != nil && mask[i]
-		switch b.DType {
-		case graph.Float32:
-			x, y := float64(a.F[i]), float64(b.F[i])
-			diff := math.Abs(x - y)
-			tol := atol + rtol*math.Abs(y)
-			if extra != nil {
-				tol += extra[i]
-			}
-			bad := !(diff <= tol)
-			if math.IsNaN(x) && math.IsNaN(y) || x == y {
-				bad, diff = false, 0
-			}
-			if isTie {
-				if bad {
-					d.TieDiffs++
-				}
-				continue
-			}
-			if bad {
-				d.Beyond++
-			}
-			if !math.IsNaN(diff) {
-				d.MaxAbs = math.Max(d.MaxAbs, diff)
-				if y != 0 {
-					d.MaxRel = math.Max(d.MaxRel, diff/math.Abs(y))
-				}
-			} else {
-				d.MaxAbs = math.Inf(1)
-			}
-		case graph.Int64:
-			if a.I[i] != b.I[i] {
-				if isTie {
-					d.TieDiffs++
-				} else {
-					d.Beyond++
-				}
-			}
-		case graph.Bool:
-			if a.B[i] != b.B[i] {
-				d.Beyond++
-			}
-		default:
-			return d, fmt.Errorf("output %s: type %s", name, b.DType)
-		}
-	}
-	return d, nil
 }
 
 // readRows reads the first limit rows (all when negative) of the file.
@@ -420,16 +339,16 @@ func (r *ConformReport) Print(w io.Writer, verbose bool) error {
 	p("tolerance: |x - ref| <= %g + %g*|ref| (label units); ties: a top-2 margin of p or q under %g\n\n", r.Atol, r.Rtol, r.Margin)
 	p("%-14s %-16s %12s %12s %8s %6s\n", "runtime", "output", "max abs", "max rel", "beyond", "ties≠")
 	for _, rr := range r.Runtimes {
-		outs := append([]OutputDiff{}, rr.Outputs...)
+		outs := append([]conform.Diff{}, rr.Outputs...)
 		sort.SliceStable(outs, func(i, j int) bool { return outputRank(outs[i].Output) < outputRank(outs[j].Output) })
 		for _, d := range outs {
 			switch {
-			case d.Missing:
-				p("%-14s %-16s %s\n", rr.Runtime, d.Output, "missing")
-			case d.DType == graph.Float32:
-				p("%-14s %-16s %12.3g %12.3g %8d %6d\n", rr.Runtime, d.Output, d.MaxAbs, d.MaxRel, d.Beyond, d.TieDiffs)
+			case d.Problem != "":
+				p("%-14s %-16s %s\n", rr.Runtime, d.Output, d.Problem)
+			case conform.Floating(d.DType):
+				p("%-14s %-16s %12.3g %12.3g %8d %6d\n", rr.Runtime, d.Output, d.MaxAbs, d.MaxRel, d.Beyond, d.Skipped)
 			default:
-				p("%-14s %-16s %12s %12s %8d %6d\n", rr.Runtime, d.Output, "exact", "", d.Beyond, d.TieDiffs)
+				p("%-14s %-16s %12s %12s %8d %6d\n", rr.Runtime, d.Output, "exact", "", d.Beyond, d.Skipped)
 			}
 		}
 	}

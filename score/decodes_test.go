@@ -82,7 +82,7 @@ func TestDecodesMonotone100k(t *testing.T) {
 	}
 	for _, rt := range rts {
 		out := filepath.Join(t.TempDir(), "scores.csv")
-		st, err := ScoreFile(context.Background(), m, users, out, Options{Runtime: rt, QM: true, Batch: 8192})
+		st, err := File(context.Background(), m, users, out, Options{Runtime: rt, QM: true, Batch: 8192})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -145,7 +145,7 @@ func TestDecodesMonotone100k(t *testing.T) {
 // a message that says how to export one.
 func TestQMNeedsDistributions(t *testing.T) {
 	m := loadGolden(t)
-	_, err := ScoreFile(context.Background(), m, goldenInputs, filepath.Join(t.TempDir(), "x.csv"), Options{QM: true})
+	_, err := File(context.Background(), m, goldenInputs, filepath.Join(t.TempDir(), "x.csv"), Options{QM: true})
 	if err == nil {
 		t.Fatal("QM without distributions accepted")
 	}

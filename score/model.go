@@ -9,7 +9,7 @@
 // per feature column, named as the column, string for categorical columns
 // and float32 for numeric and sequence-day columns.
 //
-// Sharding: ScoreFile with Shards = n and Shard = i scores the data rows
+// Sharding: File with Shards = n and Shard = i scores the data rows
 // whose 0-based position r in the file has r mod n == i. The rule needs no
 // row count, reads the same file the same way on every machine, and n jobs
 // with i = 0..n-1 score every row exactly once.
@@ -34,7 +34,7 @@ import (
 	"github.com/odmn/odmn/train"
 )
 
-// Runtimes ScoreFile and Session accept.
+// Runtimes File and Session accept.
 const (
 	Native       = "native"        // the pure-Go runtime (fused ai.odmn kernels)
 	NativeBodies = "native-bodies" // the pure-Go runtime running ai.odmn function bodies

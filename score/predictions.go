@@ -8,12 +8,12 @@ import (
 	"github.com/odmn/odmn/train"
 )
 
-// ReadPredictions reads ScoreFile's output for the rows of ds: matched by
+// ReadPredictions reads File's output for the rows of ds: matched by
 // the spec's id column when both have it, else by the "row" column, else
 // by position (the counts must agree). It reads ltv_<h> and ltv_ev_<h>,
 // and ltv_qm_<h>, ltv_fqm_<h> and the interval quantiles ltv_p<q>_<h>
 // when the file has them for every horizon. Values come back as the
-// float32 the model gave (ScoreFile writes their shortest decimal form).
+// float32 the model gave (File writes their shortest decimal form).
 func ReadPredictions(path string, b *train.Bundle, ds *data.Dataset) (*train.Predictions, error) {
 	have, err := data.FileColumns(path)
 	if err != nil {
@@ -23,7 +23,7 @@ func ReadPredictions(path string, b *train.Bundle, ds *data.Dataset) (*train.Pre
 	var cols []data.ColumnRequest
 	key := ""
 	switch {
-	case b.Spec != nil && b.Spec.ID != "" && slices.Contains(have, b.Spec.ID) && ds.IDs != nil:
+	case b.Spec != nil && b.Spec.ID != "" && slices.Contains(have, b.Spec.ID) && ds.HasIDs():
 		key = b.Spec.ID
 		cols = append(cols, data.ColumnRequest{Name: key, Kind: data.String})
 	case slices.Contains(have, RowColumn):
@@ -93,8 +93,8 @@ func ReadPredictions(path string, b *train.Bundle, ds *data.Dataset) (*train.Pre
 			}
 			byID[id] = k
 		}
-		for i, id := range ds.IDs {
-			if k, ok := byID[id]; ok {
+		for i := range ds.N {
+			if k, ok := byID[ds.ID(i)]; ok {
 				idx[i] = k
 			}
 		}

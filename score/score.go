@@ -25,7 +25,7 @@ const DefaultBatch = 4096
 // OutputRowGroupRows is the row group size of Parquet outputs.
 const OutputRowGroupRows = 16384
 
-// Options control ScoreFile.
+// Options control File.
 type Options struct {
 	// Runtime is Native (the default), ORT or Reference.
 	Runtime string
@@ -57,7 +57,7 @@ type Options struct {
 	Progress io.Writer
 }
 
-// Stats summarize a ScoreFile run.
+// Stats summarize a File run.
 type Stats struct {
 	Rows    int64 // data rows read
 	Scored  int64 // rows scored (the shard's)
@@ -69,7 +69,7 @@ type Stats struct {
 // data has no id column.
 const RowColumn = "row"
 
-// ScoreFile streams the table at in (.csv or .parquet) through the model
+// File streams the table at in (.csv or .parquet) through the model
 // and writes the predictions to out (.csv or .parquet, by extension): the
 // id column (or RowColumn), then ltv_<h> and ltv_ev_<h> per horizon h, plus
 // what opts adds. Rows stay in input order. The output is written to a
@@ -78,7 +78,7 @@ const RowColumn = "row"
 //
 // Memory is bounded by a few batches whatever the file's size: one batch
 // being parsed ahead while one is scored and written.
-func ScoreFile(ctx context.Context, m *Model, in, out string, opts Options) (Stats, error) {
+func File(ctx context.Context, m *Model, in, out string, opts Options) (Stats, error) {
 	if !opts.QM {
 		return scoreFile(ctx, m, in, out, opts, nil)
 	}
@@ -262,7 +262,7 @@ func scoreFile(ctx context.Context, m *Model, in, out string, opts Options, sket
 	if idCol == "-" {
 		idCol = ""
 	}
-	if idCol != "" && !contains(have, idCol) {
+	if idCol != "" && !slices.Contains(have, idCol) {
 		if opts.IDColumn != "" {
 			return st, fmt.Errorf("%s: no id column %q", in, idCol)
 		}

@@ -156,7 +156,7 @@ func TestZILNModelByHand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	heads, err := hs.Run(map[string]*g.Tensor{InputIDs: tr.ids})
+	heads, err := hs.Run(map[string]*g.Tensor{InputIDs: tr.workers[0].ids})
 	if err != nil {
 		t.Fatal(err)
 	}

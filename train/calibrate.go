@@ -29,7 +29,7 @@ const minCalibrate = 20
 // alone. Buckets with fewer than minCalibrate labels keep their bias.
 func (m *Model) CalibrateBias(ds *data.Dataset, rows []int) error {
 	parts := m.Cfg.Variant.Parts()
-	if parts.Head != "mdme" || !parts.BBT || len(rows) == 0 {
+	if parts.Head != HeadMDME || !parts.BBT || len(rows) == 0 {
 		return nil
 	}
 	gr, err := m.InferGraph(InferOptions{Distributions: true, Values: true, NoQuantiles: true})
@@ -85,9 +85,7 @@ func (m *Model) CalibrateBias(ds *data.Dataset, rows []int) error {
 		batch := rows[i:min(i+bs, len(rows))]
 		ids.Reset(g.Int64, []int{len(batch), ds.F})
 		for k, r := range batch {
-			for j, v := range ds.X[r*ds.F : (r+1)*ds.F] {
-				ids.I[k*ds.F+j] = int64(v)
-			}
+			ds.RowInt64(r, ids.I[k*ds.F:(k+1)*ds.F])
 		}
 		res, err := sess.Run(map[string]*g.Tensor{InputIDs: ids})
 		if err != nil {

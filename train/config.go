@@ -38,21 +38,32 @@ func ParseVariant(s string) (Variant, error) {
 	return "", fmt.Errorf("unknown variant %q (one of odmn, s, sm, sc, mdme, nmo, nmb, nm, mse, ziln)", s)
 }
 
+// Head is the output head of a variant: what the towers predict and which
+// loss trains them.
+type Head string
+
+// The heads.
+const (
+	HeadMDME Head = "mdme" // distribution segments, buckets and in-bucket offsets (the paper's MDME)
+	HeadMSE  Head = "mse"  // one linear output per horizon, mean squared error
+	HeadZILN Head = "ziln" // zero-inflated lognormal
+)
+
 // Parts says which modules a variant has.
 type Parts struct {
-	Head          string // "mdme", "mse" or "ziln"
-	SingleHorizon bool   // only the longest horizon
-	BBT           bool   // bucket bias towers
-	Ordinal       bool   // DOT/BOT and their distillation
-	Mono          bool   // Mono Units between tasks
-	Calibration   bool   // the Eq. 12 hinge
+	Head          Head // HeadMDME, HeadMSE or HeadZILN
+	SingleHorizon bool // only the longest horizon
+	BBT           bool // bucket bias towers
+	Ordinal       bool // DOT/BOT and their distillation
+	Mono          bool // Mono Units between tasks
+	Calibration   bool // the Eq. 12 hinge
 }
 
 // Parts returns the modules of v.
 func (v Variant) Parts() Parts {
 	p := v.parts()
 	if p.Head == "" {
-		p.Head = "mdme"
+		p.Head = HeadMDME
 	}
 	return p
 }
@@ -60,9 +71,9 @@ func (v Variant) Parts() Parts {
 func (v Variant) parts() Parts {
 	switch v {
 	case MSE:
-		return Parts{Head: "mse"}
+		return Parts{Head: HeadMSE}
 	case ZILN:
-		return Parts{Head: "ziln"}
+		return Parts{Head: HeadZILN}
 	case NM:
 		return Parts{SingleHorizon: true}
 	case NMB:
@@ -115,6 +126,10 @@ type Config struct {
 	Patience int     `json:"patience"` // epochs without validation gain before stopping
 	ValFrac  float64 `json:"val_frac"`
 	Seed     uint64  `json:"seed"`
+	// Threads is the number of workers a batch is split over (0:
+	// GOMAXPROCS). Training is bit-for-bit reproducible for a given seed
+	// and thread count; other thread counts agree within float rounding.
+	Threads int `json:"threads,omitempty"`
 }
 
 // DefaultConfig is the default ODMN: the paper's loss weights and batch,
@@ -158,6 +173,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Batch < 1 || c.Epochs < 1 || c.LR <= 0 || c.EmbedLR <= 0 {
 		return fmt.Errorf("config: batch, epochs and learning rates must be positive")
+	}
+	if c.Threads < 0 {
+		return fmt.Errorf("config: threads must be positive (0: GOMAXPROCS), got %d", c.Threads)
 	}
 	if c.ValFrac < 0 || c.ValFrac >= 1 {
 		return fmt.Errorf("config: val_frac must be in [0, 1), got %v", c.ValFrac)

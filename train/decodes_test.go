@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/odmn/odmn/compat"
+	"github.com/odmn/odmn/conform"
 	"github.com/odmn/odmn/export"
 	g "github.com/odmn/odmn/graph"
 	"github.com/odmn/odmn/internal/testenv"
@@ -153,12 +153,12 @@ func TestDecodeFunctions(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("ORT", ores)
-	diffs, err := compat.CrossRun(os, s, feed, 1e-5, 1e-5)
+	diffs, err := conform.CrossRun(os, s, feed, conform.Tolerance{Atol: 1e-5, Rtol: 1e-5})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range diffs {
-		if !d.Agree() {
+		if !d.OK() {
 			t.Errorf("ORT vs native: %s", d)
 		}
 	}

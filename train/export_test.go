@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/odmn/odmn/compat"
+	"github.com/odmn/odmn/conform"
 	"github.com/odmn/odmn/data"
 	"github.com/odmn/odmn/export"
 	"github.com/odmn/odmn/fixtures/synth"
@@ -115,12 +116,12 @@ func TestFunctionsFusedBodyORT(t *testing.T) {
 	}
 	check := func(what string, a, b runtime.Session, atol float64) {
 		t.Helper()
-		diffs, err := compat.CrossRun(a, b, feed, atol, atol)
+		diffs, err := conform.CrossRun(a, b, feed, conform.Tolerance{Atol: atol, Rtol: atol})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, d := range diffs {
-			if !d.Agree() {
+			if !d.OK() {
 				t.Errorf("%s: %s", what, d)
 			}
 		}
@@ -323,8 +324,8 @@ func TestExportGraphAgrees(t *testing.T) {
 			if name == OutFQM { // checked through the map's slope below
 				continue
 			}
-			d := compat.CompareTensors(name, got[name], w, 1e-4, 1e-5)
-			if !d.Agree() {
+			d := conform.Compare(name, got[name], w, conform.Tolerance{Atol: 1e-4, Rtol: 1e-5})
+			if !d.OK() {
 				t.Errorf("%s: %s", what, d)
 			}
 		}

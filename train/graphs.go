@@ -8,13 +8,21 @@ import (
 
 // Input and output names of the graphs a model builds.
 const (
-	InputIDs  = "ids"    // int64 [N, F]: encoded features
-	OutLTV    = "ltv"    // float32 [N, T]: argmax decode (Eq. 7-8)
-	OutLTVEV  = "ltv_ev" // float32 [N, T]: expected-value decode
-	OutLoss   = "loss"
-	lossPfx   = "loss/"
-	gradPfx   = "grad/"
-	targetPfx = "y"
+	InputIDs = "ids"    // int64 [N, F]: encoded features
+	OutLTV   = "ltv"    // float32 [N, T]: argmax decode (Eq. 7-8)
+	OutLTVEV = "ltv_ev" // float32 [N, T]: expected-value decode
+	OutLoss  = "loss"
+	// InputNorms is the training graph's float32 [K] input of batch
+	// statistics the loss divides by (see TrainGraph).
+	InputNorms = "norms"
+	// OutEmbedRows is the gradient of the gathered embedding rows
+	// [N, F, D] (sparse training graphs).
+	OutEmbedRows = "grad_rows/embedding"
+	// embeddingParam names the embedding table.
+	embeddingParam = "embedding"
+	lossPfx        = "loss/"
+	gradPfx        = "grad/"
+	targetPfx      = "y"
 	// BaselineTarget is the target input of the MSE and ZILN heads [N, 3T].
 	BaselineTarget = "y"
 )
@@ -26,11 +34,26 @@ func (m *Model) TargetInput(t int) string { return fmt.Sprintf("%s%d", targetPfx
 // per task; outputs the total loss, each loss term ("loss/dct", ...) and
 // the gradient of the loss for every parameter ("grad/<name>"), in the
 // order of the returned parameters.
+//
+// The batch statistics the loss divides by (the batch size, and the number
+// of rows in each sub-distribution) are an input, InputNorms, rather than
+// computed in the graph, so that a batch split over workers divides by the
+// whole batch's: the trainer fills it.
 func (m *Model) TrainGraph() (*g.Graph, []*Param, error) {
-	return m.trainGraph(nil)
+	gr, params, _, err := m.trainGraphFor(nil, false)
+	return gr, params, err
 }
 
 func (m *Model) trainGraph(stop func(*net, *g.Node) *g.Node) (*g.Graph, []*Param, error) {
+	gr, params, _, err := m.trainGraphFor(stop, false)
+	return gr, params, err
+}
+
+// trainGraphFor builds the training graph and lists its norms. With
+// sparseEmbed the embedding table gets no dense gradient: the graph outputs
+// instead OutEmbedRows, the gradient of the gathered rows [N, F, D], which
+// the trainer scatters into the rows the batch touched.
+func (m *Model) trainGraphFor(stop func(*net, *g.Node) *g.Node, sparseEmbed bool) (*g.Graph, []*Param, []normSpec, error) {
 	n := newNet(m, "odmn-train")
 	if stop != nil {
 		n.stop = func(x *g.Node) *g.Node { return stop(n, x) }
@@ -39,10 +62,10 @@ func (m *Model) trainGraph(stop func(*net, *g.Node) *g.Node) (*g.Graph, []*Param
 	err := g.Catch(func() {
 		ids := n.gr.Input(InputIDs, g.Int64, -1, len(m.Features))
 		var l Losses
-		if head := m.Cfg.Variant.Parts().Head; head != "mdme" {
+		if head := m.Cfg.Variant.Parts().Head; head != HeadMDME {
 			h, in := n.trunk(ids)
 			k := 1
-			if head == "ziln" {
+			if head == HeadZILN {
 				k = 3
 			}
 			y := n.gr.Input(BaselineTarget, g.Float32, -1, 3*len(m.Horizons))
@@ -63,20 +86,26 @@ func (m *Model) trainGraph(stop func(*net, *g.Node) *g.Node) (*g.Graph, []*Param
 		}
 		var wrt []*g.Node
 		for _, p := range m.params {
-			if x, ok := n.nodes[p.Name]; ok {
+			if x, ok := n.nodes[p.Name]; ok && !(sparseEmbed && p.Name == embeddingParam) {
 				wrt = append(wrt, x)
 				params = append(params, p)
 			}
+		}
+		if sparseEmbed {
+			wrt = append(wrt, n.gathered)
 		}
 		grads, err := g.Gradients(l.Total, wrt...)
 		if err != nil {
 			panic(&g.BuildError{Err: err})
 		}
-		for i, gr := range grads {
+		for i, gr := range grads[:len(params)] {
 			n.gr.SetOutput(gradPfx+params[i].Name, gr)
 		}
+		if sparseEmbed {
+			n.gr.SetOutput(OutEmbedRows, grads[len(params)])
+		}
 	})
-	return n.gr, params, err
+	return n.gr, params, n.norms, err
 }
 
 // Names of the optional outputs of inference and export graphs.
@@ -151,13 +180,13 @@ func (m *Model) InferGraph(opts InferOptions) (*g.Graph, error) {
 func (n *net) inferOutputs(ids *g.Node, opts InferOptions) {
 	m := n.m
 	fail := func(format string, a ...any) { panic(&g.BuildError{Err: fmt.Errorf(format, a...)}) }
-	if head := m.Cfg.Variant.Parts().Head; head != "mdme" {
+	if head := m.Cfg.Variant.Parts().Head; head != HeadMDME {
 		if opts.Distributions || opts.Indices || opts.Ordinal || opts.Values {
 			fail("variant %s predicts one value per horizon: it has no bucket distributions, decode indices or ordinal towers", m.Cfg.Variant)
 		}
 		h, in := n.trunk(ids)
 		k := 1
-		if head == "ziln" {
+		if head == HeadZILN {
 			k = 3
 		}
 		heads := n.scalarHeads(h, in, k, head)
@@ -171,7 +200,7 @@ func (n *net) inferOutputs(ids *g.Node, opts InferOptions) {
 			n.gr.SetOutput(OutLTVEVRaw, g.Identity(r))
 		}
 		if opts.ZILN {
-			if head != "ziln" {
+			if head != HeadZILN {
 				fail("variant %s has no ZILN parameters", m.Cfg.Variant)
 			}
 			var ps, mus, sigs []*g.Node

@@ -54,10 +54,10 @@ const lnAtoms = 64
 func (m *Model) NewPredictor() (*Predictor, error) {
 	head := m.Cfg.Variant.Parts().Head
 	opts := InferOptions{Raw: true}
-	if head == "mdme" {
+	if head == HeadMDME {
 		opts.Distributions, opts.Values = true, true
 	}
-	if head == "ziln" {
+	if head == HeadZILN {
 		opts.ZILN = true
 	}
 	gr, err := m.InferGraph(opts)
@@ -68,7 +68,7 @@ func (m *Model) NewPredictor() (*Predictor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Predictor{m: m, sess: s, mdme: head == "mdme"}, nil
+	return &Predictor{m: m, sess: s, mdme: head == HeadMDME}, nil
 }
 
 // Predict scores rows of ds (all rows when rows is nil) in batches.
@@ -90,7 +90,7 @@ func (p *Predictor) Predict(ds *data.Dataset, rows []int) (*Predictions, error) 
 		return out
 	}
 	out := &Predictions{Horizons: m.Horizons, ArgMax: mat(), EV: mat(), RawArgMax: mat(), RawEV: mat()}
-	ziln := m.Cfg.Variant.Parts().Head == "ziln"
+	ziln := m.Cfg.Variant.Parts().Head == HeadZILN
 	if p.mdme || ziln {
 		out.Quantiles = DefaultQuantiles
 		out.Q = make([][][]float64, len(DefaultQuantiles))
@@ -119,9 +119,7 @@ func (p *Predictor) Predict(ds *data.Dataset, rows []int) (*Predictions, error) 
 		batch := rows[i:min(i+bs, n)]
 		ids.Reset(g.Int64, []int{len(batch), ds.F})
 		for k, r := range batch {
-			for j, v := range ds.X[r*ds.F : (r+1)*ds.F] {
-				ids.I[k*ds.F+j] = int64(v)
-			}
+			ds.RowInt64(r, ids.I[k*ds.F:(k+1)*ds.F])
 		}
 		res, err := p.sess.Run(map[string]*g.Tensor{InputIDs: ids})
 		if err != nil {
@@ -272,7 +270,7 @@ func ChangedShare(raw [][]float64) float64 {
 // distributions have no frozen map.
 func (m *Model) FreezeQM(ds *data.Dataset, rows []int) error {
 	m.Frozen = nil
-	if m.Cfg.Variant.Parts().Head != "mdme" || len(rows) == 0 {
+	if m.Cfg.Variant.Parts().Head != HeadMDME || len(rows) == 0 {
 		return nil
 	}
 	p, err := m.NewPredictor()
@@ -354,9 +352,7 @@ func zilnPIT(y, p, mu, sigma, scale float64) [2]float64 {
 func (p *Predictor) runRows(ds *data.Dataset, rows []int) (map[string]*g.Tensor, error) {
 	ids := g.NewTensor(g.Int64, []int{len(rows), ds.F})
 	for k, r := range rows {
-		for j, v := range ds.X[r*ds.F : (r+1)*ds.F] {
-			ids.I[k*ds.F+j] = int64(v)
-		}
+		ds.RowInt64(r, ids.I[k*ds.F:(k+1)*ds.F])
 	}
 	return p.sess.Run(map[string]*g.Tensor{InputIDs: ids})
 }

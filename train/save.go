@@ -4,14 +4,18 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/odmn/odmn/data"
 	g "github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/internal/fsutil"
 )
 
 // Version is odmn's version, written into model directories and ONNX files.
@@ -52,38 +56,18 @@ type Bundle struct {
 
 // Save writes the bundle to dir atomically: into a new sibling directory,
 // then renamed over dir (an existing dir is replaced only once the new one
-// is complete).
+// is complete). Leftovers of a killed Save are removed (see
+// internal/fsutil); errors name dir, never the temporary directory.
 func (b *Bundle) Save(dir string) error {
-	dir = filepath.Clean(dir)
-	parent := filepath.Dir(dir)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+	d, err := fsutil.MkdirTemp(dir)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
-	if err := b.write(tmp); err != nil {
-		return err
+	if err := b.write(d.Path); err != nil {
+		d.Abort()
+		return d.Wrap(err)
 	}
-	old := ""
-	if _, err := os.Stat(dir); err == nil {
-		old = fmt.Sprintf("%s.old-%d", dir, rand.Uint32())
-		if err := os.Rename(dir, old); err != nil {
-			return err
-		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if old != "" {
-			os.Rename(old, dir)
-		}
-		return err
-	}
-	if old != "" {
-		return os.RemoveAll(old)
-	}
-	return nil
+	return d.Commit()
 }
 
 func (b *Bundle) write(dir string) error {
@@ -128,11 +112,48 @@ func writeJSON(path string, v any) error {
 	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
-// LoadBundle reads a model directory.
+// RequiredFiles are the files a model directory must have; HistoryFile
+// is optional.
+var RequiredFiles = []string{ModelFile, WeightsFile, SpecFile, EncoderFile}
+
+// CheckDir reports whether dir is a model directory, naming every required
+// file it lacks.
+func CheckDir(dir string) error {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%s is not a model directory (not a directory)", dir)
+	}
+	var missing []string
+	for _, f := range RequiredFiles {
+		st, err := os.Stat(filepath.Join(dir, f))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			missing = append(missing, f)
+		case err != nil:
+			return err
+		case !st.Mode().IsRegular():
+			return fmt.Errorf("%s is not a regular file", filepath.Join(dir, f))
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%s is not a complete model directory: missing %s (odmn train writes %s)",
+			dir, strings.Join(missing, ", "), strings.Join(RequiredFiles, ", "))
+	}
+	return nil
+}
+
+// LoadBundle reads a model directory. A directory that lacks any of
+// RequiredFiles is refused with the list of what is missing.
 func LoadBundle(dir string) (*Bundle, error) {
+	if err := CheckDir(dir); err != nil {
+		return nil, err
+	}
 	raw, err := os.ReadFile(filepath.Join(dir, ModelFile))
 	if err != nil {
-		return nil, fmt.Errorf("%s is not a model directory: %w", dir, err)
+		return nil, err
 	}
 	var mf modelFile
 	if err := json.Unmarshal(raw, &mf); err != nil {
@@ -167,15 +188,11 @@ func LoadBundle(dir string) (*Bundle, error) {
 		return nil, fmt.Errorf("%s: %d bytes left after the last parameter", filepath.Join(dir, WeightsFile), len(w)-off)
 	}
 	b := &Bundle{Model: m, Fingerprint: mf.Fingerprint}
-	if _, err := os.Stat(filepath.Join(dir, SpecFile)); err == nil {
-		if b.Spec, err = data.LoadSpec(filepath.Join(dir, SpecFile)); err != nil {
-			return nil, err
-		}
+	if b.Spec, err = data.LoadSpec(filepath.Join(dir, SpecFile)); err != nil {
+		return nil, err
 	}
-	if _, err := os.Stat(filepath.Join(dir, EncoderFile)); err == nil {
-		if b.Encoder, err = data.LoadEncoder(filepath.Join(dir, EncoderFile)); err != nil {
-			return nil, err
-		}
+	if b.Encoder, err = data.LoadEncoder(filepath.Join(dir, EncoderFile)); err != nil {
+		return nil, err
 	}
 	if raw, err := os.ReadFile(filepath.Join(dir, HistoryFile)); err == nil {
 		var h History
@@ -191,9 +208,12 @@ func LoadBundle(dir string) (*Bundle, error) {
 func Fingerprint(ds *data.Dataset) string {
 	h := sha256.New()
 	var buf [4]byte
-	for _, v := range ds.X {
-		binary.LittleEndian.PutUint32(buf[:], uint32(v))
-		h.Write(buf[:])
+	row := make([]int32, ds.F)
+	for i := range ds.N {
+		for _, v := range ds.RowInto(i, row) {
+			binary.LittleEndian.PutUint32(buf[:], uint32(v))
+			h.Write(buf[:])
+		}
 	}
 	for _, v := range ds.Y {
 		binary.LittleEndian.PutUint32(buf[:], math.Float32bits(v))

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"time"
@@ -14,7 +13,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/odmn/odmn/compare"
+	"github.com/odmn/odmn/data"
 	"github.com/odmn/odmn/fixtures/synth"
+	"github.com/odmn/odmn/internal/fsutil"
 	"github.com/odmn/odmn/report"
 	"github.com/odmn/odmn/train"
 	"github.com/odmn/odmn/train/twostage"
@@ -75,8 +76,7 @@ tables.`,
   odmn compare --data cdnow.csv --seeds 5 --ablations --out out/compare-cdnow`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
-			defer stop()
+			ctx := cmd.Context() // canceled by SIGINT or SIGTERM (main)
 			_, err := runCompare(ctx, o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 			return err
 		},
@@ -117,29 +117,6 @@ func runCompare(ctx context.Context, o compareOptions, w, errw io.Writer) (*comp
 	if o.seeds < 1 {
 		return nil, fmt.Errorf("--seeds must be at least 1, got %d", o.seeds)
 	}
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		return nil, err
-	}
-	if o.data == "" {
-		if o.users <= 0 {
-			return nil, fmt.Errorf("give --data FILE, or --users N for synthetic users")
-		}
-		o.data = filepath.Join(o.out, "users.csv")
-		var bar io.Writer
-		if !o.quiet && isTerminal(errw) {
-			bar = errw
-		}
-		res, err := generateTable(ctx, synth.Config{Users: o.users, Seed: o.dataSeed, Labels: o.labels}, o.data, bar)
-		if err != nil {
-			return nil, err
-		}
-		o.spec = res.specPath
-		if !o.quiet {
-			fmt.Fprintf(w, "generated %d synthetic users (seed %d) into %s\n", o.users, o.dataSeed, o.data)
-		}
-	} else if o.users > 0 {
-		return nil, fmt.Errorf("give either --data or --users, not both")
-	}
 	seeds := make([]uint64, o.seeds)
 	for i := range seeds {
 		seeds[i] = o.firstSeed + uint64(i)
@@ -147,6 +124,53 @@ func runCompare(ctx context.Context, o compareOptions, w, errw io.Writer) (*comp
 	cfg := o.cfg
 	opts := compare.Options{Data: o.data, Spec: o.spec, Seeds: seeds, TestFrac: o.testFrac,
 		Models: o.models, Ablations: o.ablations, Config: &cfg, TwoStage: twostage.Config{Threads: o.xgbThreads}}
+	// Everything is checked before --out is created.
+	synthCfg := synth.Config{Users: o.users, Seed: o.dataSeed, Labels: o.labels}
+	switch {
+	case o.data == "" && o.users <= 0:
+		return nil, fmt.Errorf("give --data FILE, or --users N for synthetic users")
+	case o.data != "" && o.users > 0:
+		return nil, fmt.Errorf("give either --data or --users, not both")
+	case o.data == "":
+		if _, err := synth.Spec(synthCfg); err != nil {
+			return nil, err
+		}
+		opts.Data = filepath.Join(o.out, "users.csv")
+	default:
+		if _, err := os.Stat(o.data); err != nil {
+			return nil, fmt.Errorf("--data: %w", err)
+		}
+		if opts.Spec == "" {
+			opts.Spec = data.SpecPathFor(o.data)
+		}
+		if _, err := data.LoadSpec(opts.Spec); err != nil {
+			return nil, err
+		}
+		if err := fsutil.CheckOutput(fsutil.Arg{Flag: "--out", Path: o.out}, false,
+			fsutil.Arg{Flag: "--data", Path: o.data}, fsutil.Arg{Flag: "--spec", Path: opts.Spec}); err != nil {
+			return nil, err
+		}
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return nil, err
+	}
+	if o.data == "" {
+		var bar io.Writer
+		if !o.quiet && isTerminal(errw) {
+			bar = errw
+		}
+		res, err := generateTable(ctx, synthCfg, opts.Data, bar)
+		if err != nil {
+			return nil, err
+		}
+		opts.Spec = res.specPath
+		if !o.quiet {
+			fmt.Fprintf(w, "generated %d synthetic users (seed %d) into %s\n", o.users, o.dataSeed, opts.Data)
+		}
+	}
 	var bar *progressbar.ProgressBar
 	useBar := !o.quiet && isTerminal(errw)
 	const steps = 100 // bar steps per run

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/odmn/odmn/data"
+	"github.com/odmn/odmn/internal/fsutil"
 )
 
 // newDatasetCmd groups the commands that build user tables.
@@ -58,6 +59,10 @@ Example (CDNOW):
 			o.Window = w
 			if o.Horizons, err = data.ParseHorizons(horizons); err != nil {
 				return fmt.Errorf("--horizons: %w", err)
+			}
+			in := []fsutil.Arg{{Flag: "--in", Path: o.In}}
+			if err := checkOutputs(in, fsutil.Arg{Flag: "--out", Path: o.Out}); err != nil {
+				return err
 			}
 			_, _, st, err := data.BuildFromTransactions(o)
 			if err != nil {
@@ -119,6 +124,14 @@ out the same users. Only the spec's columns are written.`,
 			if testOut == "" {
 				testOut = base + "-test" + filepath.Ext(in)
 			}
+			if trainOut == testOut {
+				return fmt.Errorf("--train-out and --test-out are both %s", trainOut)
+			}
+			ins := []fsutil.Arg{{Flag: "--in", Path: in}, {Flag: "--spec", Path: spec}}
+			outs := []fsutil.Arg{{Flag: "--train-out", Path: trainOut}, {Flag: "--test-out", Path: testOut}}
+			if err := checkOutputs(ins, outs...); err != nil {
+				return err
+			}
 			nt, ns, err := data.SplitFile(in, s, frac, seed, trainOut, testOut)
 			if err != nil {
 				return err
@@ -141,4 +154,21 @@ out the same users. Only the spec's columns are written.`,
 	f.StringVar(&testOut, "test-out", "", "test file (default: <in>-test.<ext>)")
 	_ = cmd.MarkFlagRequired("in")
 	return cmd
+}
+
+// checkOutputs refuses a table output (or the spec written beside it) that
+// is one of the input files.
+func checkOutputs(ins []fsutil.Arg, outs ...fsutil.Arg) error {
+	for _, out := range outs {
+		if out.Path == "" {
+			continue
+		}
+		specOut := fsutil.Arg{Flag: "the spec of " + out.Flag, Path: data.SpecPathFor(out.Path)}
+		for _, o := range []fsutil.Arg{out, specOut} {
+			if err := fsutil.CheckOutput(o, false, ins...); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

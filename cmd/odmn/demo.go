@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/odmn/odmn/data"
 	"github.com/odmn/odmn/export"
 	"github.com/odmn/odmn/fixtures/synth"
+	"github.com/odmn/odmn/internal/fsutil"
 	"github.com/odmn/odmn/report"
 	"github.com/odmn/odmn/runtime/ort"
 	"github.com/odmn/odmn/score"
@@ -57,8 +57,7 @@ model directories and odmn.onnx.`,
   odmn demo --data cdnow.csv --out out/cdnow`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
-			defer stop()
+			ctx := cmd.Context() // canceled by SIGINT or SIGTERM (main)
 			return runDemo(ctx, o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -110,6 +109,10 @@ func runDemo(ctx context.Context, o demoOptions, w, errw io.Writer) error {
 		return err
 	}
 	trainPath, testPath := filepath.Join(o.out, "train.csv"), filepath.Join(o.out, "test.csv")
+	ins := []fsutil.Arg{{Flag: "--data", Path: src}, {Flag: "--spec", Path: specPath}}
+	if err := checkOutputs(ins, fsutil.Arg{Flag: "the demo's training split", Path: trainPath}, fsutil.Arg{Flag: "the demo's test split", Path: testPath}); err != nil {
+		return err
+	}
 	nTrain, nTest, err := data.SplitFile(src, spec, o.testFrac, o.seed, trainPath, testPath)
 	if err != nil {
 		return err

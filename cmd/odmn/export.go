@@ -11,6 +11,7 @@ import (
 	"github.com/odmn/odmn/compat"
 	"github.com/odmn/odmn/export"
 	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/internal/fsutil"
 	"github.com/odmn/odmn/train"
 )
 
@@ -99,6 +100,9 @@ forward pass from the file alone), odmn.id_column, odmn.missing_values.`,
 }
 
 func runExport(o exportOptions, w io.Writer) error {
+	if err := fsutil.CheckOutput(fsutil.Arg{Flag: "--out", Path: o.out}, false, fsutil.Arg{Flag: "--model", Path: o.model}); err != nil {
+		return err
+	}
 	o.opts.Values = o.opts.Distributions
 	if err := train.CheckQuantiles(o.opts.Quantiles); err != nil {
 		return fmt.Errorf("--quantiles: %w", err)

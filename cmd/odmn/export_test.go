@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/odmn/odmn/compat"
+	"github.com/odmn/odmn/conform"
 	"github.com/odmn/odmn/data"
 	"github.com/odmn/odmn/export"
 	"github.com/odmn/odmn/internal/testenv"
@@ -120,7 +121,7 @@ func testExportConform20000(t *testing.T, e2e *e2eFiles) {
 		var got []string
 		for _, d := range rr.Outputs {
 			got = append(got, d.Output)
-			if d.Missing || d.Beyond > 0 {
+			if !d.OK() {
 				t.Errorf("%s %s: %+v", rr.Runtime, d.Output, d)
 			}
 		}
@@ -214,7 +215,7 @@ func testExportCheckerAndImport(t *testing.T, e2e *e2eFiles) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	diffs, err := compat.CrossRun(c, a, feed, 0, 0)
+	diffs, err := conform.CrossRun(c, a, feed, conform.Tolerance{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +223,7 @@ func testExportCheckerAndImport(t *testing.T, e2e *e2eFiles) {
 		t.Errorf("compared %d outputs", len(diffs))
 	}
 	for _, d := range diffs {
-		if !d.Agree() {
+		if !d.OK() {
 			t.Errorf("imported vs built: %s", d)
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -57,8 +56,7 @@ fits in memory. A label summary is printed at the end.`,
 				}
 				cfg.StartDate = t
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
-			defer stop()
+			ctx := cmd.Context() // canceled by SIGINT or SIGTERM (main)
 			var bar io.Writer
 			if !quiet && cfg.Users >= progressMinUsers && isTerminal(cmd.ErrOrStderr()) {
 				bar = cmd.ErrOrStderr()

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/odmn/odmn/conform"
+	"github.com/odmn/odmn/internal/sigctx"
 )
 
 // newRootCmd builds the odmn command tree. Subcommands are registered here;
@@ -32,15 +36,31 @@ model built here can be served anywhere ONNX runs.`,
 		newScoreCmd(),
 		newCompareCmd(),
 		newConformCmd(),
+		newInspectCmd(),
+		newRunCmd(),
 		newBenchCmd(),
 		newBenchChildCmd(),
+		newCacheCmd(),
+		newServeCmd(),
+		newServeBenchCmd(),
 	)
 	return root
 }
 
+// main runs the command with a context that SIGINT (Ctrl-C) and SIGTERM
+// cancel alike; a command stopped by one exits with 128 + its number.
 func main() {
-	if err := newRootCmd().Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "odmn:", err)
-		os.Exit(1)
+	ctx, stop := sigctx.Notify(context.Background())
+	err := newRootCmd().ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "odmn:", sigctx.Explain(ctx, err))
+		code := sigctx.ExitCode(ctx)
+		if code == 1 {
+			// Not stopped by a signal: the command's own code (odmn
+			// conform: 1 disagree, 2 cannot run, 3 not supported).
+			code = conform.ExitCodeOf(err)
+		}
+		os.Exit(code)
 	}
 }

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/odmn/odmn/internal/fsutil"
 	"github.com/odmn/odmn/score"
 	"github.com/odmn/odmn/train"
 )
@@ -51,7 +51,8 @@ training-time forward pass (Go encoder and inline graph).
 Memory stays flat whatever the input size: the data is read, scored and
 written --batch rows at a time (one batch is parsed ahead). The output is
 written to a temporary file beside --out and renamed over it at the end, so
---out is never seen half written, and is left alone on error or Ctrl-C.
+--out is never seen half written, and is left alone on error, Ctrl-C or
+SIGTERM. --out may not be --data or --model (after resolving links).
 
 --shard i/n scores only the rows r (0-based, in file order) with
 r mod n = i, for i in 0..n-1: n jobs on n machines, given the same file,
@@ -68,8 +69,7 @@ an error that names it; other columns are ignored.`,
   odmn score --model model.onnx --data users.csv --out part1.csv --shard 1/4 --runtime ort`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
-			defer stop()
+			ctx := cmd.Context() // canceled by SIGINT or SIGTERM (main)
 			return runScore(ctx, o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -130,6 +130,10 @@ func runScore(ctx context.Context, o scoreOptions, w, errw io.Writer) error {
 	if o.opts.Shard, o.opts.Shards, err = parseShard(o.shard); err != nil {
 		return err
 	}
+	if err := fsutil.CheckOutput(fsutil.Arg{Flag: "--out", Path: o.out}, false,
+		fsutil.Arg{Flag: "--data", Path: o.data}, fsutil.Arg{Flag: "--model", Path: o.model}); err != nil {
+		return err
+	}
 	switch o.decode {
 	case "":
 	case string(train.DecodeQM):
@@ -147,7 +151,7 @@ func runScore(ctx context.Context, o scoreOptions, w, errw io.Writer) error {
 	if !o.quiet && isTerminal(errw) {
 		o.opts.Progress = errw
 	}
-	st, err := score.ScoreFile(ctx, m, o.data, o.out, o.opts)
+	st, err := score.File(ctx, m, o.data, o.out, o.opts)
 	if err != nil {
 		return err
 	}

@@ -6,14 +6,16 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/odmn/odmn/data"
+	"github.com/odmn/odmn/internal/fsutil"
+	"github.com/odmn/odmn/internal/sigctx"
 	"github.com/odmn/odmn/train"
 )
 
@@ -38,7 +40,8 @@ over all horizons; mdme, nmo, nmb, nm on the longest horizon alone.
 The model directory (weights, label layout, feature spec and encoder,
 config, training curve) is written atomically at the end. After every epoch
 a checkpoint of the best model so far is written to MODEL_DIR.checkpoint;
-Ctrl-C stops after the current batch and leaves that checkpoint intact.`,
+Ctrl-C or SIGTERM stops after the current batch and leaves that checkpoint
+intact (a second signal ends the process at once).`,
 		Example: `  odmn gen --users 200000 --seed 1 --out users.csv
   odmn train --data users.csv --spec users.spec.json --out model`,
 		Args: cobra.NoArgs,
@@ -49,8 +52,7 @@ Ctrl-C stops after the current batch and leaves that checkpoint intact.`,
 			}
 			cfg.Variant = v
 			o.cfg = cfg
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
-			defer stop()
+			ctx := cmd.Context() // canceled by SIGINT or SIGTERM (main)
 			_, err = runTrain(ctx, o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 			return err
 		},
@@ -63,6 +65,7 @@ Ctrl-C stops after the current batch and leaves that checkpoint intact.`,
 	f.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "maximum epochs")
 	f.IntVar(&cfg.Patience, "patience", cfg.Patience, "stop after this many epochs without validation gain (0: never)")
 	f.IntVar(&cfg.Batch, "batch", cfg.Batch, "mini-batch size")
+	f.IntVar(&cfg.Threads, "threads", cfg.Threads, "workers a mini-batch is split over (0: GOMAXPROCS); results are reproducible for a fixed seed and thread count")
 	f.Float64Var(&cfg.LR, "lr", cfg.LR, "Adam learning rate of the network")
 	f.Float64Var(&cfg.EmbedLR, "embed-lr", cfg.EmbedLR, "Adam learning rate of the embeddings")
 	f.BoolVar(&cfg.BBTInit, "bbt-init", cfg.BBTInit, "start each bucket-bias output at its bucket's mean training bias (default: 0.5)")
@@ -85,13 +88,36 @@ type trainOptions struct {
 	quiet           bool
 }
 
+// trainGCPercent is odmn train's GOGC unless the environment sets one. The
+// encoded table is pointer-free, so collecting often costs little; at Go's
+// default of 100 the heap may grow to twice the table before a collection.
+const trainGCPercent = 25
+
+// trainGC applies trainGCPercent (unless GOGC is set) and returns the
+// function that restores the previous setting.
+func trainGC() (restore func()) {
+	if os.Getenv("GOGC") != "" {
+		return func() {}
+	}
+	prev := debug.SetGCPercent(trainGCPercent)
+	return func() { debug.SetGCPercent(prev) }
+}
+
 // runTrain is odmn train; the demo and compare reuse it.
 func runTrain(ctx context.Context, o trainOptions, stdout, stderr io.Writer) (*train.Bundle, error) {
+	defer trainGC()()
 	if _, err := os.Stat(o.data); err != nil {
 		return nil, fmt.Errorf("--data: %w", err)
 	}
 	if o.spec == "" {
 		o.spec = data.SpecPathFor(o.data)
+	}
+	ckpt := filepath.Clean(o.out) + ".checkpoint"
+	for _, out := range []fsutil.Arg{{Flag: "--out", Path: o.out}, {Flag: "the checkpoint", Path: ckpt}} {
+		if err := fsutil.CheckOutput(out, true, fsutil.Arg{Flag: "--data", Path: o.data}, fsutil.Arg{Flag: "--spec", Path: o.spec}); err != nil {
+			return nil, err
+		}
+		fsutil.CleanStale(out.Path) // leftovers of a killed run
 	}
 	spec, err := data.LoadSpec(o.spec)
 	if err != nil {
@@ -121,7 +147,7 @@ func runTrain(ctx context.Context, o trainOptions, stdout, stderr io.Writer) (*t
 		fmt.Fprintf(stdout, "loaded %d rows, %d feature slots, horizons %v in %s\n", ds.N, ds.F, ds.Horizons(), time.Since(t0).Round(time.Millisecond))
 	}
 	fp := train.Fingerprint(ds)
-	ckpt := filepath.Clean(o.out) + ".checkpoint"
+	ckptEpoch := 0 // the epoch of the checkpoint this run wrote, if any
 	var bar *progressbar.ProgressBar
 	hooks := train.Hooks{
 		OnBatch: func(p train.Progress) {
@@ -157,7 +183,11 @@ func runTrain(ctx context.Context, o trainOptions, stdout, stderr io.Writer) (*t
 				fmt.Fprintf(stdout, "epoch %d: train loss %.4f, validation loss %.4f, %.1fs%s\n", e.Epoch, e.TrainLoss, e.ValLoss, e.Seconds, mark)
 			}
 			b := &train.Bundle{Model: m, Spec: spec, Encoder: enc, History: h, Fingerprint: fp}
-			return b.Save(ckpt)
+			if err := b.Save(ckpt); err != nil {
+				return err
+			}
+			ckptEpoch = e.Epoch
+			return nil
 		},
 	}
 	m, h, err := train.Fit(ctx, ds, o.cfg, hooks)
@@ -166,7 +196,7 @@ func runTrain(ctx context.Context, o trainOptions, stdout, stderr io.Writer) (*t
 	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			return nil, fmt.Errorf("interrupted: the last complete epoch is in %s", ckpt)
+			return nil, interruptedTraining(ctx, ckpt, ckptEpoch)
 		}
 		return nil, err
 	}
@@ -180,4 +210,21 @@ func runTrain(ctx context.Context, o trainOptions, stdout, stderr io.Writer) (*t
 			m.Cfg.Variant, m.NumParams(), h.TrainRows, h.BestEpoch, len(h.Epochs), h.Stopped, o.out, time.Since(t0).Round(time.Second))
 	}
 	return b, nil
+}
+
+// interruptedTraining is the error of a training run stopped by ctx: it
+// names the checkpoint only when this run wrote one.
+func interruptedTraining(ctx context.Context, ckpt string, epoch int) error {
+	why := "interrupted"
+	if e := sigctx.Cause(ctx); e != nil {
+		why = e.Error()
+	}
+	if epoch > 0 {
+		return fmt.Errorf("%s: the checkpoint written after epoch %d is in %s", why, epoch, ckpt)
+	}
+	msg := fmt.Sprintf("%s before the first epoch ended: no checkpoint was written", why)
+	if _, err := os.Stat(ckpt); err == nil {
+		msg += fmt.Sprintf(" (%s is from an earlier run)", ckpt)
+	}
+	return errors.New(msg)
 }

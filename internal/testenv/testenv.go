@@ -26,8 +26,9 @@ const PythonPath = "/usr/bin/python3"
 // missing prerequisite is an error rather than a reason to skip.
 func InCI() bool { return os.Getenv("CI") == "true" }
 
-// missing fails the test under CI and skips it otherwise.
-func missing(tb testing.TB, what, fix string) {
+// Missing fails the test under CI and skips it otherwise: what is the
+// missing prerequisite, fix the command that provides it.
+func Missing(tb testing.TB, what, fix string) {
 	tb.Helper()
 	if InCI() {
 		tb.Fatalf("%s; CI=true, so this is an error: %s", what, fix)
@@ -43,7 +44,7 @@ func RequireLib(tb testing.TB) string {
 	tb.Helper()
 	path, where := LibPath()
 	if path == "" {
-		missing(tb, "ONNX Runtime library not found ("+where+")",
+		Missing(tb, "ONNX Runtime library not found ("+where+")",
 			"run 'make ort' (or scripts/fetch-ort.sh) in the odmn repository, or set ODMN_ORT_LIB to a libonnxruntime.so.1")
 		return ""
 	}
@@ -76,7 +77,7 @@ func RequirePythonONNX(tb testing.TB) string {
 		}
 	})
 	if pythonErr != "" {
-		missing(tb, "python onnx not available ("+PythonPath+" -c 'import onnx': "+pythonErr+")",
+		Missing(tb, "python onnx not available ("+PythonPath+" -c 'import onnx': "+pythonErr+")",
 			"run 'make deps' (installs python3-onnx)")
 		return ""
 	}
@@ -94,7 +95,7 @@ func RequireNodeTestData(tb testing.TB) string {
 	tb.Helper()
 	st, err := os.Stat(NodeTestDataDir)
 	if err != nil || !st.IsDir() {
-		missing(tb, "ONNX node test data not found at "+NodeTestDataDir,
+		Missing(tb, "ONNX node test data not found at "+NodeTestDataDir,
 			"run 'make deps' (installs libonnx-testdata)")
 		return ""
 	}

@@ -546,17 +546,8 @@ func rowsOf(t *graph.Tensor, lo, hi int) *graph.Tensor {
 	for _, d := range t.Shape[1:] {
 		row *= d
 	}
-	v := &graph.Tensor{DType: t.DType, Shape: append([]int{hi - lo}, t.Shape[1:]...)}
-	switch t.DType {
-	case graph.Float32:
-		v.F = t.F[lo*row : hi*row]
-	case graph.Int64:
-		v.I = t.I[lo*row : hi*row]
-	case graph.Bool:
-		v.B = t.B[lo*row : hi*row]
-	case graph.String:
-		v.S = t.S[lo*row : hi*row]
-	}
+	v := t.Elems(lo*row, hi*row)
+	v.Shape = append([]int{hi - lo}, t.Shape[1:]...)
 	return v
 }
 
@@ -573,10 +564,7 @@ func joinRows(ps []*graph.Tensor) (*graph.Tensor, bool) {
 	}
 	out := &graph.Tensor{DType: first.DType, Shape: append([]int{n}, first.Shape[1:]...)}
 	for _, t := range ps {
-		out.F = append(out.F, t.F...)
-		out.I = append(out.I, t.I...)
-		out.B = append(out.B, t.B...)
-		out.S = append(out.S, t.S...)
+		out.AppendElems(t)
 	}
 	return out, true
 }
@@ -766,24 +754,8 @@ func (st *state) infer(i int, sp *step) ([]graph.Meta, error) {
 // elements of dt: the one it had last run when that fits, else the
 // smallest free one that fits, else a new one.
 func (st *state) take(i, j, sl int, dt graph.DType, n int) *graph.Tensor {
-	fits := func(b int32) bool {
-		t := st.bufs[b]
-		switch dt {
-		case graph.Float32:
-			return cap(t.F) >= n
-		case graph.Int64:
-			return cap(t.I) >= n
-		case graph.Bool:
-			return cap(t.B) >= n
-		case graph.String:
-			return cap(t.S) >= n
-		}
-		return true
-	}
-	capOf := func(b int32) int {
-		t := st.bufs[b]
-		return cap(t.F) + cap(t.I) + cap(t.B) + cap(t.S)
-	}
+	fits := func(b int32) bool { return st.bufs[b].Cap(dt) >= n }
+	capOf := func(b int32) int64 { return st.bufs[b].Bytes() }
 	b := st.hint[i][j]
 	if b < 0 || st.busy[b] || !fits(b) {
 		b = -1

@@ -179,3 +179,51 @@ func TestRunWithAllocationFree(t *testing.T) {
 		t.Fatalf("%v allocations per run", n)
 	}
 }
+
+// Every element type goes in and comes out unchanged, also when SplitRows
+// cuts the batch into parts and joins them again.
+func TestEveryDTypeInOut(t *testing.T) {
+	for _, dt := range append(append([]graph.DType{}, graph.AllTypes...), graph.String) {
+		g := graph.New("io")
+		x := g.Input("x", dt, -1, 2)
+		g.SetOutput("y", graph.Identity(x))
+		in := graph.NewTensor(graph.Int64, []int{600, 2})
+		for i := range in.I {
+			in.I[i] = int64(i % 120)
+		}
+		want := in
+		if dt != graph.Int64 {
+			c := graph.New("c")
+			ci := c.Input("i", graph.Int64, 600, 2)
+			c.SetOutput("o", graph.Cast(ci, dt))
+			cs, err := native.New(c, native.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := cs.Run(map[string]*graph.Tensor{"i": in})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = res["o"]
+		}
+		for _, opts := range []native.Options{{}, {SplitRows: true, Threads: 2}} {
+			s, err := native.New(g, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := s.Run(map[string]*graph.Tensor{"x": want})
+			if err != nil {
+				t.Fatalf("%s %+v: %v", dt, opts, err)
+			}
+			y := res["y"]
+			if y.DType != dt || !graph.SameShape(y.Shape, want.Shape) || y.Len() != want.Len() {
+				t.Fatalf("%s %+v: got %v", dt, opts, y)
+			}
+			for i := 0; i < y.Len(); i++ {
+				if dt == graph.String && y.S[i] != want.S[i] || dt != graph.String && (y.Float(i) != want.Float(i) || y.Int(i) != want.Int(i)) {
+					t.Fatalf("%s %+v: element %d: %v vs %v", dt, opts, i, y, want)
+				}
+			}
+		}
+	}
+}

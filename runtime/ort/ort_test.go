@@ -518,13 +518,13 @@ func TestOpenErrors(t *testing.T) {
 	if _, err := ort.OpenBytes(mixedModel(t), ort.Options{IntraOpThreads: -1}); err == nil {
 		t.Error("negative thread count accepted")
 	}
-	// A double output is outside odmn's dtypes.
-	dbl := modelBytes(t,
-		[]*onnxpb.NodeProto{node("Cast", []string{"x"}, []string{"y"}, intAttr("to", int64(onnxpb.TensorProto_DOUBLE)))},
+	// A bfloat16 output is outside odmn's dtypes.
+	bf := modelBytes(t,
+		[]*onnxpb.NodeProto{node("Cast", []string{"x"}, []string{"y"}, intAttr("to", int64(onnxpb.TensorProto_BFLOAT16)))},
 		[]*onnxpb.ValueInfoProto{valueInfo("x", onnxpb.TensorProto_FLOAT, 2)},
-		[]*onnxpb.ValueInfoProto{valueInfo("y", onnxpb.TensorProto_DOUBLE, 2)})
-	if _, err := ort.OpenBytes(dbl, ort.Options{}); err == nil || !strings.Contains(err.Error(), `output "y"`) {
-		t.Errorf("double output: err = %v", err)
+		[]*onnxpb.ValueInfoProto{valueInfo("y", onnxpb.TensorProto_BFLOAT16, 2)})
+	if _, err := ort.OpenBytes(bf, ort.Options{}); err == nil || !strings.Contains(err.Error(), `output "y"`) {
+		t.Errorf("bfloat16 output: err = %v", err)
 	}
 }
 
@@ -539,4 +539,70 @@ func TestVersion(t *testing.T) {
 		t.Errorf("Version() = %q", v)
 	}
 	t.Logf("ONNX Runtime %s from %s", v, ort.LoadedLibrary())
+}
+
+// TestEveryDType runs Identity on each element type odmn holds, at rank 2,
+// rank 0 and with zero elements, and checks the values come back exactly
+// (float16 goes through the session's float32 rewrite).
+func TestEveryDType(t *testing.T) {
+	t.Parallel()
+	testenv.RequireLib(t)
+	h := func(v ...float32) []graph.Half {
+		out := make([]graph.Half, len(v))
+		for i, x := range v {
+			out[i] = graph.F16(x)
+		}
+		return out
+	}
+	cases := []*graph.Tensor{
+		graph.F32([]int{2, 2}, []float32{1, -2, 3.5, 1e-8}),
+		graph.I64([]int{2, 2}, []int64{1, -2, 1 << 40, -1 << 62}),
+		graph.Bools([]int{2, 2}, []bool{true, false, false, true}),
+		graph.FromSlice([]int{2, 2}, []float64{0.1, -2e300, 3, 4}),
+		graph.FromSlice([]int{2, 2}, []int32{1, -2, 1 << 30, 4}),
+		graph.FromSlice([]int{2, 2}, []int16{1, -2, 32767, 4}),
+		graph.FromSlice([]int{2, 2}, []int8{1, -2, 127, -128}),
+		graph.FromSlice([]int{2, 2}, []uint8{1, 2, 255, 0}),
+		graph.FromSlice([]int{2, 2}, []uint16{1, 2, 65535, 0}),
+		graph.FromSlice([]int{2, 2}, []uint32{1, 2, 1 << 31, 0}),
+		graph.FromSlice([]int{2, 2}, []uint64{1, 2, 1 << 63, 0}),
+		graph.FromSlice([]int{2, 2}, h(1.5, -65504, 0.0001, 3)),
+		graph.FromSlice([]int{}, h(2.5)),
+		graph.FromSlice([]int{}, []int8{-7}),
+		graph.FromSlice([]int{}, []uint64{9}),
+		graph.FromSlice([]int{0, 2}, []int32{}),
+	}
+	for _, x := range cases {
+		dims := make([]int64, len(x.Shape))
+		for i, d := range x.Shape {
+			dims[i] = int64(d)
+		}
+		et := onnxpb.TensorProto_DataType(x.DType.ONNX())
+		m := modelBytes(t,
+			[]*onnxpb.NodeProto{node("Identity", []string{"x"}, []string{"y"})},
+			[]*onnxpb.ValueInfoProto{valueInfo("x", et, dims...)},
+			[]*onnxpb.ValueInfoProto{valueInfo("y", et, dims...)})
+		s, err := ort.OpenBytes(m, ort.Options{IntraOpThreads: 1})
+		if err != nil {
+			t.Fatalf("%s: %v", x.DType, err)
+		}
+		if in := s.Inputs()[0]; in.Name != "x" || in.DType != x.DType {
+			t.Errorf("%s: input info %v", x.DType, in)
+		}
+		out, err := s.Run(map[string]*graph.Tensor{"x": x})
+		s.Close()
+		if err != nil {
+			t.Fatalf("%s%v: %v", x.DType, x.Shape, err)
+		}
+		y := out["y"]
+		if y == nil || y.DType != x.DType || !graph.SameShape(y.Shape, x.Shape) || fmt.Sprint(y) != fmt.Sprint(x) {
+			t.Errorf("%s%v: got %v, want %v", x.DType, x.Shape, y, x)
+		}
+		for i := 0; i < x.Len(); i++ {
+			if x.Int(i) != y.Int(i) || x.Float(i) != y.Float(i) {
+				t.Errorf("%s: element %d: got %v, want %v", x.DType, i, y, x)
+				break
+			}
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -94,9 +95,26 @@ func open(model []byte, path string, opts Options) (*Session, error) {
 	if opts.IntraOpThreads < 0 || opts.InterOpThreads < 0 {
 		return nil, fmt.Errorf("ort: negative thread count in %+v", opts)
 	}
-	declared, err := declaredOutputRanks(model)
-	if err != nil {
-		return nil, err
+	var m onnxpb.ModelProto
+	if err := proto.Unmarshal(model, &m); err != nil {
+		return nil, fmt.Errorf("ort: parsing model: %w", err)
+	}
+	declared := declaredOutputRanks(&m)
+	f16In, f16Out := f16Rewrite(&m)
+	if f16In != nil || f16Out != nil {
+		var err error
+		if model, err = proto.Marshal(&m); err != nil {
+			return nil, fmt.Errorf("ort: rewriting float16 inputs and outputs: %w", err)
+		}
+		path = "" // run the rewritten bytes (external data then resolves from the working directory)
+	}
+	userName := func(ortName string, f16 map[string]string) (string, bool) {
+		for u, o := range f16 {
+			if o == ortName {
+				return u, true
+			}
+		}
+		return ortName, false
 	}
 
 	so, err := onnxruntime.NewSessionOptions()
@@ -141,14 +159,21 @@ func open(model []byte, path string, opts Options) (*Session, error) {
 		if err != nil {
 			return nil, err
 		}
+		inNames = append(inNames, ti.Name)
+		if u, ok := userName(ti.Name, f16In); ok {
+			ti.Name, ti.DType = u, graph.Float16
+		}
 		s.inputs = append(s.inputs, ti)
 		s.inIdx[ti.Name] = i
-		inNames = append(inNames, ti.Name)
 	}
 	for i, io := range outs {
 		ti, err := tensorInfo("output", io)
 		if err != nil {
 			return nil, err
+		}
+		outNames = append(outNames, ti.Name)
+		if u, ok := userName(ti.Name, f16Out); ok {
+			ti.Name, ti.DType = u, graph.Float16
 		}
 		o := &outputInfo{TensorInfo: ti}
 		if len(ti.Dims) == 0 {
@@ -162,7 +187,6 @@ func open(model []byte, path string, opts Options) (*Session, error) {
 		}
 		s.outputs = append(s.outputs, o)
 		s.outIdx[ti.Name] = i
-		outNames = append(outNames, ti.Name)
 	}
 
 	if path != "" {
@@ -180,18 +204,14 @@ func open(model []byte, path string, opts Options) (*Session, error) {
 // output with a declared tensor shape, its rank. Outputs without a shape are
 // absent. ORT reports both a declared rank 0 and an unknown rank as "no
 // dimensions", so this is how the two are told apart.
-func declaredOutputRanks(model []byte) (map[string]int, error) {
-	var m onnxpb.ModelProto
-	if err := proto.Unmarshal(model, &m); err != nil {
-		return nil, fmt.Errorf("ort: parsing model: %w", err)
-	}
+func declaredOutputRanks(m *onnxpb.ModelProto) map[string]int {
 	ranks := map[string]int{}
 	for _, vi := range m.GetGraph().GetOutput() {
 		if sh := vi.GetType().GetTensorType().GetShape(); sh != nil {
 			ranks[vi.GetName()] = len(sh.GetDim())
 		}
 	}
-	return ranks, nil
+	return ranks
 }
 
 func tensorInfo(kind string, io onnxruntime.InputOutputInfo) (TensorInfo, error) {
@@ -200,7 +220,7 @@ func tensorInfo(kind string, io onnxruntime.InputOutputInfo) (TensorInfo, error)
 	}
 	dt, ok := dtypeFromORT(io.DataType)
 	if !ok {
-		return TensorInfo{}, fmt.Errorf("ort: %s %q has element type %s; odmn supports float32, int64, bool and string", kind, io.Name, io.DataType)
+		return TensorInfo{}, fmt.Errorf("ort: %s %q has element type %s; odmn supports the numeric types, bool and string", kind, io.Name, io.DataType)
 	}
 	return TensorInfo{Name: io.Name, DType: dt, Dims: append([]int64{}, io.Dimensions...)}, nil
 }
@@ -215,6 +235,24 @@ func dtypeFromORT(t onnxruntime.TensorElementDataType) (graph.DType, bool) {
 		return graph.Bool, true
 	case onnxruntime.TensorElementDataTypeString:
 		return graph.String, true
+	case onnxruntime.TensorElementDataTypeDouble:
+		return graph.Float64, true
+	case onnxruntime.TensorElementDataTypeInt32:
+		return graph.Int32, true
+	case onnxruntime.TensorElementDataTypeInt16:
+		return graph.Int16, true
+	case onnxruntime.TensorElementDataTypeInt8:
+		return graph.Int8, true
+	case onnxruntime.TensorElementDataTypeUint8:
+		return graph.Uint8, true
+	case onnxruntime.TensorElementDataTypeUint16:
+		return graph.Uint16, true
+	case onnxruntime.TensorElementDataTypeUint32:
+		return graph.Uint32, true
+	case onnxruntime.TensorElementDataTypeUint64:
+		return graph.Uint64, true
+	case onnxruntime.TensorElementDataTypeFloat16:
+		return graph.Float16, true
 	}
 	return graph.Invalid, false
 }
@@ -321,12 +359,15 @@ func (s *Session) Run(inputs map[string]*graph.Tensor, names ...string) (map[str
 
 	res := make(map[string]*graph.Tensor, len(s.outputs))
 	for i, o := range s.outputs {
-		if len(names) > 0 && !contains(names, o.Name) {
+		if len(names) > 0 && !slices.Contains(names, o.Name) {
 			continue
 		}
 		t, err := fromORT(outs[i])
 		if err != nil {
 			return nil, fmt.Errorf("ort: output %q: %w", o.Name, err)
+		}
+		if o.DType == graph.Float16 && t.DType == graph.Float32 {
+			t = toHalf(t)
 		}
 		res[o.Name] = t
 	}
@@ -379,15 +420,6 @@ func (s *Session) run(ins []onnxruntime.Value) ([]onnxruntime.Value, error) {
 	}
 }
 
-func contains(names []string, n string) bool {
-	for _, m := range names {
-		if m == n {
-			return true
-		}
-	}
-	return false
-}
-
 func destroyAll(vs []onnxruntime.Value) {
 	for i, v := range vs {
 		if !isNil(v) {
@@ -408,6 +440,12 @@ func isNil(v onnxruntime.Value) bool {
 	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }
 
+// ortElem is every element type that both odmn and onnxruntime_go hold
+// natively (float16 goes through float32, see f16.go).
+type ortElem interface {
+	float32 | float64 | int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64 | bool
+}
+
 // toORT wraps t's data in an ORT tensor without copying (ORT does not write
 // to inputs). A rank-0 tensor becomes an ORT scalar.
 func toORT(t *graph.Tensor) (onnxruntime.Value, error) {
@@ -420,29 +458,45 @@ func toORT(t *graph.Tensor) (onnxruntime.Value, error) {
 	if t.Len() != n {
 		return nil, fmt.Errorf("shape %v needs %d values, the tensor has %d", t.Shape, n, t.Len())
 	}
-	if len(t.Shape) == 0 {
-		switch t.DType {
-		case graph.Float32:
-			return onnxruntime.NewScalar(t.F[0])
-		case graph.Int64:
-			return onnxruntime.NewScalar(t.I[0])
-		case graph.Bool:
-			return onnxruntime.NewScalar(t.B[0])
-		}
-		return nil, fmt.Errorf("unsupported dtype %s", t.DType)
-	}
 	shape := make(onnxruntime.Shape, len(t.Shape))
 	for i, d := range t.Shape {
 		shape[i] = int64(d)
 	}
 	switch t.DType {
 	case graph.Float32:
-		return onnxruntime.NewTensor(shape, t.F)
+		return ortValue(shape, t.F)
 	case graph.Int64:
-		return onnxruntime.NewTensor(shape, t.I)
+		return ortValue(shape, t.I)
 	case graph.Bool:
-		return onnxruntime.NewTensor(shape, t.B)
+		return ortValue(shape, t.B)
+	case graph.Float64:
+		return ortValue(shape, graph.Data[float64](t))
+	case graph.Int32:
+		return ortValue(shape, graph.Data[int32](t))
+	case graph.Int16:
+		return ortValue(shape, graph.Data[int16](t))
+	case graph.Int8:
+		return ortValue(shape, graph.Data[int8](t))
+	case graph.Uint8:
+		return ortValue(shape, graph.Data[uint8](t))
+	case graph.Uint16:
+		return ortValue(shape, graph.Data[uint16](t))
+	case graph.Uint32:
+		return ortValue(shape, graph.Data[uint32](t))
+	case graph.Uint64:
+		return ortValue(shape, graph.Data[uint64](t))
+	case graph.Float16:
+		// The session feeds float16 inputs as float32 (see f16.go): exact.
+		h := graph.Data[graph.Half](t)
+		f := make([]float32, len(h))
+		for i, v := range h {
+			f[i] = v.Float32()
+		}
+		return ortValue(shape, f)
 	case graph.String:
+		if len(shape) == 0 {
+			return nil, errors.New("rank-0 string tensors are not supported by onnxruntime_go")
+		}
 		// ORT keeps its own copies of the strings (std::string).
 		st, err := onnxruntime.NewStringTensor(shape)
 		if err != nil {
@@ -459,14 +513,37 @@ func toORT(t *graph.Tensor) (onnxruntime.Value, error) {
 	return nil, fmt.Errorf("unsupported dtype %s", t.DType)
 }
 
+func ortValue[T ortElem](shape onnxruntime.Shape, data []T) (onnxruntime.Value, error) {
+	if len(shape) == 0 {
+		return onnxruntime.NewScalar(data[0])
+	}
+	return onnxruntime.NewTensor(shape, data)
+}
+
 func newScalar(dt graph.DType) (onnxruntime.Value, error) {
 	switch dt {
-	case graph.Float32:
+	case graph.Float32, graph.Float16: // float16 outputs arrive as float32
 		return onnxruntime.NewEmptyScalar[float32]()
 	case graph.Int64:
 		return onnxruntime.NewEmptyScalar[int64]()
 	case graph.Bool:
 		return onnxruntime.NewEmptyScalar[bool]()
+	case graph.Float64:
+		return onnxruntime.NewEmptyScalar[float64]()
+	case graph.Int32:
+		return onnxruntime.NewEmptyScalar[int32]()
+	case graph.Int16:
+		return onnxruntime.NewEmptyScalar[int16]()
+	case graph.Int8:
+		return onnxruntime.NewEmptyScalar[int8]()
+	case graph.Uint8:
+		return onnxruntime.NewEmptyScalar[uint8]()
+	case graph.Uint16:
+		return onnxruntime.NewEmptyScalar[uint16]()
+	case graph.Uint32:
+		return onnxruntime.NewEmptyScalar[uint32]()
+	case graph.Uint64:
+		return onnxruntime.NewEmptyScalar[uint64]()
 	}
 	return nil, fmt.Errorf("unsupported dtype %s", dt)
 }
@@ -479,18 +556,6 @@ func fromORT(v onnxruntime.Value) (*graph.Tensor, error) {
 		return nil, errors.New("ORT returned no value")
 	}
 	switch x := v.(type) {
-	case *onnxruntime.Tensor[float32]:
-		return &graph.Tensor{DType: graph.Float32, Shape: intShape(x.GetShape()), F: x.GetData()}, nil
-	case *onnxruntime.Tensor[int64]:
-		return &graph.Tensor{DType: graph.Int64, Shape: intShape(x.GetShape()), I: x.GetData()}, nil
-	case *onnxruntime.Tensor[bool]:
-		return &graph.Tensor{DType: graph.Bool, Shape: intShape(x.GetShape()), B: x.GetData()}, nil
-	case *onnxruntime.Scalar[float32]:
-		return graph.ScalarF32(x.GetData()), nil
-	case *onnxruntime.Scalar[int64]:
-		return graph.ScalarI64(x.GetData()), nil
-	case *onnxruntime.Scalar[bool]:
-		return graph.Bools([]int{}, []bool{x.GetData()}), nil
 	case *onnxruntime.StringTensor:
 		ss, err := x.GetContents()
 		if err != nil {
@@ -498,7 +563,27 @@ func fromORT(v onnxruntime.Value) (*graph.Tensor, error) {
 		}
 		return &graph.Tensor{DType: graph.String, Shape: intShape(x.GetShape()), S: ss}, nil
 	}
+	for _, f := range []func(onnxruntime.Value) *graph.Tensor{
+		fromValue[float32], fromValue[int64], fromValue[bool], fromValue[float64],
+		fromValue[int32], fromValue[int16], fromValue[int8], fromValue[uint8],
+		fromValue[uint16], fromValue[uint32], fromValue[uint64],
+	} {
+		if t := f(v); t != nil {
+			return t, nil
+		}
+	}
 	return nil, fmt.Errorf("unsupported ORT value %T (%s)", v, v.GetONNXType())
+}
+
+// fromValue converts a *Tensor[T] or *Scalar[T]; nil for any other value.
+func fromValue[T ortElem](v onnxruntime.Value) *graph.Tensor {
+	switch x := v.(type) {
+	case *onnxruntime.Tensor[T]:
+		return graph.FromSlice(intShape(x.GetShape()), x.GetData())
+	case *onnxruntime.Scalar[T]:
+		return graph.FromSlice([]int{}, []T{x.GetData()})
+	}
+	return nil
 }
 
 func intShape(s onnxruntime.Shape) []int {

@@ -66,7 +66,7 @@ func (m *Model) GraphWith(opts GraphOptions) (*graph.Graph, error) {
 	for i, s := range m.Stages {
 		hs[i] = strconv.Itoa(s.Horizon)
 	}
-	g.Metadata["odmn.model"] = "twostage"
+	g.Metadata["odmn.model"] = Kind
 	g.Metadata["odmn.horizons"] = strings.Join(hs, ",")
 	g.Metadata["odmn.input"] = InputFeatures + ": float32 [N, F], the encoded feature ids of the data set as float32, in its slot order"
 	g.Metadata["odmn.combine"] = m.Config.Combine

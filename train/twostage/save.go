@@ -4,10 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/odmn/odmn/internal/fsutil"
 )
 
 // Files of a model directory.
@@ -23,6 +24,10 @@ const (
 // FormatVersion is the version of the model directory layout.
 const FormatVersion = 1
 
+// Kind is the model kind recorded in model.json and in the exported
+// file's odmn.model metadata.
+const Kind = "twostage"
+
 type modelFile struct {
 	Format int    `json:"format"`
 	Kind   string `json:"kind"`
@@ -32,40 +37,22 @@ type modelFile struct {
 // Save writes the model to dir: into a new sibling directory, then renamed
 // over dir (an existing dir is replaced only once the new one is complete).
 func (m *Model) Save(dir string) error {
-	dir = filepath.Clean(dir)
-	parent := filepath.Dir(dir)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("twostage: %w", err)
-	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+	d, err := fsutil.MkdirTemp(dir)
 	if err != nil {
 		return fmt.Errorf("twostage: %w", err)
 	}
-	defer os.RemoveAll(tmp)
-	if err := m.write(tmp); err != nil {
-		return err
+	if err := m.write(d.Path); err != nil {
+		d.Abort()
+		return d.Wrap(err)
 	}
-	old := ""
-	if _, err := os.Stat(dir); err == nil {
-		old = fmt.Sprintf("%s.old-%d", dir, rand.Uint32())
-		if err := os.Rename(dir, old); err != nil {
-			return fmt.Errorf("twostage: %w", err)
-		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if old != "" {
-			os.Rename(old, dir)
-		}
+	if err := d.Commit(); err != nil {
 		return fmt.Errorf("twostage: %w", err)
-	}
-	if old != "" {
-		os.RemoveAll(old)
 	}
 	return nil
 }
 
 func (m *Model) write(dir string) error {
-	b, err := json.MarshalIndent(modelFile{Format: FormatVersion, Kind: "twostage", Model: m}, "", "  ")
+	b, err := json.MarshalIndent(modelFile{Format: FormatVersion, Kind: Kind, Model: m}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("twostage: %w", err)
 	}
@@ -102,7 +89,7 @@ func Load(dir string) (*Model, error) {
 	if err := json.Unmarshal(b, &mf); err != nil {
 		return nil, fmt.Errorf("twostage: %s: %w", ModelFile, err)
 	}
-	if mf.Kind != "twostage" || mf.Format != FormatVersion || mf.Model == nil {
+	if mf.Kind != Kind || mf.Format != FormatVersion || mf.Model == nil {
 		return nil, fmt.Errorf("twostage: %s is not a Two-Stage model of format %d (kind %q, format %d)", ModelFile, FormatVersion, mf.Kind, mf.Format)
 	}
 	m := mf.Model

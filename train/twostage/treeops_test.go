@@ -6,7 +6,7 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/odmn/odmn/compat"
+	"github.com/odmn/odmn/conform"
 	"github.com/odmn/odmn/export"
 	"github.com/odmn/odmn/graph"
 	"github.com/odmn/odmn/internal/testenv"
@@ -170,14 +170,14 @@ func TestTreeEnsembleKernelsVsORT(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		diffs, err := compat.CrossRun(sn, so, map[string]*graph.Tensor{"x": c.x}, 1e-6, 1e-6)
+		diffs, err := conform.CrossRun(sn, so, map[string]*graph.Tensor{"x": c.x}, conform.Tolerance{Atol: 1e-6, Rtol: 1e-6})
 		so.Close()
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		sort.Slice(diffs, func(i, j int) bool { return diffs[i].Output < diffs[j].Output })
 		for _, d := range diffs {
-			if !d.Agree() {
+			if !d.OK() {
 				got, _ := sn.Run(map[string]*graph.Tensor{"x": c.x})
 				want, _ := func() (map[string]*graph.Tensor, error) {
 					s, _ := ort.OpenBytes(b, ort.Options{})

@@ -1,10 +1,11 @@
-package compat_test
+package conform_test
 
 import (
 	"math/rand/v2"
 	"testing"
 
 	"github.com/odmn/odmn/compat"
+	"github.com/odmn/odmn/conform"
 	"github.com/odmn/odmn/export"
 	"github.com/odmn/odmn/graph"
 	"github.com/odmn/odmn/internal/testenv"
@@ -95,17 +96,17 @@ func TestCrossRuntimeMLP(t *testing.T) {
 	for i := range x.F {
 		x.F[i] = float32(r.NormFloat64())
 	}
-	diffs, err := compat.CrossRun(ns, os, map[string]*graph.Tensor{"x": x}, 1e-5, 1e-5)
+	diffs, err := conform.CrossRun(ns, os, map[string]*graph.Tensor{"x": x}, conform.Tolerance{Atol: 1e-5, Rtol: 1e-5})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(diffs) != 3 {
-		t.Fatalf("compared %d outputs, want 3:\n%s", len(diffs), compat.Summary(diffs))
+		t.Fatalf("compared %d outputs, want 3:\n%s", len(diffs), conform.Summary(diffs))
 	}
 	for _, d := range diffs {
-		if !d.Agree() {
+		if !d.OK() {
 			t.Errorf("native vs ORT: %s", d)
 		}
 	}
-	t.Logf("native vs ORT on 10,000 rows:\n%s", compat.Summary(diffs))
+	t.Logf("native vs ORT on 10,000 rows:\n%s", conform.Summary(diffs))
 }

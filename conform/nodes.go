@@ -1,9 +1,8 @@
-package compat
+package conform
 
 import (
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +14,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/odmn/odmn/compat"
 	"github.com/odmn/odmn/export"
 	"github.com/odmn/odmn/graph"
 	"github.com/odmn/odmn/onnxpb"
@@ -26,13 +26,6 @@ import (
 // backend node tests.
 const DefaultNodeTestDir = "/usr/share/libonnx-testdata/data/node"
 
-// ONNX's backend test tolerances (onnx/backend/test/runner: rtol 1e-3,
-// atol 1e-7).
-const (
-	DefaultRtol = 1e-3
-	DefaultAtol = 1e-7
-)
-
 // NodeOptions tune RunNodeTests.
 type NodeOptions struct {
 	// Match selects tests by directory name (all when nil).
@@ -40,8 +33,8 @@ type NodeOptions struct {
 	// Native configures the native sessions (BodiesOnly runs composite
 	// ops from their bodies).
 	Native native.Options
-	// Rtol and Atol override the tolerances (0: DefaultRtol, DefaultAtol).
-	Rtol, Atol float64
+	// Tolerance overrides NodeTolerance (when not zero).
+	Tolerance Tolerance
 	// Workers is the number of tests run at once (0: GOMAXPROCS).
 	Workers int
 	// Open, when set, makes the session that runs an imported graph
@@ -63,19 +56,25 @@ func (s Status) String() string {
 	return [...]string{"passed", "failed", "not applicable"}[s]
 }
 
+// MarshalText writes the status by name.
+func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
 // NodeResult is the outcome of one node test.
 type NodeResult struct {
-	Name   string   // the test directory, e.g. test_add_bcast
-	Ops    []string // op types the model uses (custom domains as domain.Type)
-	Status Status
-	Kind   string // for NotApplicable: KindOp, KindDType, ...
-	Reason string // why it failed or does not apply
+	Name   string   `json:"name"`             // the test directory, e.g. test_add_bcast
+	Ops    []string `json:"ops"`              // op types the model uses (custom domains as domain.Type)
+	Status Status   `json:"status"`           // by name in JSON
+	Kind   string   `json:"kind,omitempty"`   // for NotApplicable: compat.KindOp, KindDType, ...
+	Reason string   `json:"reason,omitempty"` // why it failed or does not apply
 }
 
 // OpStats counts the tests of one op type (or all tests, in NodeReport.Total).
 type OpStats struct {
-	Op                                   string
-	Tests, Passed, Failed, NotApplicable int
+	Op            string `json:"op"`
+	Tests         int    `json:"tests"`
+	Passed        int    `json:"passed"`
+	Failed        int    `json:"failed"`
+	NotApplicable int    `json:"not_applicable"`
 }
 
 func (s *OpStats) add(st Status) {
@@ -93,10 +92,12 @@ func (s *OpStats) add(st Status) {
 // NodeReport is the outcome of a conformance run. A test counts under each
 // op type it uses in Ops, and once in Total.
 type NodeReport struct {
-	Dir     string
-	Results []NodeResult // sorted by name
-	Ops     []OpStats    // sorted by op type
-	Total   OpStats
+	Dir     string       `json:"dir"`
+	Results []NodeResult `json:"results"` // sorted by name
+	Ops     []OpStats    `json:"ops"`     // sorted by op type
+	Total   OpStats      `json:"total"`
+	// ByReason counts the not-applicable tests by kind of reason.
+	ByReason map[string]int `json:"not_applicable_by_reason"`
 }
 
 // Failures returns the failed tests.
@@ -143,7 +144,7 @@ func (r *NodeReport) Print(w io.Writer, verbose bool) error {
 	kinds := r.NotApplicableKinds()
 	if len(kinds) > 0 {
 		var parts []string
-		for _, k := range []string{KindOp, KindDType, KindOpset, KindAttribute, KindFeature} {
+		for _, k := range []string{compat.KindOp, compat.KindDType, compat.KindOpset, compat.KindAttribute, compat.KindFeature} {
 			if kinds[k] > 0 {
 				parts = append(parts, fmt.Sprintf("%s %d", k, kinds[k]))
 			}
@@ -171,16 +172,12 @@ func (r *NodeReport) Print(w io.Writer, verbose bool) error {
 // RunNodeTests runs the ONNX backend node tests under dir (dir/test_*/
 // with model.onnx and test_data_set_N/input_K.pb, output_K.pb) on the
 // native runtime. A test whose model imports (only vocabulary ops, element
-// types and op versions) is run on every data set and compared with ONNX's
-// rule: |actual - expected| <= atol + rtol*|expected|, NaN equal to NaN,
-// int64 and bool exactly, shapes and element types equal. Tests outside
-// the vocabulary are not applicable, never passed.
+// types and op versions) is run on every data set and compared with
+// Compare under opts.Tolerance (ONNX's runner's, NodeTolerance, by
+// default). Tests outside the vocabulary are not applicable, never passed.
 func RunNodeTests(dir string, opts NodeOptions) (*NodeReport, error) {
-	if opts.Rtol == 0 {
-		opts.Rtol = DefaultRtol
-	}
-	if opts.Atol == 0 {
-		opts.Atol = DefaultAtol
+	if opts.Tolerance == (Tolerance{}) {
+		opts.Tolerance = NodeTolerance
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -239,16 +236,14 @@ func RunNodeTests(dir string, opts NodeOptions) (*NodeReport, error) {
 		rep.Ops = append(rep.Ops, *s)
 	}
 	sort.Slice(rep.Ops, func(i, j int) bool { return rep.Ops[i].Op < rep.Ops[j].Op })
+	rep.ByReason = rep.NotApplicableKinds()
 	return rep, nil
 }
 
 // RunNodeTest runs one node test directory.
 func RunNodeTest(dir string, opts NodeOptions) (res NodeResult) {
-	if opts.Rtol == 0 {
-		opts.Rtol = DefaultRtol
-	}
-	if opts.Atol == 0 {
-		opts.Atol = DefaultAtol
+	if opts.Tolerance == (Tolerance{}) {
+		opts.Tolerance = NodeTolerance
 	}
 	res.Name = filepath.Base(dir)
 	fail := func(format string, args ...any) NodeResult {
@@ -260,14 +255,14 @@ func RunNodeTest(dir string, opts NodeOptions) (res NodeResult) {
 			res.Status, res.Reason = Failed, fmt.Sprintf("panic: %v", r)
 		}
 	}()
-	m, err := ReadFile(filepath.Join(dir, "model.onnx"))
+	m, err := compat.ReadFile(filepath.Join(dir, "model.onnx"))
 	if err != nil {
 		return fail("%v", err)
 	}
-	res.Ops = Ops(m)
-	g, err := Import(m)
+	res.Ops = compat.Ops(m)
+	g, err := compat.Import(m)
 	if err != nil {
-		if na, ok := IsNotApplicable(err); ok {
+		if na, ok := compat.IsNotApplicable(err); ok {
 			res.Status, res.Kind, res.Reason = NotApplicable, na.Kind, err.Error()
 			return res
 		}
@@ -315,7 +310,7 @@ func RunNodeTest(dir string, opts NodeOptions) (res NodeResult) {
 		for k, p := range ins {
 			t, err := readTensor(p)
 			if err != nil {
-				if na, ok := IsNotApplicable(err); ok {
+				if na, ok := compat.IsNotApplicable(err); ok {
 					res.Status, res.Kind, res.Reason = NotApplicable, na.Kind, err.Error()
 					return res
 				}
@@ -334,7 +329,7 @@ func RunNodeTest(dir string, opts NodeOptions) (res NodeResult) {
 		for k, p := range outs {
 			t, err := readTensor(p)
 			if err != nil {
-				if na, ok := IsNotApplicable(err); ok {
+				if na, ok := compat.IsNotApplicable(err); ok {
 					res.Status, res.Kind, res.Reason = NotApplicable, na.Kind, err.Error()
 					return res
 				}
@@ -347,8 +342,8 @@ func RunNodeTest(dir string, opts NodeOptions) (res NodeResult) {
 			return fail("%s: run: %v", filepath.Base(set), err)
 		}
 		for k, name := range outNames {
-			if err := Compare(got[name], want[k], opts.Rtol, opts.Atol); err != nil {
-				return fail("%s: output %q: %v", filepath.Base(set), name, err)
+			if d := Compare(name, got[name], want[k], opts.Tolerance); !d.OK() {
+				return fail("%s: output %q: %v", filepath.Base(set), name, d.Err())
 			}
 		}
 	}
@@ -389,60 +384,11 @@ func readTensor(path string) (*graph.Tensor, error) {
 	if tp.DataType == nil {
 		// Sequences, maps and optionals are other messages; a TensorProto
 		// always has a data type.
-		return nil, notApplicable(KindFeature, "%s is not a tensor (sequences, maps and optionals are not supported)", filepath.Base(path))
+		return nil, &compat.NotApplicableError{Kind: compat.KindFeature, Msg: fmt.Sprintf("%s is not a tensor (sequences, maps and optionals are not supported)", filepath.Base(path))}
 	}
 	t, err := export.TensorFromProto(tp)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
 	}
 	return t, nil
-}
-
-// Compare checks got against want with ONNX's rule: equal element types
-// and shapes; floats within atol + rtol*|want| (NaN matches NaN, an
-// infinity only itself); int64 and bool exactly.
-func Compare(got, want *graph.Tensor, rtol, atol float64) error {
-	if got == nil {
-		return fmt.Errorf("no value")
-	}
-	if got.DType != want.DType {
-		return fmt.Errorf("element type %s, want %s", got.DType, want.DType)
-	}
-	if !graph.SameShape(got.Shape, want.Shape) {
-		return fmt.Errorf("shape %v, want %v", got.Shape, want.Shape)
-	}
-	if got.Len() != want.Len() {
-		return fmt.Errorf("%d values, want %d", got.Len(), want.Len())
-	}
-	bad, first := 0, -1
-	for i := 0; i < want.Len(); i++ {
-		ok := true
-		switch want.DType {
-		case graph.Float32:
-			a, e := float64(got.F[i]), float64(want.F[i])
-			switch {
-			case math.IsNaN(e) || math.IsNaN(a):
-				ok = math.IsNaN(e) && math.IsNaN(a)
-			case math.IsInf(e, 0) || math.IsInf(a, 0):
-				ok = a == e
-			default:
-				ok = math.Abs(a-e) <= atol+rtol*math.Abs(e)
-			}
-		case graph.Int64:
-			ok = got.I[i] == want.I[i]
-		case graph.Bool:
-			ok = got.B[i] == want.B[i]
-		}
-		if !ok {
-			bad++
-			if first < 0 {
-				first = i
-			}
-		}
-	}
-	if bad > 0 {
-		return fmt.Errorf("%d of %d values differ; first at %d: got %v, want %v (got %v, want %v)",
-			bad, want.Len(), first, got.Float(first), want.Float(first), got, want)
-	}
-	return nil
 }

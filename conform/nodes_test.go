@@ -1,4 +1,4 @@
-package compat_test
+package conform_test
 
 import (
 	"os"
@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/odmn/odmn/compat"
+	"github.com/odmn/odmn/conform"
 	"github.com/odmn/odmn/export"
 	"github.com/odmn/odmn/graph"
 	"github.com/odmn/odmn/internal/testenv"
@@ -22,11 +23,11 @@ import (
 // no applicable test may fail, and at least 150 must pass.
 func TestNodeConformance(t *testing.T) {
 	dir := testenv.RequireNodeTestData(t)
-	opts := compat.NodeOptions{}
+	opts := conform.NodeOptions{}
 	if m := os.Getenv("ODMN_NODE_TESTS"); m != "" {
 		opts.Match = regexp.MustCompile(m)
 	}
-	rep, err := compat.RunNodeTests(dir, opts)
+	rep, err := conform.RunNodeTests(dir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,13 +49,13 @@ func TestNodeConformance(t *testing.T) {
 func TestNodeTestsReexport(t *testing.T) {
 	dir := testenv.RequireNodeTestData(t)
 	py := testenv.RequirePythonONNX(t)
-	rep, err := compat.RunNodeTests(dir, compat.NodeOptions{})
+	rep, err := conform.RunNodeTests(dir, conform.NodeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	models := map[string]*onnxpb.ModelProto{}
 	for _, r := range rep.Results {
-		if r.Status != compat.Passed {
+		if r.Status != conform.Passed {
 			continue
 		}
 		m, err := compat.ReadFile(filepath.Join(dir, r.Name, "model.onnx"))
@@ -86,13 +87,21 @@ func TestNodeTestsReexport(t *testing.T) {
 	}
 }
 
+// ortDiffers lists node tests whose expected outputs ONNX Runtime itself
+// does not reproduce, with why.
+var ortDiffers = map[string]string{
+	"test_cast_FLOAT_to_STRING":              "it formats floats with 8 significant digits, ONNX's outputs are the shortest representation",
+	"test_castlike_FLOAT_to_STRING":          "it formats floats with 8 significant digits, ONNX's outputs are the shortest representation",
+	"test_castlike_FLOAT_to_STRING_expanded": "it formats floats with 8 significant digits, ONNX's outputs are the shortest representation",
+}
+
 // TestNodeConformanceThroughORT runs the node tests on the exported graph
 // in ONNX Runtime: what odmn imports and exports again must still compute
 // ONNX's expected outputs.
 func TestNodeConformanceThroughORT(t *testing.T) {
 	dir := testenv.RequireNodeTestData(t)
 	testenv.RequireLib(t)
-	rep, err := compat.RunNodeTests(dir, compat.NodeOptions{
+	rep, err := conform.RunNodeTests(dir, conform.NodeOptions{
 		Workers: 1,
 		Open: func(g *graph.Graph) (runtime.Session, error) {
 			b, err := export.Marshal(g, export.Options{})
@@ -108,6 +117,10 @@ func TestNodeConformanceThroughORT(t *testing.T) {
 	for _, f := range rep.Failures() {
 		if strings.Contains(f.Reason, "model has no inputs") {
 			continue // onnxruntime_go cannot run those (test_constant)
+		}
+		if why, ok := ortDiffers[f.Name]; ok {
+			t.Logf("%s: ONNX Runtime differs from ONNX's expected output: %s", f.Name, why)
+			continue
 		}
 		t.Errorf("%s: %s", f.Name, f.Reason)
 	}
