@@ -78,14 +78,11 @@ type File struct {
 	done   bool
 }
 
-// Create starts writing path: it creates path's parent directories,
-// removes stale temporary files of path and opens a new one beside it.
+// Create starts writing path: it removes stale temporary files of path and
+// opens a new one beside it. path's directory must exist.
 func Create(path string) (*File, error) {
-	dir, base := split(path)
-	if err := os.MkdirAll(dir, DirMode); err != nil {
-		return nil, err
-	}
 	CleanStale(path)
+	dir, base := split(path)
 	for range 100 {
 		f, err := os.OpenFile(tempName(dir, tempPrefix(base)), os.O_RDWR|os.O_CREATE|os.O_EXCL, FileMode)
 		if errors.Is(err, fs.ErrExist) {
