@@ -48,6 +48,10 @@ func Name(key string) string {
 const (
 	KindMean  = "mean"  // an estimate of E[y | x]
 	KindPoint = "point" // a decision, then a value (argmax, Two-Stage hard)
+	// KindQM: the mean-type prediction quantile-matched onto the model's
+	// own predicted population distribution (train.QMSketch), and ODMN's
+	// frozen form of it.
+	KindQM = "qm"
 )
 
 // Options configure a comparison. Zero values take the defaults noted.
@@ -113,6 +117,8 @@ type Result struct {
 	Tables []Table `json:"tables"`
 	// Paired compares ODMN's decodes with the baselines seed by seed.
 	Paired []Paired `json:"paired"`
+	// Extras are the interval and running-maximum summaries.
+	Extras []Extra `json:"extras,omitempty"`
 	// Timings are the wall-clock seconds of every run; the only part of a
 	// Result that changes between identical runs.
 	Timings []Timing `json:"timings"`
@@ -154,8 +160,13 @@ type ModelRun struct {
 // Eval is the evaluation of one prediction of a run on the held-out rows.
 type Eval struct {
 	Name   string              `json:"name"` // table row name, e.g. "ODMN EV"
-	Kind   string              `json:"kind"` // KindMean or KindPoint
+	Kind   string              `json:"kind"` // KindMean, KindPoint or KindQM
 	Report metrics.MultiReport `json:"report"`
+	// Changed is the share of users whose values the running maximum
+	// across horizons changed (the raw decode's violation rate).
+	Changed *float64 `json:"changed_by_running_max,omitempty"`
+	// Intervals evaluates the model's predictive quantiles, per horizon.
+	Intervals []metrics.IntervalReport `json:"intervals,omitempty"`
 }
 
 // Table is one aggregated table.
@@ -454,7 +465,28 @@ func runModel(ctx context.Context, key string, seed uint64, trainDS, testDS *dat
 		if err := eval("Two-Stage", KindMean, p.Horizons, labels, p.LTV); err != nil {
 			return nil, err
 		}
-		return r, eval("Two-Stage hard", KindPoint, p.Horizons, labels, hard)
+		if err := eval("Two-Stage hard", KindPoint, p.Horizons, labels, hard); err != nil {
+			return nil, err
+		}
+		// Its predicted distribution: 0 with 1 - P(pay), E[y | pay] with P(pay).
+		sk := make([]*train.QMSketch, len(p.Horizons))
+		for t := range sk {
+			sk[t] = train.NewQMSketch()
+		}
+		ev := make([][]float64, len(p.LTV))
+		for i := range p.LTV {
+			ev[i] = append([]float64{}, p.LTV[i]...)
+			train.MonotoneRows(ev[i : i+1])
+			for t := range sk {
+				pp := p.Premium[i][t]
+				sk[t].AddUser(ev[i][t], []float64{1 - pp, pp}, []float64{0, p.Value[i][t]})
+			}
+		}
+		qm, err := train.ApplyQM(ev, sk)
+		if err != nil {
+			return nil, err
+		}
+		return r, eval("Two-Stage QM", KindQM, p.Horizons, labels, qm)
 	}
 	cfg := *o.Config
 	cfg.Variant, cfg.Seed = train.Variant(key), seed
@@ -477,15 +509,12 @@ func runModel(ctx context.Context, key string, seed uint64, trainDS, testDS *dat
 	if err != nil {
 		return nil, err
 	}
-	labels := m.LabelsOf(testDS, nil)
-	name := Name(key)
-	if m.Cfg.Variant.Parts().Head != train.HeadMDME {
-		return r, eval(name, KindMean, m.Horizons, labels, pr.EV)
-	}
-	if err := eval(name+" argmax", KindPoint, m.Horizons, labels, pr.ArgMax); err != nil {
+	evals, err := Evaluate(m, Name(key), m.LabelsOf(testDS, nil), pr, nil, mopts.LorenzPoints)
+	if err != nil {
 		return nil, err
 	}
-	return r, eval(name+" EV", KindMean, m.Horizons, labels, pr.EV)
+	r.Evals = append(r.Evals, evals...)
+	return r, nil
 }
 
 func allRows(n int) []int {

@@ -50,9 +50,9 @@ func IsNotApplicable(err error) (*NotApplicableError, bool) {
 	if errors.As(err, &odt) {
 		return &NotApplicableError{Kind: KindDType, Msg: err.Error()}, true
 	}
-	var un *graph.UnsupportedError
-	if errors.As(err, &un) {
-		return &NotApplicableError{Kind: KindAttribute, Msg: err.Error()}, true
+	var ue *graph.UnsupportedError
+	if errors.As(err, &ue) {
+		return &NotApplicableError{Kind: KindFeature, Msg: err.Error()}, true
 	}
 	return nil, false
 }

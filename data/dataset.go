@@ -8,12 +8,17 @@ import (
 
 // Dataset is a table encoded for training, held compactly in memory.
 //
-// X is the feature matrix, row-major [N × F]: row i is X[i*F:(i+1)*F], and
-// slot j of a row is described by Features[j] (slot order: categorical
-// features, numeric features, then sequences day by day, each group in spec
-// order; see Encoder). Y holds the labels, row-major [N × T], in spec order
-// (increasing horizon), in label units. IDs holds the spec's id column, or
-// is nil when the spec has none.
+// The feature ids form a matrix [N × F]: slot j of a row is described by
+// Features[j] (slot order: categorical features, numeric features, then
+// sequences day by day, each group in spec order; see Encoder). Load and
+// Subset keep them in the narrowest integer type each slot's cardinality
+// allows (a byte for up to 256 ids), in chunks, and leave X nil; X is the
+// row-major int32 form, row i at X[i*F:(i+1)*F], for a Dataset built by
+// hand. Row, RowInto and RowInt64 read either. Y holds the labels, row-major [N × T], in spec order
+// (increasing horizon), in label units. The spec's id column, when it has
+// one, is read with ID (HasIDs says whether there is one); Load and Subset
+// keep it compactly and leave IDs nil, which a Dataset built by hand may
+// set.
 type Dataset struct {
 	N, F, T  int
 	X        []int32
@@ -23,10 +28,66 @@ type Dataset struct {
 	Labels   []Label
 	// LabelKind is copied from the spec ("count", "money" or "").
 	LabelKind string
+
+	rows *compactRows // the feature ids when X is nil
+	ids  *compactIDs  // the id column when IDs is nil
 }
 
-// Row returns the feature ids of row i (a view into X).
-func (d *Dataset) Row(i int) []int32 { return d.X[i*d.F : (i+1)*d.F : (i+1)*d.F] }
+// HasIDs reports whether the table has an id column.
+func (d *Dataset) HasIDs() bool { return d.IDs != nil || d.ids != nil }
+
+// ID returns row i's id ("" without an id column). Load and Subset keep
+// the ids end to end in chunks, not in IDs.
+func (d *Dataset) ID(i int) string {
+	switch {
+	case d.ids != nil:
+		return d.ids.at(i)
+	case d.IDs != nil:
+		return d.IDs[i]
+	}
+	return ""
+}
+
+// Row returns the feature ids of row i: a view into X when the Dataset
+// has one, else a new slice (RowInto reuses a buffer).
+func (d *Dataset) Row(i int) []int32 {
+	if d.rows == nil {
+		return d.X[i*d.F : (i+1)*d.F : (i+1)*d.F]
+	}
+	return d.RowInto(i, make([]int32, d.F))
+}
+
+// RowInto writes the feature ids of row i into dst[:F] and returns it.
+func (d *Dataset) RowInto(i int, dst []int32) []int32 {
+	dst = dst[:d.F]
+	if d.rows == nil {
+		copy(dst, d.X[i*d.F:(i+1)*d.F])
+	} else {
+		d.rows.int32s(i, dst)
+	}
+	return dst
+}
+
+// RowInt64 writes the feature ids of row i into dst (len F).
+func (d *Dataset) RowInt64(i int, dst []int64) {
+	if d.rows != nil {
+		d.rows.int64s(i, dst[:d.F])
+		return
+	}
+	for j, v := range d.X[i*d.F : (i+1)*d.F] {
+		dst[j] = int64(v)
+	}
+}
+
+// BytesPerRow is the memory one row's feature ids and labels take (ids
+// aside).
+func (d *Dataset) BytesPerRow() int {
+	x := 4 * d.F
+	if d.rows != nil {
+		x = d.rows.bytesPerRow()
+	}
+	return x + 4*d.T
+}
 
 // Label returns the labels of row i (a view into Y).
 func (d *Dataset) Label(i int) []float32 { return d.Y[i*d.T : (i+1)*d.T : (i+1)*d.T] }
@@ -52,17 +113,22 @@ func (d *Dataset) Horizons() []int {
 // Subset copies the given rows (in the order given) into a new Dataset.
 func (d *Dataset) Subset(rows []int) *Dataset {
 	s := &Dataset{N: len(rows), F: d.F, T: d.T, Features: d.Features, Labels: d.Labels, LabelKind: d.LabelKind}
-	s.X = make([]int32, 0, len(rows)*d.F)
+	s.rows = newCompactRows(d.Features)
 	s.Y = make([]float32, 0, len(rows)*d.T)
-	if d.IDs != nil {
-		s.IDs = make([]string, 0, len(rows))
+	if d.HasIDs() {
+		s.ids = &compactIDs{}
 	}
+	buf := make([]int32, d.F)
 	for _, i := range rows {
-		s.X = append(s.X, d.Row(i)...)
+		s.rows.add(d.RowInto(i, buf), d.F)
 		s.Y = append(s.Y, d.Label(i)...)
-		if d.IDs != nil {
-			s.IDs = append(s.IDs, d.IDs[i])
+		if s.ids != nil {
+			s.ids.add([]string{d.ID(i)})
 		}
+	}
+	s.rows.trim()
+	if s.ids != nil {
+		s.ids.trim()
 	}
 	return s
 }
@@ -93,6 +159,11 @@ func Load(path string, spec *Spec, enc *Encoder, opts ...ReaderOption) (*Dataset
 	defer r.Close()
 	d := &Dataset{F: enc.NumFeatures(), T: len(spec.Labels), Features: enc.Features(),
 		Labels: append([]Label{}, spec.Labels...), LabelKind: spec.LabelKind}
+	d.rows = newCompactRows(d.Features)
+	if spec.ID != "" {
+		d.ids = &compactIDs{}
+	}
+	var ids []int32 // one chunk's ids, int32, before they are narrowed
 	firstLabel := len(reqs) - d.T
 	for {
 		t, err := r.Next()
@@ -127,13 +198,18 @@ func Load(path string, spec *Spec, enc *Encoder, opts ...ReaderOption) (*Dataset
 				d.Y = append(d.Y, float32(y))
 			}
 		}
-		if d.X, err = enc.Encode(t, d.X); err != nil {
+		if ids, err = enc.Encode(t, ids[:0]); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		if spec.ID != "" {
-			d.IDs = append(d.IDs, t.Str[0]...)
+		d.rows.add(ids, d.F)
+		if d.ids != nil {
+			d.ids.add(t.Str[0])
 		}
 		d.N += n
+	}
+	d.rows.trim()
+	if d.ids != nil {
+		d.ids.trim()
 	}
 	return d, nil
 }

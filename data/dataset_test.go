@@ -60,21 +60,21 @@ func TestLoad(t *testing.T) {
 		1, 2, 2, 0,
 		1, 2, 0, 2,
 	}
-	if !reflect.DeepEqual(ds.X, wantX) {
-		t.Fatalf("X = %v, want %v", ds.X, wantX)
+	if got := allRows(ds); !reflect.DeepEqual(got, wantX) {
+		t.Fatalf("X = %v, want %v", got, wantX)
 	}
 	wantY := []float32{0, 0, 0, 1.5, 2, 2, 0, 0, 10, 5, 5, 5.25}
 	if !reflect.DeepEqual(ds.Y, wantY) {
 		t.Fatalf("Y = %v, want %v", ds.Y, wantY)
 	}
-	if !reflect.DeepEqual(ds.IDs, []string{"a", "b", "c", "d"}) {
-		t.Fatalf("IDs = %v", ds.IDs)
+	if got := allIDs(ds); !reflect.DeepEqual(got, []string{"a", "b", "c", "d"}) {
+		t.Fatalf("IDs = %v", got)
 	}
 	if !reflect.DeepEqual(ds.Horizons(), []int{30, 90, 180}) || !reflect.DeepEqual(ds.Cardinalities(), []int{3, 3, 3, 3}) {
 		t.Fatalf("horizons %v cardinalities %v", ds.Horizons(), ds.Cardinalities())
 	}
 	sub := ds.Subset([]int{3, 1})
-	if sub.N != 2 || !reflect.DeepEqual(sub.Row(0), ds.Row(3)) || !reflect.DeepEqual(sub.Label(1), ds.Label(1)) || !reflect.DeepEqual(sub.IDs, []string{"d", "b"}) {
+	if sub.N != 2 || !reflect.DeepEqual(sub.Row(0), ds.Row(3)) || !reflect.DeepEqual(sub.Label(1), ds.Label(1)) || !reflect.DeepEqual(allIDs(sub), []string{"d", "b"}) {
 		t.Fatalf("subset %+v", sub)
 	}
 
@@ -91,7 +91,7 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(ds2.X, ds.X) || !reflect.DeepEqual(ds2.Y, ds.Y) || !reflect.DeepEqual(ds2.IDs, ds.IDs) {
+	if !reflect.DeepEqual(allRows(ds2), allRows(ds)) || !reflect.DeepEqual(ds2.Y, ds.Y) || !reflect.DeepEqual(allIDs(ds2), allIDs(ds)) {
 		t.Fatal("Parquet load differs from CSV load")
 	}
 }
@@ -191,3 +191,55 @@ func TestSplit(t *testing.T) {
 }
 
 var pinnedSplit = []int{2, 6, 9}
+
+// allIDs is every row's id (nil without an id column).
+func allIDs(d *Dataset) []string {
+	if !d.HasIDs() {
+		return nil
+	}
+	out := []string{}
+	for i := range d.N {
+		out = append(out, d.ID(i))
+	}
+	return out
+}
+
+// allRows is every row's ids, end to end.
+func allRows(d *Dataset) []int32 {
+	var out []int32
+	for i := range d.N {
+		out = append(out, d.Row(i)...)
+	}
+	return out
+}
+
+// Rows are held in the narrowest type their slot allows, across chunks,
+// and read back as they were encoded.
+func TestCompactRows(t *testing.T) {
+	feats := []Feature{{Cardinality: 3}, {Cardinality: 70000}, {Cardinality: 300}, {Cardinality: 256}}
+	c := newCompactRows(feats)
+	if c.bytesPerRow() != 1+4+2+1 {
+		t.Fatalf("%d bytes per row, want 8", c.bytesPerRow())
+	}
+	n := chunkRows + 10
+	want := make([]int32, 0, 4*n)
+	for i := range n {
+		want = append(want, int32(i%3), int32(i%70000), int32(i%300), int32(i%256))
+	}
+	c.add(want[:4*100], 4)
+	c.add(want[4*100:], 4)
+	c.trim()
+	d := &Dataset{N: n, F: 4, Features: feats, rows: c}
+	got := make([]int64, 4)
+	for i := range n {
+		d.RowInt64(i, got)
+		for j := range 4 {
+			if got[j] != int64(want[i*4+j]) {
+				t.Fatalf("row %d slot %d: %d, want %d", i, j, got[j], want[i*4+j])
+			}
+		}
+		if r := d.Row(i); !reflect.DeepEqual(r, want[i*4:(i+1)*4]) {
+			t.Fatalf("row %d: %v, want %v", i, r, want[i*4:(i+1)*4])
+		}
+	}
+}

@@ -50,7 +50,7 @@ u4,ads,40,35,5,8,8
 		fmt.Printf("slot %s: %s, %d ids\n", f.Column, f.Type, f.Cardinality)
 	}
 	for i := 0; i < ds.N; i++ {
-		fmt.Println(ds.IDs[i], ds.Row(i), ds.Label(i))
+		fmt.Println(ds.ID(i), ds.Row(i), ds.Label(i))
 	}
 	// Output:
 	// train rows: [0 1 2]

@@ -372,3 +372,13 @@ func extOps(d DType) *typeOps {
 	}
 	return extTable[d]
 }
+
+// isFloatT reports whether T is a float type (shared by generic kernels).
+func isFloatT[T Number]() bool {
+	var z T
+	switch any(z).(type) {
+	case float32, float64:
+		return true
+	}
+	return false
+}

@@ -197,7 +197,7 @@ func (g *Graph) Apply(def *OpDef, attrs Attrs, inputs ...*Node) ([]*Node, error)
 		if err != nil {
 			return nil, fmt.Errorf("op %s: %w", def.Type, err)
 		}
-		if len(outMeta) != def.Outputs {
+		if def.Outputs >= 0 && len(outMeta) != def.Outputs || len(outMeta) == 0 {
 			return nil, fmt.Errorf("op %s: inference gave %d outputs, want %d", def.Type, len(outMeta), def.Outputs)
 		}
 		Fold(def, metas, resolved, outMeta)
@@ -255,7 +255,7 @@ func guessWithRefs(def *OpDef, in []Meta, a Attrs) []Meta {
 			}
 		}
 	}
-	if out, err := def.Infer(in, sub); err == nil && len(out) == def.Outputs {
+	if out, err := def.Infer(in, sub); err == nil && (len(out) == def.Outputs || def.Outputs < 0 && len(out) > 0) {
 		for i := range out {
 			out[i].Value = nil
 			if def == constantDef && len(out[i].Shape) == 1 {
@@ -264,7 +264,7 @@ func guessWithRefs(def *OpDef, in []Meta, a Attrs) []Meta {
 		}
 		return out
 	}
-	out := make([]Meta, def.Outputs)
+	out := make([]Meta, max(def.Outputs, 1))
 	for i := range out {
 		out[i] = Meta{DType: Float32, Shape: []int{}}
 		if len(in) > 0 {
@@ -313,10 +313,11 @@ func Fold(def *OpDef, in []Meta, a Attrs, out []Meta) {
 		total += m.Value.Len()
 	}
 	for _, m := range out {
-		if !m.Static() {
-			return
+		n, ok := SizeWithin(m.Shape, foldLimit)
+		if !m.Static() || !ok {
+			return // unknown or too large (possibly overflowing): leave it to the runtime
 		}
-		total += Size(m.Shape)
+		total += n
 	}
 	if total > foldLimit {
 		return

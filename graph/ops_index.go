@@ -19,6 +19,7 @@ func init() {
 		// 4 requires axis too (1 defaulted it to 1); 11 adds negative axes.
 		Compat:    []int{4, 11},
 		MinInputs: 1, MaxInputs: -1,
+		Types: withStrings, StringInputs: true,
 		Attrs: []AttrSpec{{Name: "axis", Type: AttrInt, Required: true}},
 		Infer: func(in []Meta, a Attrs) ([]Meta, error) {
 			axis, ok := a["axis"].(int64)
@@ -68,29 +69,7 @@ func init() {
 			}
 			return []Meta{{DType: first.DType, Shape: out}}, nil
 		},
-		Kernel: func(in []*Tensor, a Attrs, out []*Tensor) error {
-			o := out[0]
-			ax, err := normAxis(a.Int("axis"), len(o.Shape))
-			if err != nil {
-				return err
-			}
-			outer, inner := Size(o.Shape[:ax]), Size(o.Shape[ax+1:])
-			row := o.Shape[ax] * inner
-			pos := 0
-			for _, t := range in {
-				blk := t.Shape[ax] * inner
-				switch t.DType {
-				case Float32:
-					concatT(o.F, t.F, outer, row, blk, pos)
-				case Int64:
-					concatT(o.I, t.I, outer, row, blk, pos)
-				case Bool:
-					concatT(o.B, t.B, outer, row, blk, pos)
-				}
-				pos += blk
-			}
-			return nil
-		},
+		Kernel: byWidth(0, concatK[uint8], concatK[uint16], concatK[uint32], concatK[uint64], concatK[string]),
 		Grad: func(op *Op, g []*Node) []*Node {
 			y := op.Outputs[0]
 			ax, _ := normAxis(op.Resolved.Int("axis"), y.Rank())
@@ -109,10 +88,25 @@ func init() {
 	})
 }
 
-func concatT[T any](dst, src []T, outer, row, blk, pos int) {
-	for o := 0; o < outer; o++ {
-		copy(dst[o*row+pos:o*row+pos+blk], src[o*blk:(o+1)*blk])
+func concatK[T rawElem](in []*Tensor, a Attrs, out []*Tensor) error {
+	o := out[0]
+	ax, err := normAxis(a.Int("axis"), len(o.Shape))
+	if err != nil {
+		return err
 	}
+	outer, inner := Size(o.Shape[:ax]), Size(o.Shape[ax+1:])
+	row := o.Shape[ax] * inner
+	pos := 0
+	dst := raw[T](o)
+	for _, t := range in {
+		blk := t.Shape[ax] * inner
+		src := raw[T](t)
+		for o := 0; o < outer; o++ {
+			copy(dst[o*row+pos:o*row+pos+blk], src[o*blk:(o+1)*blk])
+		}
+		pos += blk
+	}
+	return nil
 }
 
 // Concat joins xs (same dtype and rank, equal dimensions except at axis)
@@ -132,6 +126,7 @@ func init() {
 		// axes and spells out the clamping 13 keeps.
 		Compat:    []int{10, 11},
 		MinInputs: 3, MaxInputs: 5,
+		Types: withStrings, StringInputs: true,
 		Infer: func(in []Meta, _ Attrs) ([]Meta, error) {
 			x := in[0]
 			if err := checkData(x, "data"); err != nil {
@@ -415,6 +410,7 @@ func init() {
 		// are valid there); 11 adds negative indices.
 		Compat:    []int{1, 11},
 		MinInputs: 2, MaxInputs: 2,
+		Types: withStrings, StringInputs: true,
 		Attrs: []AttrSpec{{Name: "axis", Type: AttrInt, Default: int64(0)}},
 		Infer: func(in []Meta, a Attrs) ([]Meta, error) {
 			x, idx := in[0], in[1]
@@ -435,17 +431,22 @@ func init() {
 				return err
 			}
 			s := x.Shape[ax]
-			if err := checkIndices(idx.I, s, ax); err != nil {
+			iv := indexVals(idx)
+			if err := checkIndices(iv, s, ax); err != nil {
 				return err
 			}
 			outer, inner := Size(x.Shape[:ax]), Size(x.Shape[ax+1:])
-			switch x.DType {
-			case Float32:
-				gatherT(o.F, x.F, idx.I, outer, s, inner)
-			case Int64:
-				gatherT(o.I, x.I, idx.I, outer, s, inner)
-			case Bool:
-				gatherT(o.B, x.B, idx.I, outer, s, inner)
+			switch {
+			case x.DType == String:
+				gatherT(o.S, x.S, iv, outer, s, inner)
+			case x.DType.ElemSize() == 1:
+				gatherT(raw[uint8](o), raw[uint8](x), iv, outer, s, inner)
+			case x.DType.ElemSize() == 2:
+				gatherT(raw[uint16](o), raw[uint16](x), iv, outer, s, inner)
+			case x.DType.ElemSize() == 4:
+				gatherT(raw[uint32](o), raw[uint32](x), iv, outer, s, inner)
+			case x.DType.ElemSize() == 8:
+				gatherT(raw[uint64](o), raw[uint64](x), iv, outer, s, inner)
 			}
 			return nil
 		},
@@ -461,8 +462,8 @@ func gatherAxis(x, idx Meta, a Attrs) (int, error) {
 	if len(x.Shape) == 0 {
 		return 0, errors.New("data must have rank at least 1, got a scalar")
 	}
-	if idx.DType != Int64 {
-		return 0, fmt.Errorf("indices must be int64, got %s", idx.DType)
+	if !isIndexType(idx.DType) {
+		return 0, fmt.Errorf("indices must be int64 or int32, got %s", idx.DType)
 	}
 	axis, ok := a["axis"].(int64)
 	if !ok {
@@ -527,16 +528,17 @@ func init() {
 				return err
 			}
 			s := o.Shape[ax]
-			if err := checkIndices(idx.I, s, ax); err != nil {
+			iv := indexVals(idx)
+			if err := checkIndices(iv, s, ax); err != nil {
 				return err
 			}
-			outer, inner, n := Size(o.Shape[:ax]), Size(o.Shape[ax+1:]), len(idx.I)
+			outer, inner, n := Size(o.Shape[:ax]), Size(o.Shape[ax+1:]), len(iv)
 			if len(g.F) != outer*n*inner {
 				return fmt.Errorf("gradient of shape %v does not match a gather of %d indices from %v", g.Shape, n, o.Shape)
 			}
 			clear(o.F)
 			for b := 0; b < outer; b++ {
-				for j, k := range idx.I {
+				for j, k := range iv {
 					if k < 0 {
 						k += int64(s)
 					}
@@ -562,6 +564,7 @@ func init() {
 	gatherElementsDef = Register(&OpDef{
 		Type: "GatherElements", Since: 13, Compat: []int{11},
 		MinInputs: 2, MaxInputs: 2,
+		Types: withStrings, StringInputs: true,
 		Attrs: []AttrSpec{{Name: "axis", Type: AttrInt, Default: int64(0)}},
 		Infer: func(in []Meta, a Attrs) ([]Meta, error) {
 			x, idx := in[0], in[1]
@@ -579,17 +582,22 @@ func init() {
 			if err != nil {
 				return err
 			}
-			if err := checkIndices(idx.I, x.Shape[ax], ax); err != nil {
+			iv := indexVals(idx)
+			if err := checkIndices(iv, x.Shape[ax], ax); err != nil {
 				return err
 			}
-			walk := elementOffsets(idx, x.Shape, ax)
-			switch x.DType {
-			case Float32:
-				walk(func(i, off int) { o.F[i] = x.F[off] })
-			case Int64:
-				walk(func(i, off int) { o.I[i] = x.I[off] })
-			case Bool:
-				walk(func(i, off int) { o.B[i] = x.B[off] })
+			walk := elementOffsets(iv, idx.Shape, x.Shape, ax)
+			switch {
+			case x.DType == String:
+				gatherElems(o.S, x.S, walk)
+			case x.DType.ElemSize() == 1:
+				gatherElems(raw[uint8](o), raw[uint8](x), walk)
+			case x.DType.ElemSize() == 2:
+				gatherElems(raw[uint16](o), raw[uint16](x), walk)
+			case x.DType.ElemSize() == 4:
+				gatherElems(raw[uint32](o), raw[uint32](x), walk)
+			case x.DType.ElemSize() == 8:
+				gatherElems(raw[uint64](o), raw[uint64](x), walk)
 			}
 			return nil
 		},
@@ -620,14 +628,14 @@ func gatherElementsCheck(x, idx Meta, a Attrs) error {
 // idx, where off is the flat offset in data of shape xshape of the element
 // GatherElements takes: idx's position with coordinate ax replaced by the
 // (checked) index.
-func elementOffsets(idx *Tensor, xshape []int, ax int) func(f func(i, off int)) {
+func elementOffsets(iv []int64, shape, xshape []int, ax int) func(f func(i, off int)) {
 	return func(f func(i, off int)) {
-		shape, rank := idx.Shape, len(idx.Shape)
+		rank := len(shape)
 		xs := stridesOf(xshape)
 		s := int64(xshape[ax])
 		pos := make([]int, rank)
 		base := 0 // sum of pos[d]*xs[d] over d != ax
-		for i, k := range idx.I {
+		for i, k := range iv {
 			if k < 0 {
 				k += s
 			}
@@ -647,6 +655,10 @@ func elementOffsets(idx *Tensor, xshape []int, ax int) func(f func(i, off int)) 
 			}
 		}
 	}
+}
+
+func gatherElems[T any](dst, src []T, walk func(f func(i, off int))) {
+	walk(func(i, off int) { dst[i] = src[off] })
 }
 
 // GatherElements takes, for every position of idx (same rank as x), the
@@ -682,14 +694,15 @@ func init() {
 			if err != nil {
 				return err
 			}
-			if err := checkIndices(idx.I, o.Shape[ax], ax); err != nil {
+			iv := indexVals(idx)
+			if err := checkIndices(iv, o.Shape[ax], ax); err != nil {
 				return err
 			}
 			if !SameShape(g.Shape, idx.Shape) {
 				return fmt.Errorf("gradient of shape %v for indices of shape %v", g.Shape, idx.Shape)
 			}
 			clear(o.F)
-			elementOffsets(idx, o.Shape, ax)(func(i, off int) { o.F[off] += g.F[i] })
+			elementOffsets(iv, idx.Shape, o.Shape, ax)(func(i, off int) { o.F[off] += g.F[i] })
 			return nil
 		},
 		Grad: func(op *Op, g []*Node) []*Node {

@@ -535,6 +535,10 @@ func fillBroadcastC(y []float32, m, n int, c *Tensor, beta float32) {
 			continue
 		}
 		cr := c.F[ci : ci+n]
+		if beta == 1 { // a bias: a copy, not a multiply, per row
+			copy(row, cr)
+			continue
+		}
 		for j := range row {
 			row[j] = beta * cr[j]
 		}

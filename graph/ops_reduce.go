@@ -311,15 +311,6 @@ type reducer[T, A Number] struct {
 	fin  func(acc A, n int) T
 }
 
-func isFloatT[T Number]() bool {
-	var z T
-	switch any(z).(type) {
-	case float32, float64:
-		return true
-	}
-	return false
-}
-
 // reducerOf builds the reducer of kind k (LogSumExp is two passes, see
 // reduceT).
 func reducerOf[T, A Number](k redKind) reducer[T, A] {
@@ -868,7 +859,7 @@ func init() {
 	}
 	argTypes := []DType{Float32, Float64, Float16, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64}
 	argMaxDef = Register(&OpDef{
-		Type: "ArgMax", Since: 13, Compat: []int{12},
+		Type: "ArgMax", Since: 13, Compat: []int{1, 11, 12},
 		MinInputs: 1, MaxInputs: 1, Attrs: argAttrs,
 		Infer: argInfer("ArgMax"), Kernel: argKernel(false), Types: argTypes,
 	})

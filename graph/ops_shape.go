@@ -19,15 +19,13 @@ import (
 
 // ---------- shared helpers ----------
 
-// checkData rejects dtypes outside float32, int64 and bool (and absent inputs).
+// checkData rejects an absent input (Apply has checked the dtype against
+// the op's Types).
 func checkData(m Meta, what string) error {
-	switch m.DType {
-	case Float32, Int64, Bool:
-		return nil
-	case Invalid:
+	if m.DType == Invalid {
 		return fmt.Errorf("%s is missing", what)
 	}
-	return fmt.Errorf("%s: %w", what, &DTypeError{Input: -1, DType: m.DType})
+	return nil
 }
 
 // normAxis maps an axis in [-rank, rank-1] to [0, rank-1].
@@ -49,10 +47,10 @@ type intList struct {
 	known bool
 }
 
-// intsInput reads input m named what, which must be an int64 1-D tensor
-// (or a scalar when scalarOK, read as one value).
+// intsInput reads input m named what, which must be an int64 (or int32)
+// 1-D tensor (or a scalar when scalarOK, read as one value).
 func intsInput(m Meta, what string, scalarOK bool) (intList, error) {
-	if m.DType != Int64 {
+	if !isIndexType(m.DType) {
 		return intList{}, fmt.Errorf("%s must be int64, got %s", what, m.DType)
 	}
 	var l intList
@@ -65,7 +63,8 @@ func intsInput(m Meta, what string, scalarOK bool) (intList, error) {
 		return intList{}, fmt.Errorf("%s must be a 1-D tensor, got shape %v", what, m.Shape)
 	}
 	if m.Value != nil {
-		l.vals, l.n, l.known = m.Value.I, len(m.Value.I), true
+		l.vals = indexVals(m.Value)
+		l.n, l.known = len(l.vals), true
 	}
 	return l, nil
 }
@@ -115,18 +114,6 @@ func prodDims(dims []int) int {
 		return -1
 	}
 	return p
-}
-
-// copyData copies the elements of src into dst (same dtype and size).
-func copyData(dst, src *Tensor) {
-	switch src.DType {
-	case Float32:
-		copy(dst.F, src.F)
-	case Int64:
-		copy(dst.I, src.I)
-	case Bool:
-		copy(dst.B, src.B)
-	}
 }
 
 // stridedCopy fills dst, a contiguous tensor of the given shape, with
@@ -199,15 +186,19 @@ func stridedStore[T any](dst, src []T, shape []int, base int, st []int) {
 	}
 }
 
-// stridedCopyT dispatches stridedCopy on the dtype of src.
+// stridedCopyT runs stridedCopy for src's element width.
 func stridedCopyT(dst, src *Tensor, base int, st []int) {
-	switch src.DType {
-	case Float32:
-		stridedCopy(dst.F, src.F, dst.Shape, base, st)
-	case Int64:
-		stridedCopy(dst.I, src.I, dst.Shape, base, st)
-	case Bool:
-		stridedCopy(dst.B, src.B, dst.Shape, base, st)
+	switch {
+	case src.DType == String:
+		stridedCopy(dst.S, src.S, dst.Shape, base, st)
+	case src.DType.ElemSize() == 1:
+		stridedCopy(raw[uint8](dst), raw[uint8](src), dst.Shape, base, st)
+	case src.DType.ElemSize() == 2:
+		stridedCopy(raw[uint16](dst), raw[uint16](src), dst.Shape, base, st)
+	case src.DType.ElemSize() == 4:
+		stridedCopy(raw[uint32](dst), raw[uint32](src), dst.Shape, base, st)
+	case src.DType.ElemSize() == 8:
+		stridedCopy(raw[uint64](dst), raw[uint64](src), dst.Shape, base, st)
 	}
 }
 
@@ -237,8 +228,9 @@ func init() {
 		Type: "Reshape", Since: 14,
 		// 5 and 13 have no allowzero attribute: its default 0 is their
 		// behaviour. 19 and later only add element types.
-		Compat:    []int{5, 13, 19, 21, 23, 24},
+		Compat:    []int{5, 13, 19, 21, 23, 24, 25},
 		MinInputs: 2, MaxInputs: 2,
+		Types: withStrings, StringInputs: true,
 		Attrs: []AttrSpec{{Name: "allowzero", Type: AttrInt, Default: int64(0)}},
 		Infer: func(in []Meta, a Attrs) ([]Meta, error) {
 			x := in[0]
@@ -265,10 +257,7 @@ func init() {
 			}
 			return []Meta{{DType: x.DType, Shape: out}}, nil
 		},
-		Kernel: func(in []*Tensor, _ Attrs, out []*Tensor) error {
-			copyData(out[0], in[0])
-			return nil
-		},
+		Kernel: copyKernel,
 		Grad: func(op *Op, g []*Node) []*Node {
 			return []*Node{reshapeBack(g[0], op.Inputs[0]), nil}
 		},
@@ -376,8 +365,9 @@ func init() {
 		Type: "Flatten", Since: 13,
 		// 1 and 9 accept axis in [0, r] only (a subset), 11 adds negative
 		// axes; 21 and later only add element types.
-		Compat:    []int{1, 9, 11, 21, 23, 24},
+		Compat:    []int{1, 9, 11, 21, 23, 24, 25},
 		MinInputs: 1, MaxInputs: 1,
+		Types: withStrings, StringInputs: true,
 		Attrs: []AttrSpec{{Name: "axis", Type: AttrInt, Default: int64(1)}},
 		Infer: func(in []Meta, a Attrs) ([]Meta, error) {
 			x := in[0]
@@ -397,11 +387,8 @@ func init() {
 			}
 			return []Meta{{DType: x.DType, Shape: []int{prodDims(x.Shape[:axis]), prodDims(x.Shape[axis:])}}}, nil
 		},
-		Kernel: func(in []*Tensor, _ Attrs, out []*Tensor) error {
-			copyData(out[0], in[0])
-			return nil
-		},
-		Grad: func(op *Op, g []*Node) []*Node { return []*Node{reshapeBack(g[0], op.Inputs[0])} },
+		Kernel: copyKernel,
+		Grad:   func(op *Op, g []*Node) []*Node { return []*Node{reshapeBack(g[0], op.Inputs[0])} },
 	})
 }
 
@@ -419,8 +406,9 @@ func init() {
 	unsqueezeDef = Register(&OpDef{
 		Type: "Unsqueeze", Since: 13,
 		// 1 and 11 take axes as an attribute; 21 and later only add types.
-		Compat:    []int{21, 23, 24},
+		Compat:    []int{21, 23, 24, 25},
 		MinInputs: 2, MaxInputs: 2,
+		Types: withStrings, StringInputs: true,
 		Infer: func(in []Meta, _ Attrs) ([]Meta, error) {
 			x := in[0]
 			if err := checkData(x, "data"); err != nil {
@@ -443,11 +431,8 @@ func init() {
 			}
 			return []Meta{{DType: x.DType, Shape: out}}, nil
 		},
-		Kernel: func(in []*Tensor, _ Attrs, out []*Tensor) error {
-			copyData(out[0], in[0])
-			return nil
-		},
-		Grad: func(op *Op, g []*Node) []*Node { return []*Node{reshapeBack(g[0], op.Inputs[0]), nil} },
+		Kernel: copyKernel,
+		Grad:   func(op *Op, g []*Node) []*Node { return []*Node{reshapeBack(g[0], op.Inputs[0]), nil} },
 	})
 }
 
@@ -492,8 +477,9 @@ func init() {
 	squeezeDef = Register(&OpDef{
 		Type: "Squeeze", Since: 13,
 		// 1 and 11 take axes as an attribute; 21 and later only add types.
-		Compat:    []int{21, 23, 24},
+		Compat:    []int{21, 23, 24, 25},
 		MinInputs: 1, MaxInputs: 2,
+		Types: withStrings, StringInputs: true,
 		Infer: func(in []Meta, _ Attrs) ([]Meta, error) {
 			x := in[0]
 			if err := checkData(x, "data"); err != nil {
@@ -554,11 +540,8 @@ func init() {
 			}
 			return []Meta{{DType: x.DType, Shape: out}}, nil
 		},
-		Kernel: func(in []*Tensor, _ Attrs, out []*Tensor) error {
-			copyData(out[0], in[0])
-			return nil
-		},
-		Grad: func(op *Op, g []*Node) []*Node { return []*Node{reshapeBack(g[0], op.Inputs[0]), nil} },
+		Kernel: copyKernel,
+		Grad:   func(op *Op, g []*Node) []*Node { return []*Node{reshapeBack(g[0], op.Inputs[0]), nil} },
 	})
 }
 
@@ -588,8 +571,9 @@ var transposeDef *OpDef
 func init() {
 	transposeDef = Register(&OpDef{
 		Type: "Transpose", Since: 13,
-		Compat:    []int{1, 21, 23, 24},
+		Compat:    []int{1, 21, 23, 24, 25},
 		MinInputs: 1, MaxInputs: 1,
+		Types: withStrings, StringInputs: true,
 		Attrs: []AttrSpec{{Name: "perm", Type: AttrInts}},
 		Infer: func(in []Meta, a Attrs) ([]Meta, error) {
 			x := in[0]
@@ -676,8 +660,9 @@ func init() {
 		Type: "Shape", Since: 15,
 		// 1 and 13 have no start/end: their defaults are the whole shape.
 		// 19 and later only add element types.
-		Compat:    []int{1, 13, 19, 21, 23, 24},
+		Compat:    []int{1, 13, 19, 21, 23, 24, 25},
 		MinInputs: 1, MaxInputs: 1,
+		Types: withStrings, StringInputs: true,
 		Attrs: []AttrSpec{
 			{Name: "start", Type: AttrInt, Default: int64(0)},
 			{Name: "end", Type: AttrInt},
@@ -752,8 +737,9 @@ func init() {
 	constantOfShapeDef = Register(&OpDef{
 		Type: "ConstantOfShape", Since: 9,
 		// 20 and later only add element types.
-		Compat:    []int{20, 21, 23, 24},
+		Compat:    []int{20, 21, 23, 24, 25},
 		MinInputs: 1, MaxInputs: 1,
+		Types: []DType{Int64},
 		Attrs: []AttrSpec{{Name: "value", Type: AttrTensor, Default: F32([]int{1}, []float32{0})}},
 		Infer: func(in []Meta, a Attrs) ([]Meta, error) {
 			v, err := constantOfShapeValue(a)
@@ -770,12 +756,9 @@ func init() {
 				}
 				return []Meta{{DType: v.DType, Shape: unknownDims(s.n)}}, nil
 			}
-			out := make([]int, len(s.vals))
-			for i, d := range s.vals {
-				if d < 0 {
-					return nil, fmt.Errorf("shape %v has negative dimension %d", s.vals, d)
-				}
-				out[i] = int(d)
+			out, err := shapeFromInts(s.vals, "shape")
+			if err != nil {
+				return nil, err
 			}
 			return []Meta{{DType: v.DType, Shape: out}}, nil
 		},
@@ -784,24 +767,49 @@ func init() {
 			if err != nil {
 				return err
 			}
-			o := out[0]
-			switch v.DType {
-			case Float32:
-				for i := range o.F {
-					o.F[i] = v.F[0]
-				}
-			case Int64:
-				for i := range o.I {
-					o.I[i] = v.I[0]
-				}
-			case Bool:
-				for i := range o.B {
-					o.B[i] = v.B[0]
-				}
-			}
+			fill(out[0], v)
 			return nil
 		},
 	})
+}
+
+// fill sets every element of t to the one element of v (same dtype).
+func fill(t, v *Tensor) {
+	switch {
+	case v.DType == String:
+		fillT(t.S, v.S[0])
+	case v.DType.ElemSize() == 1:
+		fillT(raw[uint8](t), raw[uint8](v)[0])
+	case v.DType.ElemSize() == 2:
+		fillT(raw[uint16](t), raw[uint16](v)[0])
+	case v.DType.ElemSize() == 4:
+		fillT(raw[uint32](t), raw[uint32](v)[0])
+	case v.DType.ElemSize() == 8:
+		fillT(raw[uint64](t), raw[uint64](v)[0])
+	}
+}
+
+func fillT[T any](dst []T, v T) {
+	for i := range dst {
+		dst[i] = v
+	}
+}
+
+// shapeFromInts converts a shape input's values to dims, refusing
+// negative dimensions and element counts that overflow.
+func shapeFromInts(vals []int64, what string) ([]int, error) {
+	out := make([]int, len(vals))
+	for i, d := range vals {
+		v, err := dimOf(d, fmt.Sprintf("%s %v", what, vals))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	if err := checkShape(out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func constantOfShapeValue(a Attrs) (*Tensor, error) {
@@ -812,8 +820,8 @@ func constantOfShapeValue(a Attrs) (*Tensor, error) {
 	if v.Len() != 1 {
 		return nil, fmt.Errorf("value must hold one element, got shape %v", v.Shape)
 	}
-	if err := checkData(Meta{DType: v.DType}, "value"); err != nil {
-		return nil, err
+	if v.DType == String || v.DType == Invalid {
+		return nil, fmt.Errorf("value: type %s not supported", v.DType)
 	}
 	return v, nil
 }
@@ -836,6 +844,7 @@ func init() {
 	expandDef = Register(&OpDef{
 		Type: "Expand", Since: 13, Compat: []int{8},
 		MinInputs: 2, MaxInputs: 2,
+		Types: withStrings, StringInputs: true,
 		Infer: func(in []Meta, _ Attrs) ([]Meta, error) {
 			x := in[0]
 			if err := checkData(x, "input"); err != nil {
@@ -863,14 +872,18 @@ func init() {
 			}
 			dims := make([]int, len(s.vals))
 			for i, d := range s.vals {
-				if d < 0 {
-					return nil, fmt.Errorf("shape %v has negative dimension %d", s.vals, d)
+				v, err := dimOf(d, fmt.Sprintf("shape %v", s.vals))
+				if err != nil {
+					return nil, err
 				}
-				dims[i] = int(d)
+				dims[i] = v
 			}
 			out, err := BroadcastShapes(x.Shape, dims)
 			if err != nil {
 				return nil, fmt.Errorf("cannot expand shape %v to %v", x.Shape, s.vals)
+			}
+			if err := checkShape(out); err != nil {
+				return nil, err
 			}
 			return []Meta{{DType: x.DType, Shape: out}}, nil
 		},
@@ -899,13 +912,11 @@ const maxRange = 1 << 31
 
 func init() {
 	rangeDef = Register(&OpDef{
-		Type: "Range", Since: 11,
+		Type: "Range", Since: 11, ShapeFromValues: true,
 		MinInputs: 3, MaxInputs: 3,
+		Types: []DType{Float32, Float64, Int16, Int32, Int64},
 		Infer: func(in []Meta, _ Attrs) ([]Meta, error) {
 			dt := in[0].DType
-			if dt != Float32 && dt != Int64 {
-				return nil, fmt.Errorf("type %s not supported (float32 or int64)", dt)
-			}
 			known := true
 			for i, name := range []string{"start", "limit", "delta"} {
 				m := in[i]
@@ -920,59 +931,68 @@ func init() {
 			if !known {
 				return []Meta{{DType: dt, Shape: []int{-1}}}, nil
 			}
-			n, err := rangeLen(in[0].Value, in[1].Value, in[2].Value)
+			n, err := rangeLenOf(in[0].Value, in[1].Value, in[2].Value)
 			if err != nil {
 				return nil, err
 			}
 			return []Meta{{DType: dt, Shape: []int{n}}}, nil
 		},
-		Kernel: func(in []*Tensor, _ Attrs, out []*Tensor) error {
-			o := out[0]
-			switch o.DType {
-			case Float32:
-				start, delta := in[0].F[0], in[2].F[0]
-				for i := range o.F {
-					o.F[i] = start + float32(i)*delta
-				}
-			case Int64:
-				start, delta := in[0].I[0], in[2].I[0]
-				for i := range o.I {
-					o.I[i] = start + int64(i)*delta
-				}
-			}
-			return nil
-		},
+		Kernel: Dispatch{
+			Float32: rangeK[float32], Float64: rangeK[float64],
+			Int16: rangeK[int16], Int32: rangeK[int32], Int64: rangeK[int64],
+		}.On(0),
 		// Not differentiable (as in ONNX).
 	})
 }
 
-// rangeLen is max(ceil((limit-start)/delta), 0), computed as ONNX Runtime
-// does: exactly for int64, with float32 subtraction and float64 division
-// for float32.
-func rangeLen(start, limit, delta *Tensor) (int, error) {
-	var n float64
+// rangeK fills start, start+delta, ... computed in T as ONNX Runtime
+// does (start + i*delta).
+func rangeK[T Number](in []*Tensor, _ Attrs, out []*Tensor) error {
+	start, delta := Data[T](in[0])[0], Data[T](in[2])[0]
+	o := Data[T](out[0])
+	for i := range o {
+		o[i] = start + T(i)*delta
+	}
+	return nil
+}
+
+func rangeLenOf(start, limit, delta *Tensor) (int, error) {
 	switch start.DType {
 	case Float32:
-		s, l, d := start.F[0], limit.F[0], delta.F[0]
-		if d == 0 {
-			return 0, errors.New("delta is 0")
-		}
+		return rangeLen(Data[float32](start)[0], Data[float32](limit)[0], Data[float32](delta)[0])
+	case Float64:
+		return rangeLen(Data[float64](start)[0], Data[float64](limit)[0], Data[float64](delta)[0])
+	case Int16:
+		return rangeLen(Data[int16](start)[0], Data[int16](limit)[0], Data[int16](delta)[0])
+	case Int32:
+		return rangeLen(Data[int32](start)[0], Data[int32](limit)[0], Data[int32](delta)[0])
+	case Int64:
+		return rangeLen(Data[int64](start)[0], Data[int64](limit)[0], Data[int64](delta)[0])
+	}
+	return 0, fmt.Errorf("type %s not supported", start.DType)
+}
+
+// rangeLen is max(ceil((limit-start)/delta), 0), computed as ONNX Runtime
+// does: exactly for integers, with the subtraction in T and float64
+// division for floats.
+func rangeLen[T Number](s, l, d T) (int, error) {
+	if d == 0 {
+		return 0, errors.New("delta is 0")
+	}
+	var n float64
+	if isFloatT[T]() {
 		n = math.Ceil(float64(l-s) / float64(d))
 		if math.IsNaN(n) {
 			return 0, fmt.Errorf("range from %v to %v by %v has no length", s, l, d)
 		}
-	case Int64:
-		s, l, d := start.I[0], limit.I[0], delta.I[0]
-		if d == 0 {
-			return 0, errors.New("delta is 0")
-		}
+	} else {
 		// ceil((l-s)/d) without overflow for any int64 operands.
-		diff, step := float64(l)-float64(s), float64(d)
+		li, si, di := int64(l), int64(s), int64(d)
+		diff, step := float64(li)-float64(si), float64(di)
 		n = math.Ceil(diff / step)
 		if math.Abs(diff) < 1<<62 {
-			// l-s cannot overflow: compute exactly
-			q, r := (l-s)/d, (l-s)%d
-			if r != 0 && (r > 0) == (d > 0) {
+			q, r := (li-si)/di, (li-si)%di
+			if r != 0 && (r > 0) == (di > 0) {
 				q++
 			}
 			n = float64(q)
@@ -988,5 +1008,6 @@ func rangeLen(start, limit, delta *Tensor) (int, error) {
 }
 
 // Range is ONNX Range: start, start+delta, ... up to limit (exclusive).
-// start, limit and delta are scalars of one dtype, float32 or int64.
+// start, limit and delta are scalars of one dtype (float32, float64,
+// int16, int32 or int64).
 func Range(start, limit, delta *Node) *Node { return Apply1(rangeDef, nil, start, limit, delta) }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -170,8 +171,11 @@ func (m *Model) describe(gr *graph.Graph) error {
 
 // optionsFor guesses the InferOptions that produce outputs.
 func optionsFor(outputs []string) train.InferOptions {
-	var o train.InferOptions
+	o := train.InferOptions{Quantiles: []float64{}}
 	for _, n := range outputs {
+		if q, ok := train.ParseQuantileOutput(n); ok {
+			o.Quantiles = append(o.Quantiles, q)
+		}
 		switch {
 		case n == train.OutSub || n == train.OutBucket || n == train.OutMarginSub || n == train.OutMarginBucket:
 			o.Indices = true
@@ -179,10 +183,18 @@ func optionsFor(outputs []string) train.InferOptions {
 			o.IDs = true
 		case strings.HasPrefix(n, "o_"):
 			o.Distributions = true
+		case strings.HasPrefix(n, "v_"):
+			o.Values = true
+		case n == train.OutLTVRaw:
+			o.Raw = true
 		case strings.HasPrefix(n, "dot_") || strings.HasPrefix(n, "bot_"):
 			o.Ordinal = true
 		}
 	}
+	if len(o.Quantiles) == 0 {
+		o.Quantiles, o.NoQuantiles = nil, true
+	}
+	slices.Sort(o.Quantiles)
 	return o
 }
 

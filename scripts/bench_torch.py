@@ -20,6 +20,12 @@ best of this many windows of seconds/windows each, default 1), warmup
 steps (default 5).
 It prints one JSON line: {"rows_per_s", "steps", "seconds", "threads",
 "batch", "params", "torch"}.
+
+With "serve": true in LAYOUT (read from a file then), it warms up, prints
+one JSON line {"ready": true, "threads", "batch", "params", "torch"} and
+then, for every line SECONDS read from standard input, trains for that
+long and prints {"rows_per_s", "steps", "seconds"}: odmn bench interleaves
+these windows with its own.
 """
 import json
 import sys
@@ -189,6 +195,21 @@ def main():
 
     for i in range(int(L.get("warmup", 5))):
         step(i)
+    params = sum(p.numel() for p in model.parameters())
+    if L.get("serve"):
+        print(json.dumps({"ready": True, "threads": torch.get_num_threads(), "batch": n,
+                          "params": params, "torch": torch.__version__}), flush=True)
+        steps = 0
+        for line in sys.stdin:
+            limit = float(line)
+            k, t0 = 0, time.perf_counter()
+            while time.perf_counter() - t0 < limit or k < 3:
+                step(steps)
+                steps += 1
+                k += 1
+            el = time.perf_counter() - t0
+            print(json.dumps({"rows_per_s": k * n / el, "steps": k, "seconds": el}), flush=True)
+        return
     limit = float(L.get("seconds", 10))
     windows = int(L.get("windows", 1))
     best, steps, total = 0.0, 0, 0.0
@@ -203,7 +224,7 @@ def main():
         best = max(best, k * n / el)
     print(json.dumps({"rows_per_s": best, "steps": steps, "seconds": total,
                       "threads": torch.get_num_threads(), "batch": n,
-                      "params": sum(p.numel() for p in model.parameters()), "torch": torch.__version__}))
+                      "params": params, "torch": torch.__version__}))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,10 @@
 #   - Debian packages: protoc, the ONNX proto and C++ headers, Python's onnx
 #     (reference checks), the ONNX node test data, OpenBLAS, XGBoost's C
 #     library and headers (train/twostage links it through cgo), PyTorch
-#     (fixtures/foreign/make_fixtures.py exports the foreign-model fixtures).
+#     (fixtures/foreign/make_fixtures.py exports the foreign-model fixtures;
+#     odmn bench trains the same network with it, beside odmn), Redis
+#     (redis-server and redis-cli: the cache and serve tests start their own
+#     servers on loopback ports; CI=true makes a missing one a failure).
 #   - The ONNX Runtime shared library (scripts/fetch-ort.sh, via npm).
 #   - Go modules (go mod download).
 set -euo pipefail
@@ -21,6 +24,7 @@ APT_PACKAGES=(
 	libopenblas-dev
 	libxgboost-dev
 	python3-torch
+	redis-server
 )
 
 installed() {

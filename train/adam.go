@@ -13,8 +13,11 @@ import (
 type Adam struct {
 	LR, EmbedLR           float64
 	Beta1, Beta2, Epsilon float64
-	step                  int
-	m, v                  map[*Param][]float32
+	// Threads is how many goroutines a large parameter's update is split
+	// over (0: graph.Threads()).
+	Threads int
+	step    int
+	m, v    map[*Param][]float32
 	// moments in the order of the last Step's params (no map look-ups in
 	// steady state)
 	order  []*Param
@@ -40,7 +43,10 @@ func (a *Adam) Step(params []*Param, grads []*g.Tensor) {
 	c1 := 1 - math.Pow(b1, float64(a.step))
 	c2 := 1 - math.Pow(b2, float64(a.step))
 	a.moments(params)
-	threads := g.Threads()
+	threads := a.Threads
+	if threads <= 0 {
+		threads = g.Threads()
+	}
 	for i, p := range params {
 		lr := a.LR
 		if p.Embedding {

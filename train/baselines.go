@@ -42,7 +42,7 @@ func ZILNPredict(z *g.Node) *g.Node {
 	return g.Mul(g.Sigmoid(logit), g.Exp(g.Add(mu, g.Mul(half, g.Mul(sigma, sigma)))))
 }
 
-// zilnLoss is zero_inflated_lognormal_loss averaged over the batch: for
+// zilnRows are the two per-row terms of zero_inflated_lognormal_loss: for
 // every row, BCE(y > 0) on the logit plus, for a positive label, the
 // lognormal negative log-likelihood
 //
@@ -51,15 +51,27 @@ func ZILNPredict(z *g.Node) *g.Node {
 // with sigma = max(softplus(raw), sqrt(1e-7)). The inputs are [N, 1]
 // columns: log y (0 where y = 0) and the positive indicator. A zero row
 // contributes softplus(p) only.
-func zilnLoss(z, logy, pos *g.Node) *g.Node {
+func zilnRows(z, logy, pos *g.Node) (bce, nll *g.Node) {
 	logit, mu, sigma := zilnParts(z)
 	sigma = g.Max(sigma, g.ScalarLike(z, zilnSigmaFloor))
-	bce := g.Sub(g.Softplus(logit), g.Mul(pos, logit))
+	bce = g.Sub(g.Softplus(logit), g.Mul(pos, logit))
 	d := g.Sub(logy, mu)
 	half := g.ScalarLike(z, 0.5)
 	c := g.ScalarLike(z, 0.5*math.Log(2*math.Pi))
-	nll := g.Add(g.Add(logy, g.Log(sigma)), g.Add(c, g.Div(g.Mul(half, g.Mul(d, d)), g.Mul(sigma, sigma))))
-	return g.Add(batchMean(bce), batchMean(g.Mul(pos, nll)))
+	nll = g.Add(g.Add(logy, g.Log(sigma)), g.Add(c, g.Div(g.Mul(half, g.Mul(d, d)), g.Mul(sigma, sigma))))
+	return bce, g.Mul(pos, nll)
+}
+
+// zilnLoss is zero_inflated_lognormal_loss averaged over the batch.
+func zilnLoss(z, logy, pos *g.Node) *g.Node {
+	bce, nll := zilnRows(z, logy, pos)
+	return g.Add(g.ReduceMean(bce, nil, false), g.ReduceMean(nll, nil, false))
+}
+
+// zilnLoss is the ZILN loss averaged over the whole batch (a norm).
+func (n *net) zilnLoss(z, logy, pos *g.Node) *g.Node {
+	bce, nll := zilnRows(z, logy, pos)
+	return g.Add(n.batchMean(bce), n.batchMean(nll))
 }
 
 // baselineTarget fills one row of the baseline target input [N, 3T]:
@@ -87,9 +99,9 @@ func (n *net) baselineLoss(heads []*g.Node, y *g.Node) Losses {
 		switch n.m.Cfg.Variant.Parts().Head {
 		case HeadMSE:
 			d := g.Sub(z, cols(y, t, 1))
-			l = batchMean(g.Mul(d, d))
+			l = n.batchMean(g.Mul(d, d))
 		default:
-			l = zilnLoss(z, cols(y, T+t, 1), cols(y, 2*T+t, 1))
+			l = n.zilnLoss(z, cols(y, T+t, 1), cols(y, 2*T+t, 1))
 		}
 		if total == nil {
 			total = l

@@ -109,11 +109,15 @@ type Config struct {
 
 	Buckets BucketOptions `json:"buckets"`
 	// BBTInit starts each bucket-bias output at the logit of its bucket's
-	// mean training bias instead of at sigmoid(0) = 0.5. Off by default (the
-	// paper's towers start neutral); see the README's CDNOW findings: a wide
-	// top bucket of money labels otherwise keeps an overshooting bias when
-	// early stopping comes after a few epochs.
+	// mean training bias instead of at sigmoid(0) = 0.5 (the paper's
+	// neutral start). On by default: a wide top bucket of money labels
+	// otherwise keeps an overshooting bias when early stopping comes after
+	// a few epochs (docs/decodes.md has the measurements on CDNOW).
 	BBTInit bool `json:"bbt_init,omitempty"`
+	// BiasCal calibrates each interval bucket's bias output on the training
+	// and validation rows at the end of training (Model.CalibrateBias). On
+	// by default, for the same reason as BBTInit.
+	BiasCal bool `json:"bias_cal,omitempty"`
 
 	LR       float64 `json:"lr"`       // Adam rate of the network weights
 	EmbedLR  float64 `json:"embed_lr"` // Adam rate of the embedding table
@@ -122,6 +126,10 @@ type Config struct {
 	Patience int     `json:"patience"` // epochs without validation gain before stopping
 	ValFrac  float64 `json:"val_frac"`
 	Seed     uint64  `json:"seed"`
+	// Threads is the number of workers a batch is split over (0:
+	// GOMAXPROCS). Training is bit-for-bit reproducible for a given seed
+	// and thread count; other thread counts agree within float rounding.
+	Threads int `json:"threads,omitempty"`
 }
 
 // DefaultConfig is the default ODMN: the paper's loss weights and batch,
@@ -145,6 +153,8 @@ func DefaultConfig() Config {
 		Patience: 2,
 		ValFrac:  0.1,
 		Seed:     1,
+		BBTInit:  true,
+		BiasCal:  true,
 	}
 }
 
@@ -163,6 +173,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Batch < 1 || c.Epochs < 1 || c.LR <= 0 || c.EmbedLR <= 0 {
 		return fmt.Errorf("config: batch, epochs and learning rates must be positive")
+	}
+	if c.Threads < 0 {
+		return fmt.Errorf("config: threads must be positive (0: GOMAXPROCS), got %d", c.Threads)
 	}
 	if c.ValFrac < 0 || c.ValFrac >= 1 {
 		return fmt.Errorf("config: val_frac must be in [0, 1), got %v", c.ValFrac)

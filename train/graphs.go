@@ -8,13 +8,21 @@ import (
 
 // Input and output names of the graphs a model builds.
 const (
-	InputIDs  = "ids"    // int64 [N, F]: encoded features
-	OutLTV    = "ltv"    // float32 [N, T]: argmax decode (Eq. 7-8)
-	OutLTVEV  = "ltv_ev" // float32 [N, T]: expected-value decode
-	OutLoss   = "loss"
-	lossPfx   = "loss/"
-	gradPfx   = "grad/"
-	targetPfx = "y"
+	InputIDs = "ids"    // int64 [N, F]: encoded features
+	OutLTV   = "ltv"    // float32 [N, T]: argmax decode (Eq. 7-8)
+	OutLTVEV = "ltv_ev" // float32 [N, T]: expected-value decode
+	OutLoss  = "loss"
+	// InputNorms is the training graph's float32 [K] input of batch
+	// statistics the loss divides by (see TrainGraph).
+	InputNorms = "norms"
+	// OutEmbedRows is the gradient of the gathered embedding rows
+	// [N, F, D] (sparse training graphs).
+	OutEmbedRows = "grad_rows/embedding"
+	// embeddingParam names the embedding table.
+	embeddingParam = "embedding"
+	lossPfx        = "loss/"
+	gradPfx        = "grad/"
+	targetPfx      = "y"
 	// BaselineTarget is the target input of the MSE and ZILN heads [N, 3T].
 	BaselineTarget = "y"
 )
@@ -26,11 +34,26 @@ func (m *Model) TargetInput(t int) string { return fmt.Sprintf("%s%d", targetPfx
 // per task; outputs the total loss, each loss term ("loss/dct", ...) and
 // the gradient of the loss for every parameter ("grad/<name>"), in the
 // order of the returned parameters.
+//
+// The batch statistics the loss divides by (the batch size, and the number
+// of rows in each sub-distribution) are an input, InputNorms, rather than
+// computed in the graph, so that a batch split over workers divides by the
+// whole batch's: the trainer fills it.
 func (m *Model) TrainGraph() (*g.Graph, []*Param, error) {
-	return m.trainGraph(nil)
+	gr, params, _, err := m.trainGraphFor(nil, false)
+	return gr, params, err
 }
 
 func (m *Model) trainGraph(stop func(*net, *g.Node) *g.Node) (*g.Graph, []*Param, error) {
+	gr, params, _, err := m.trainGraphFor(stop, false)
+	return gr, params, err
+}
+
+// trainGraphFor builds the training graph and lists its norms. With
+// sparseEmbed the embedding table gets no dense gradient: the graph outputs
+// instead OutEmbedRows, the gradient of the gathered rows [N, F, D], which
+// the trainer scatters into the rows the batch touched.
+func (m *Model) trainGraphFor(stop func(*net, *g.Node) *g.Node, sparseEmbed bool) (*g.Graph, []*Param, []normSpec, error) {
 	n := newNet(m, "odmn-train")
 	if stop != nil {
 		n.stop = func(x *g.Node) *g.Node { return stop(n, x) }
@@ -63,20 +86,26 @@ func (m *Model) trainGraph(stop func(*net, *g.Node) *g.Node) (*g.Graph, []*Param
 		}
 		var wrt []*g.Node
 		for _, p := range m.params {
-			if x, ok := n.nodes[p.Name]; ok {
+			if x, ok := n.nodes[p.Name]; ok && !(sparseEmbed && p.Name == embeddingParam) {
 				wrt = append(wrt, x)
 				params = append(params, p)
 			}
+		}
+		if sparseEmbed {
+			wrt = append(wrt, n.gathered)
 		}
 		grads, err := g.Gradients(l.Total, wrt...)
 		if err != nil {
 			panic(&g.BuildError{Err: err})
 		}
-		for i, gr := range grads {
+		for i, gr := range grads[:len(params)] {
 			n.gr.SetOutput(gradPfx+params[i].Name, gr)
 		}
+		if sparseEmbed {
+			n.gr.SetOutput(OutEmbedRows, grads[len(params)])
+		}
 	})
-	return n.gr, params, err
+	return n.gr, params, n.norms, err
 }
 
 // Names of the optional outputs of inference and export graphs.
@@ -107,6 +136,32 @@ type InferOptions struct {
 	// IDs adds ids [N, F] int64, the encoded features the model embeds
 	// (in an export graph: what the in-graph encoding computed).
 	IDs bool
+	// Quantiles are the interval outputs ltv_p<100q> [N, T] of ODMN models
+	// (QuantileOutput): quantiles of each user's bucket distribution, point
+	// buckets as points and interval buckets spread over their range. Nil
+	// means DefaultQuantiles; NoQuantiles leaves them out.
+	Quantiles   []float64
+	NoQuantiles bool
+	// Raw adds ltv_raw and ltv_ev_raw [N, T]: the decodes before the
+	// running maximum across horizons.
+	Raw bool
+	// Values adds v_<h> [N, M_t]: the decoded value of every bucket
+	// (left + bias × width), the atoms of the QM mixture.
+	Values bool
+	// ZILN adds ziln_p, ziln_mu and ziln_sigma [N, T] for ZILN models:
+	// P(y > 0) and the lognormal's parameters (in units of Model.Scales).
+	ZILN bool
+}
+
+// quantiles returns the interval quantiles opts asks for.
+func (o InferOptions) quantiles() []float64 {
+	if o.NoQuantiles {
+		return nil
+	}
+	if o.Quantiles == nil {
+		return DefaultQuantiles
+	}
+	return o.Quantiles
 }
 
 // InferGraph builds the scoring graph of the training-time forward pass:
@@ -126,7 +181,7 @@ func (n *net) inferOutputs(ids *g.Node, opts InferOptions) {
 	m := n.m
 	fail := func(format string, a ...any) { panic(&g.BuildError{Err: fmt.Errorf(format, a...)}) }
 	if head := m.Cfg.Variant.Parts().Head; head != HeadMDME {
-		if opts.Distributions || opts.Indices || opts.Ordinal {
+		if opts.Distributions || opts.Indices || opts.Ordinal || opts.Values {
 			fail("variant %s predicts one value per horizon: it has no bucket distributions, decode indices or ordinal towers", m.Cfg.Variant)
 		}
 		h, in := n.trunk(ids)
@@ -134,9 +189,29 @@ func (n *net) inferOutputs(ids *g.Node, opts InferOptions) {
 		if head == HeadZILN {
 			k = 3
 		}
-		p := concat(n.baselinePredict(n.scalarHeads(h, in, k, head)))
+		heads := n.scalarHeads(h, in, k, head)
+		raw := n.baselinePredict(heads)
+		p := concat(RunningMax(raw))
 		n.gr.SetOutput(OutLTV, p)
 		n.gr.SetOutput(OutLTVEV, g.Identity(p))
+		if opts.Raw {
+			r := concat(raw)
+			n.gr.SetOutput(OutLTVRaw, r)
+			n.gr.SetOutput(OutLTVEVRaw, g.Identity(r))
+		}
+		if opts.ZILN {
+			if head != HeadZILN {
+				fail("variant %s has no ZILN parameters", m.Cfg.Variant)
+			}
+			var ps, mus, sigs []*g.Node
+			for _, z := range heads {
+				logit, mu, sigma := zilnParts(z)
+				ps, mus, sigs = append(ps, g.Sigmoid(logit)), append(mus, mu), append(sigs, sigma)
+			}
+			n.gr.SetOutput(OutZILNP, concat(ps))
+			n.gr.SetOutput(OutZILNMu, concat(mus))
+			n.gr.SetOutput(OutZILNSig, concat(sigs))
+		}
 		if opts.IDs {
 			n.gr.SetOutput(OutIDs, ids)
 		}
@@ -145,8 +220,15 @@ func (n *net) inferOutputs(ids *g.Node, opts InferOptions) {
 	if opts.Ordinal && !m.Cfg.Variant.Parts().Ordinal {
 		fail("variant %s has no ordinal towers", m.Cfg.Variant)
 	}
+	if opts.ZILN {
+		fail("variant %s has no ZILN parameters", m.Cfg.Variant)
+	}
+	qs := opts.quantiles()
+	if err := CheckQuantiles(qs); err != nil {
+		fail("%v", err)
+	}
 	outs := n.forward(ids)
-	var ltv, ev, subs, buckets, msubs, mbuckets []*g.Node
+	var ltv, ev, subs, buckets, msubs, mbuckets, quants []*g.Node
 	var dists, ords []g.Output
 	for t, to := range outs {
 		subOf := n.gr.Const(g.I64([]int{m.Tasks[t].NumBuckets()}, subOfBuckets(m.Tasks[t])))
@@ -160,6 +242,12 @@ func (n *net) inferOutputs(ids *g.Node, opts InferOptions) {
 		}
 		ltv, ev = append(ltv, a), append(ev, e)
 		h := m.Horizons[t]
+		if len(qs) > 0 {
+			quants = append(quants, n.quantiles(to.o, m.Tasks[t], qs))
+		}
+		if opts.Values {
+			dists = append(dists, g.Output{Name: ValuesOutput(h), Node: to.values})
+		}
 		if opts.Indices {
 			ms, mb := DecodeMargins(to.p, to.q, subOf, s, u)
 			subs, buckets = append(subs, s), append(buckets, u)
@@ -183,8 +271,7 @@ func (n *net) inferOutputs(ids *g.Node, opts InferOptions) {
 			}
 		}
 	}
-	n.gr.SetOutput(OutLTV, concat(ltv))
-	n.gr.SetOutput(OutLTVEV, concat(ev))
+	n.decodeOutputs(ltv, ev, quants, qs, opts)
 	if opts.Indices {
 		n.gr.SetOutput(OutSub, concat(subs))
 		n.gr.SetOutput(OutBucket, concat(buckets))

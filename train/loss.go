@@ -118,15 +118,41 @@ func ordinalTeacher(z *g.Node, k int, temperature float64, stop func(*g.Node) *g
 	return stop(pi)
 }
 
-// mean over the batch of a [N, 1] column.
-func batchMean(x *g.Node) *g.Node { return g.ReduceMean(x, nil, false) }
+// normSpec is one batch statistic of the norms input: the number of rows
+// (task < 0), or max(1, the sum over the batch of columns [col, col+width)
+// of task's target).
+type normSpec struct{ task, col, width int }
 
-// maskedMean is sum(mask * x) / max(sum(mask), 1) for [N, 1] columns:
-// sub-distribution losses average over the samples in that sub-distribution.
-func maskedMean(x, mask *g.Node) *g.Node {
-	num := g.ReduceSum(g.Mul(x, mask), nil, false)
-	den := g.Max(g.ReduceSum(mask, nil, false), g.ScalarLike(mask, 1))
-	return g.Div(num, den)
+// batchRows is the norm of a batch mean.
+var batchRows = normSpec{task: -1}
+
+// norm is the scalar of the norms input that s is.
+func (n *net) norm(s normSpec) *g.Node {
+	if x, ok := n.normNodes[s]; ok {
+		return x
+	}
+	if n.normsIn == nil {
+		n.normsIn = n.gr.Input(InputNorms, g.Float32, -1)
+		n.normNodes = map[normSpec]*g.Node{}
+	}
+	k := int64(len(n.norms))
+	n.norms = append(n.norms, s)
+	x := g.ReduceSum(g.Slice(n.normsIn, []int64{k}, []int64{k + 1}, []int64{0}, nil), nil, false)
+	n.normNodes[s] = x
+	return x
+}
+
+// batchMean is the mean over the batch of a [N, 1] column: its sum over
+// the rows here divided by the batch's row count (a norm).
+func (n *net) batchMean(x *g.Node) *g.Node {
+	return g.Div(g.ReduceSum(x, nil, false), n.norm(batchRows))
+}
+
+// maskedMean is sum(mask * x) / max(sum(mask), 1) for [N, 1] columns, the
+// denominator being the norm s over the whole batch: sub-distribution
+// losses average over the samples in that sub-distribution.
+func (n *net) maskedMean(x, mask *g.Node, s normSpec) *g.Node {
+	return g.Div(g.ReduceSum(g.Mul(x, mask), nil, false), n.norm(s))
 }
 
 // loss builds Eq. 13-14 over the task outputs; targets[t] is task t's
@@ -148,27 +174,28 @@ func (n *net) loss(outs []taskOut, targets []*g.Node) Losses {
 		l := layoutFor(tb)
 		y := targets[t]
 		subOH := cols(y, l.subOH, l.S)
-		add("dct", batchMean(xent(subOH, to.dct)))
+		add("dct", n.batchMean(xent(subOH, to.dct)))
 		if to.dot != nil {
-			add("dot", batchMean(bceLogits(to.dot, cols(y, l.dot, l.S-1))))
+			add("dot", n.batchMean(bceLogits(to.dot, cols(y, l.dot, l.S-1))))
 			pi := ordinalTeacher(to.dot, l.S, cfg.Temperature, n.stop)
-			add("dct_dis", g.Mul(g.ScalarLike(y, cfg.Beta), batchMean(xent(pi, to.dct))))
+			add("dct_dis", g.Mul(g.ScalarLike(y, cfg.Beta), n.batchMean(xent(pi, to.dct))))
 		}
 		for s, sl := range l.subs {
 			in := cols(y, sl.in, 1)
+			inNorm := normSpec{t, sl.in, 1}
 			if to.bct[s] != nil {
-				add("bct", maskedMean(xent(cols(y, sl.bucketOH, sl.m), to.bct[s]), in))
+				add("bct", n.maskedMean(xent(cols(y, sl.bucketOH, sl.m), to.bct[s]), in, inNorm))
 				if to.bot[s] != nil {
-					add("bot", maskedMean(bceLogits(to.bot[s], cols(y, sl.bot, sl.m-1)), in))
+					add("bot", n.maskedMean(bceLogits(to.bot[s], cols(y, sl.bot, sl.m-1)), in, inNorm))
 					pi := ordinalTeacher(to.bot[s], sl.m, cfg.Temperature, n.stop)
-					add("bct_dis", g.Mul(g.ScalarLike(y, cfg.Gamma), maskedMean(xent(pi, to.bct[s]), in)))
+					add("bct_dis", g.Mul(g.ScalarLike(y, cfg.Gamma), n.maskedMean(xent(pi, to.bct[s]), in, inNorm)))
 				}
 			}
 			if to.bbt[s] != nil {
 				mask := cols(y, sl.bbtM, sl.r)
 				d := g.Sub(to.bbt[s], cols(y, sl.bbtT, sl.r))
 				sq := g.ReduceSum(g.Mul(g.Mul(d, d), mask), []int64{1}, true)
-				add("bbt", maskedMean(sq, g.ReduceSum(mask, []int64{1}, true)))
+				add("bbt", n.maskedMean(sq, g.ReduceSum(mask, []int64{1}, true), normSpec{t, sl.bbtM, sl.r}))
 			}
 		}
 	}
@@ -189,7 +216,7 @@ func (n *net) loss(outs []taskOut, targets []*g.Node) Losses {
 			scale = 1
 		}
 		w := cfg.Alpha / scale
-		add("cali", g.Mul(g.ScalarLike(hinge, w), batchMean(hinge)))
+		add("cali", g.Mul(g.ScalarLike(hinge, w), n.batchMean(hinge)))
 	}
 	var total *g.Node
 	for _, name := range termOrder {

@@ -32,6 +32,9 @@ type Model struct {
 	// Scales are the training label means per task: the unit of the MSE
 	// and ZILN heads.
 	Scales []float64 `json:"scales,omitempty"`
+	// Frozen are the frozen QM maps (EV -> value per task), fitted on the
+	// validation rows at the end of training (FreezeQM); the fqm decode.
+	Frozen []FrozenMap `json:"frozen_qm,omitempty"`
 
 	params []*Param
 	byName map[string]*Param
@@ -112,6 +115,13 @@ type net struct {
 	// (export graphs); otherwise their ops are built inline (training and
 	// the training-time forward pass).
 	calls bool
+	// gathered is the embedding rows of the batch [N, F, D] (trunk).
+	gathered *g.Node
+	// norms lists the batch statistics of the norms input (loss), normsIn
+	// is that input and normNodes its scalars.
+	norms     []normSpec
+	normsIn   *g.Node
+	normNodes map[normSpec]*g.Node
 }
 
 func newNet(m *Model, name string) *net {
@@ -199,9 +209,10 @@ func (n *net) trunk(ids *g.Node) (*g.Node, int) {
 		offsets[i] = int64(vocab)
 		vocab += f.Cardinality
 	}
-	table := n.p("embedding", []int{vocab, cfg.EmbedDim}, initEmbed)
+	table := n.p(embeddingParam, []int{vocab, cfg.EmbedDim}, initEmbed)
 	idx := g.Add(ids, n.gr.Const(g.I64([]int{F}, offsets)))
-	emb := g.ReshapeTo(g.Gather(table, idx, 0), 0, int64(F*cfg.EmbedDim))
+	n.gathered = g.Gather(table, idx, 0)
+	emb := g.ReshapeTo(n.gathered, 0, int64(F*cfg.EmbedDim))
 	h := emb
 	in := F * cfg.EmbedDim
 	for i, w := range cfg.Bottom {

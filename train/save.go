@@ -208,9 +208,12 @@ func LoadBundle(dir string) (*Bundle, error) {
 func Fingerprint(ds *data.Dataset) string {
 	h := sha256.New()
 	var buf [4]byte
-	for _, v := range ds.X {
-		binary.LittleEndian.PutUint32(buf[:], uint32(v))
-		h.Write(buf[:])
+	row := make([]int32, ds.F)
+	for i := range ds.N {
+		for _, v := range ds.RowInto(i, row) {
+			binary.LittleEndian.PutUint32(buf[:], uint32(v))
+			h.Write(buf[:])
+		}
 	}
 	for _, v := range ds.Y {
 		binary.LittleEndian.PutUint32(buf[:], math.Float32bits(v))

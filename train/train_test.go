@@ -81,7 +81,9 @@ func TestStepAllocations(t *testing.T) {
 	for i := range rows {
 		rows[i] = i
 	}
-	m, err := Prepare(ds, rows, smallConfig(ODMN))
+	cfg := smallConfig(ODMN)
+	cfg.Threads = 1 // one run per step (each worker's run allocates as much)
+	m, err := Prepare(ds, rows, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,6 +61,9 @@ func Fit(ctx context.Context, ds *data.Dataset, cfg Config, hooks Hooks) (*Model
 	if ds.N < 2 {
 		return nil, nil, fmt.Errorf("train: need at least 2 rows, got %d", ds.N)
 	}
+	if ds.N > math.MaxInt32 {
+		return nil, nil, fmt.Errorf("train: %d rows, at most %d in one table", ds.N, math.MaxInt32)
+	}
 	trainIdx, valIdx := data.Split(ds.N, cfg.ValFrac, cfg.Seed)
 	if len(valIdx) == 0 {
 		valIdx = trainIdx // no validation split asked for: monitor the training loss
@@ -69,15 +72,23 @@ func Fit(ctx context.Context, ds *data.Dataset, cfg Config, hooks Hooks) (*Model
 	if err != nil {
 		return nil, nil, err
 	}
+	// The shuffled order, 4 bytes a row (the table's rows are counted in
+	// int32 everywhere a row index is stored per row).
+	order := make([]int32, len(trainIdx))
+	for i, r := range trainIdx {
+		order[i] = int32(r)
+	}
+	trainRows := len(trainIdx)
+	trainIdx = nil
 	tr, err := newTrainer(m)
 	if err != nil {
 		return nil, nil, err
 	}
-	h := &History{TrainRows: len(trainIdx), ValRows: len(valIdx)}
+	h := &History{TrainRows: trainRows, ValRows: len(valIdx)}
 	best := math.Inf(1)
 	bestParams := snapshot(m)
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0xba7c4))
-	order := append([]int{}, trainIdx...)
+	batch := make([]int, 0, cfg.Batch)
 	stale := 0
 	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
 		start := time.Now()
@@ -91,7 +102,11 @@ func Fit(ctx context.Context, ds *data.Dataset, cfg Config, hooks Hooks) (*Model
 				h.Stopped = "interrupted"
 				return m, h, err
 			}
-			rows := order[b*cfg.Batch : min((b+1)*cfg.Batch, len(order))]
+			batch = batch[:0]
+			for _, r := range order[b*cfg.Batch : min((b+1)*cfg.Batch, len(order))] {
+				batch = append(batch, int(r))
+			}
+			rows := batch
 			loss, err := tr.step(ds, rows)
 			if err != nil {
 				return nil, nil, fmt.Errorf("epoch %d batch %d: %w", epoch, b+1, err)
@@ -138,6 +153,14 @@ func Fit(ctx context.Context, ds *data.Dataset, cfg Config, hooks Hooks) (*Model
 		h.Stopped = "epochs done"
 	}
 	restore(m, bestParams)
+	if cfg.BiasCal {
+		if err := m.CalibrateBias(ds, allRowsOf(ds.N)); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := m.FreezeQM(ds, valIdx); err != nil {
+		return nil, nil, err
+	}
 	return m, h, nil
 }
 
@@ -187,21 +210,33 @@ func Prepare(ds *data.Dataset, trainIdx []int, cfg Config) (*Model, error) {
 	return m, nil
 }
 
-// trainer holds the compiled training graph and reusable batch buffers.
+// trainer holds the compiled training graph, its workers and the
+// optimizer.
 type trainer struct {
 	m       *Model
 	sess    *native.Session
-	params  []*Param
+	params  []*Param // dense-gradient parameters, in output order
 	adam    *Adam
 	layouts []targetLayout
-	names   []string // grad output names
-	ids     *g.Tensor
-	targets []*g.Tensor
-	grads   []*g.Tensor
-	// baseline is the MSE/ZILN target buffer.
-	baseline *g.Tensor
-	inputs   map[string]*g.Tensor // the feed, refilled for every batch
-	lab      []float64
+	names   []string // loss, dense gradients, embedding rows
+	norms   []normSpec
+	// gradOff[i] is where params[i]'s gradient starts in a worker's grad.
+	gradOff []int
+	gradLen int
+	grads   []*g.Tensor // views of the reduced gradients, Adam's input
+	// adamParams are params and the embedding table, in grads' order.
+	adamParams []*Param
+
+	// the embedding table (sparse gradient): its slot offsets, the table's
+	// gradient and the rows the last step touched
+	emb     *Param
+	offsets []int32
+	embGrad *g.Tensor
+	touched []int32
+	mark    []bool
+
+	workers  []*worker
+	nworkers int
 	loss     float64
 }
 
@@ -210,7 +245,10 @@ func newTrainer(m *Model) (*trainer, error) {
 }
 
 func newTrainerOpts(m *Model, opts native.Options) (*trainer, error) {
-	gr, params, err := m.TrainGraph()
+	if err := checkWorkers(m.Cfg.Threads); err != nil {
+		return nil, err
+	}
+	gr, params, norms, err := m.trainGraphFor(nil, true)
 	if err != nil {
 		return nil, fmt.Errorf("train: building the graph: %w", err)
 	}
@@ -218,77 +256,83 @@ func newTrainerOpts(m *Model, opts native.Options) (*trainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr := &trainer{m: m, sess: s, params: params, adam: NewAdam(m.Cfg.LR, m.Cfg.EmbedLR),
-		ids: &g.Tensor{}, grads: make([]*g.Tensor, len(params)), baseline: &g.Tensor{},
-		inputs: map[string]*g.Tensor{}, lab: make([]float64, len(m.Horizons))}
+	tr := &trainer{m: m, sess: s, params: params, adam: NewAdam(m.Cfg.LR, m.Cfg.EmbedLR), norms: norms}
 	for _, tb := range m.Tasks {
 		tr.layouts = append(tr.layouts, layoutFor(tb))
-		tr.targets = append(tr.targets, &g.Tensor{})
 	}
 	tr.names = []string{OutLoss}
+	tr.gradOff = []int{0}
 	for _, p := range params {
 		tr.names = append(tr.names, gradPfx+p.Name)
+		tr.gradOff = append(tr.gradOff, tr.gradOff[len(tr.gradOff)-1]+len(p.T.F))
 	}
+	tr.gradLen = tr.gradOff[len(params)]
+	tr.emb = m.Param(embeddingParam)
+	if tr.emb != nil {
+		tr.names = append(tr.names, OutEmbedRows)
+		off := int32(0)
+		for _, f := range m.Features {
+			tr.offsets = append(tr.offsets, off)
+			off += int32(f.Cardinality)
+		}
+		tr.embGrad = g.NewTensor(g.Float32, tr.emb.T.Shape)
+		tr.mark = make([]bool, tr.emb.T.Shape[0])
+	}
+	threads := m.Cfg.Threads
+	if threads == 0 {
+		threads = defaultWorkers()
+	}
+	tr.setWorkers(threads)
+	tr.adam.Threads = threads
 	return tr, nil
 }
 
-// feed fills the batch inputs for rows.
+// feed fills the inputs for rows as one block (for tests and evaluation
+// outside the workers).
 func (tr *trainer) feed(ds *data.Dataset, rows []int) map[string]*g.Tensor {
-	m := tr.m
-	F := ds.F
-	tr.ids.Reset(g.Int64, []int{len(rows), F})
-	for i, r := range rows {
-		for j, v := range ds.X[r*F : (r+1)*F] {
-			tr.ids.I[i*F+j] = int64(v)
+	w := tr.workers[0]
+	w.rows = rows
+	tr.fill(ds, w)
+	for k, s := range tr.norms {
+		v := w.part[k]
+		if s.task >= 0 {
+			v = max(v, 1)
 		}
+		w.norms.F[k] = float32(v)
 	}
-	feed := tr.inputs
-	feed[InputIDs] = tr.ids
-	if len(m.Tasks) == 0 { // baseline heads
-		T := len(m.Horizons)
-		tt := tr.baseline
-		tt.Reset(g.Float32, []int{len(rows), 3 * T})
-		lab := tr.lab
-		for i, r := range rows {
-			for t, li := range m.Labels {
-				lab[t] = float64(ds.Y[r*ds.T+li])
-			}
-			m.baselineTarget(tt.F[i*3*T:(i+1)*3*T], lab)
-		}
-		feed[BaselineTarget] = tt
-		return feed
-	}
-	for t := range m.Tasks {
-		l := &tr.layouts[t]
-		tt := tr.targets[t]
-		tt.Reset(g.Float32, []int{len(rows), l.width})
-		li := m.Labels[t]
-		for i, r := range rows {
-			l.fill(tt.F[i*l.width:(i+1)*l.width], &m.Tasks[t], float64(ds.Y[r*ds.T+li]))
-		}
-		feed[m.TargetInput(t)] = tt
-	}
-	return feed
+	return w.feed
 }
 
-// step trains on one batch: forward, backward and the Adam update, with
-// the gradients read in place from the session's buffers (no copy, no
-// allocation in steady state).
+// step trains on one batch: the workers' forward and backward passes, the
+// gradients reduced, one Adam update. In steady state it allocates only
+// the goroutines of the workers.
 func (tr *trainer) step(ds *data.Dataset, rows []int) (float64, error) {
-	err := tr.sess.RunWith(tr.feed(ds, rows), tr.names, tr.update)
-	return tr.loss, err
+	ws := tr.prepare(ds, rows)
+	if err := tr.run(ws, tr.names, tr.keepGrads); err != nil {
+		return 0, err
+	}
+	tr.reduce(ws)
+	if tr.grads == nil { // views of the first worker's buffer, which the sum is in
+		sum := tr.workers[0].grad
+		for i, p := range tr.params {
+			tr.grads = append(tr.grads, &g.Tensor{DType: g.Float32, Shape: p.T.Shape, F: sum[tr.gradOff[i]:tr.gradOff[i+1]]})
+		}
+		tr.adamParams = tr.params
+		if tr.emb != nil {
+			tr.adamParams = append(tr.params[:len(tr.params):len(tr.params)], tr.emb)
+			tr.grads = append(tr.grads, tr.embGrad)
+		}
+	}
+	tr.adam.Step(tr.adamParams, tr.grads)
+	tr.loss = 0
+	for _, w := range ws {
+		tr.loss += w.outs[0]
+	}
+	return tr.loss, nil
 }
 
-// update is step's callback: outs are the loss and then the gradients.
-func (tr *trainer) update(outs []*g.Tensor) error {
-	copy(tr.grads, outs[1:])
-	tr.adam.Step(tr.params, tr.grads)
-	clear(tr.grads)
-	tr.loss = float64(outs[0].F[0])
-	return nil
-}
-
-// evalLoss is the mean loss and terms over rows, in batches.
+// evalLoss is the mean loss and terms over rows, in batches split over
+// the workers.
 func (tr *trainer) evalLoss(ds *data.Dataset, rows []int) (float64, map[string]float64, error) {
 	names := []string{OutLoss}
 	for _, t := range append(termOrder, string(tr.m.Cfg.Variant)) {
@@ -298,26 +342,36 @@ func (tr *trainer) evalLoss(ds *data.Dataset, rows []int) (float64, map[string]f
 			}
 		}
 	}
-	sums := map[string]float64{}
+	sums := make([]float64, len(names))
 	bs := tr.m.Cfg.Batch * 4
+	keep := func(w *worker, outs []*g.Tensor) {
+		w.outs = w.outs[:0]
+		for _, o := range outs {
+			w.outs = append(w.outs, float64(o.F[0]))
+		}
+	}
 	for i := 0; i < len(rows); i += bs {
 		batch := rows[i:min(i+bs, len(rows))]
-		res, err := tr.sess.Run(tr.feed(ds, batch), names...)
-		if err != nil {
+		ws := tr.prepare(ds, batch)
+		if err := tr.run(ws, names, keep); err != nil {
 			return 0, nil, err
 		}
-		for k, v := range res {
-			sums[k] += float64(v.F[0]) * float64(len(batch))
+		for k := range names {
+			var v float64
+			for _, w := range ws {
+				v += w.outs[k]
+			}
+			sums[k] += v * float64(len(batch))
 		}
 	}
 	n := float64(len(rows))
 	terms := map[string]float64{}
-	for k, v := range sums {
-		if strings.HasPrefix(k, lossPfx) {
-			terms[k[len(lossPfx):]] = v / n
+	for k, name := range names {
+		if strings.HasPrefix(name, lossPfx) {
+			terms[name[len(lossPfx):]] = sums[k] / n
 		}
 	}
-	return sums[OutLoss] / n, terms, nil
+	return sums[0] / n, terms, nil
 }
 
 func snapshot(m *Model) [][]float32 {
@@ -339,6 +393,16 @@ func restore(m *Model, s [][]float32) {
 // Stepper runs single training steps of a model (forward, backward, Adam)
 // outside Fit: for benchmarks and profiles.
 type Stepper struct{ tr *trainer }
+
+// SetThreads sets the number of workers a step's batch is split over
+// (0: GOMAXPROCS).
+func (s *Stepper) SetThreads(n int) {
+	if n <= 0 {
+		n = defaultWorkers()
+	}
+	s.tr.setWorkers(n)
+	s.tr.adam.Threads = n
+}
 
 // NewStepper compiles m's training graph with the given session options.
 func NewStepper(m *Model, opts native.Options) (*Stepper, error) {

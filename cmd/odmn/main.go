@@ -40,6 +40,9 @@ model built here can be served anywhere ONNX runs.`,
 		newRunCmd(),
 		newBenchCmd(),
 		newBenchChildCmd(),
+		newCacheCmd(),
+		newServeCmd(),
+		newServeBenchCmd(),
 	)
 	return root
 }

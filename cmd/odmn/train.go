@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -64,6 +65,7 @@ intact (a second signal ends the process at once).`,
 	f.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "maximum epochs")
 	f.IntVar(&cfg.Patience, "patience", cfg.Patience, "stop after this many epochs without validation gain (0: never)")
 	f.IntVar(&cfg.Batch, "batch", cfg.Batch, "mini-batch size")
+	f.IntVar(&cfg.Threads, "threads", cfg.Threads, "workers a mini-batch is split over (0: GOMAXPROCS); results are reproducible for a fixed seed and thread count")
 	f.Float64Var(&cfg.LR, "lr", cfg.LR, "Adam learning rate of the network")
 	f.Float64Var(&cfg.EmbedLR, "embed-lr", cfg.EmbedLR, "Adam learning rate of the embeddings")
 	f.BoolVar(&cfg.BBTInit, "bbt-init", cfg.BBTInit, "start each bucket-bias output at its bucket's mean training bias (default: 0.5)")
@@ -86,8 +88,24 @@ type trainOptions struct {
 	quiet           bool
 }
 
+// trainGCPercent is odmn train's GOGC unless the environment sets one. The
+// encoded table is pointer-free, so collecting often costs little; at Go's
+// default of 100 the heap may grow to twice the table before a collection.
+const trainGCPercent = 25
+
+// trainGC applies trainGCPercent (unless GOGC is set) and returns the
+// function that restores the previous setting.
+func trainGC() (restore func()) {
+	if os.Getenv("GOGC") != "" {
+		return func() {}
+	}
+	prev := debug.SetGCPercent(trainGCPercent)
+	return func() { debug.SetGCPercent(prev) }
+}
+
 // runTrain is odmn train; the demo and compare reuse it.
 func runTrain(ctx context.Context, o trainOptions, stdout, stderr io.Writer) (*train.Bundle, error) {
+	defer trainGC()()
 	if _, err := os.Stat(o.data); err != nil {
 		return nil, fmt.Errorf("--data: %w", err)
 	}

@@ -1,0 +1,124 @@
+package compat
+
+import (
+	"github.com/odmn/odmn/graph"
+)
+
+// Upgrade steps for the shape and indexing ops whose older versions carry
+// as attributes (or leave implicit) what later ones take as inputs.
+//
+//	Split   2, 11, 13 -> 18  (split attribute -> input; no split -> num_outputs = the node's outputs)
+//	Dropout 7, 10     -> 12  (ratio attribute dropped: inference is the identity)
+//	Pad     2         -> 11  (pads and value attributes -> inputs)
+//	TopK    1         -> 10  (k attribute -> input)
+func init() {
+	steps["Split"] = step{18, 18, splitLegacy}
+	steps["Dropout"] = step{12, 12, dropoutLegacy}
+	steps["Pad"] = step{11, 11, padLegacy}
+	steps["TopK"] = step{10, 10, topKLegacy}
+}
+
+func splitLegacy(c *adaptCtx) (bool, error) {
+	if c.since < 2 || c.since >= 18 {
+		return false, nil
+	}
+	x := c.input(0)
+	split := c.input(1)
+	if c.since < 13 {
+		v, ok, err := c.intsAttr("split")
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			split = c.constInts(v)
+		}
+		c.attrs = c.without("split")
+	}
+	if split == nil {
+		// Equal parts: as the split input when the axis is known (valid at
+		// every version, so the export stays checkable at opset 13),
+		// else as num_outputs.
+		axis, err := c.intAttr("axis", 0)
+		if err != nil {
+			return false, err
+		}
+		r := int64(x.Rank())
+		if axis < 0 {
+			axis += r
+		}
+		if axis >= 0 && axis < r && c.nout > 0 && x.Shape()[axis] >= 0 && x.Shape()[axis]%c.nout == 0 {
+			parts := make([]int64, c.nout)
+			for i := range parts {
+				parts[i] = int64(x.Shape()[axis] / c.nout)
+			}
+			split = c.constInts(parts)
+		} else {
+			c.attrs["num_outputs"] = int64(c.nout)
+		}
+	}
+	c.setInputs(x, split)
+	c.since = 18
+	return true, nil
+}
+
+func dropoutLegacy(c *adaptCtx) (bool, error) {
+	if c.since != 7 && c.since != 10 {
+		return false, nil
+	}
+	if c.since == 7 && c.nout > 1 {
+		return false, notApplicable(KindOpset, "%s: Dropout-7's mask output (of the data's type) is not supported", c.label)
+	}
+	c.attrs = c.without("ratio")
+	c.since = 12
+	return true, nil
+}
+
+func padLegacy(c *adaptCtx) (bool, error) {
+	if c.since != 2 {
+		return false, nil
+	}
+	pads, ok, err := c.intsAttr("pads")
+	if err != nil {
+		return false, err
+	}
+	if !ok {
+		return false, notApplicable(KindOpset, "%s: Pad-2 without pads", c.label)
+	}
+	v, _, err := c.floatAttr("value")
+	if err != nil {
+		return false, err
+	}
+	x := c.input(0)
+	var value *graph.Tensor
+	switch x.DType() {
+	case graph.Float32:
+		value = graph.ScalarF32(v)
+	case graph.Float64:
+		value = graph.FromSlice([]int{}, []float64{float64(v)})
+	case graph.Float16:
+		value = graph.FromSlice([]int{}, []graph.Half{graph.F16(v)})
+	default:
+		return false, notApplicable(KindOpset, "%s: Pad-2 on %s data", c.label, x.DType())
+	}
+	c.attrs = c.without("pads", "value")
+	c.setInputs(x, c.constInts(pads), c.g.Const(value))
+	c.since = 11
+	return true, nil
+}
+
+func topKLegacy(c *adaptCtx) (bool, error) {
+	if c.since != 1 {
+		return false, nil
+	}
+	k, err := c.intAttr("k", -1)
+	if err != nil {
+		return false, err
+	}
+	if k < 0 {
+		return false, notApplicable(KindOpset, "%s: TopK-1 without k", c.label)
+	}
+	c.attrs = c.without("k")
+	c.setInputs(c.input(0), c.constInts([]int64{k}))
+	c.since = 10
+	return true, nil
+}

@@ -1,0 +1,131 @@
+package serve
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+)
+
+// LoadOptions describe an open-loop load: requests are started at Rate per
+// second for Duration whatever the answers' latency (so a slow server is
+// seen as latency, not as a lower rate), at most MaxInFlight at a time.
+type LoadOptions struct {
+	Rate     int
+	Duration time.Duration
+	// Request makes the i-th request.
+	Request func(i int) (*http.Request, error)
+	// MaxInFlight bounds the concurrent requests (default 512); a request
+	// due while that many are in flight is counted as dropped.
+	MaxInFlight int
+	Client      *http.Client
+}
+
+// LoadResult summarizes a load.
+type LoadResult struct {
+	Requests int             `json:"requests"`
+	OK       int             `json:"ok"`
+	Errors   int             `json:"errors"`
+	Dropped  int             `json:"dropped"`
+	Codes    map[int]int     `json:"codes"`
+	Rate     float64         `json:"achieved_rate"`
+	P50      time.Duration   `json:"p50_ns"`
+	P90      time.Duration   `json:"p90_ns"`
+	P99      time.Duration   `json:"p99_ns"`
+	Max      time.Duration   `json:"max_ns"`
+	Elapsed  time.Duration   `json:"elapsed_ns"`
+	Latency  []time.Duration `json:"-"`
+}
+
+func (r *LoadResult) String() string {
+	return fmt.Sprintf("%d requests (%.0f/s), %d ok, %d errors, %d dropped, codes %v; latency p50 %s p90 %s p99 %s max %s",
+		r.Requests, r.Rate, r.OK, r.Errors, r.Dropped, r.Codes, r.P50.Round(time.Microsecond), r.P90.Round(time.Microsecond), r.P99.Round(time.Microsecond), r.Max.Round(time.Microsecond))
+}
+
+// Load runs the load and waits for the last answer. It stops by itself
+// after Duration (or when ctx is done).
+func Load(ctx context.Context, o LoadOptions) (*LoadResult, error) {
+	if o.Rate <= 0 || o.Duration <= 0 {
+		return nil, fmt.Errorf("load: rate %d/s for %s: want both > 0", o.Rate, o.Duration)
+	}
+	if o.MaxInFlight <= 0 {
+		o.MaxInFlight = 512
+	}
+	if o.Client == nil {
+		o.Client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+			MaxIdleConns: o.MaxInFlight, MaxIdleConnsPerHost: o.MaxInFlight, IdleConnTimeout: time.Minute,
+		}}
+	}
+	total := int(float64(o.Rate) * o.Duration.Seconds())
+	res := &LoadResult{Codes: map[int]int{}, Latency: make([]time.Duration, 0, total)}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, o.MaxInFlight)
+	interval := time.Second / time.Duration(o.Rate)
+	t0 := time.Now()
+	for i := 0; i < total; i++ {
+		due := t0.Add(time.Duration(i) * interval)
+		if d := time.Until(due); d > 0 {
+			select {
+			case <-time.After(d):
+			case <-ctx.Done():
+				i = total
+				continue
+			}
+		}
+		req, err := o.Request(i)
+		if err != nil {
+			return nil, err
+		}
+		res.Requests++
+		select {
+		case sem <- struct{}{}:
+		default:
+			res.Dropped++
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			start := time.Now()
+			resp, err := o.Client.Do(req.WithContext(ctx))
+			code := 0
+			if err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				code = resp.StatusCode
+			}
+			lat := time.Since(start)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				res.Errors++
+				return
+			}
+			res.Codes[code]++
+			if code == http.StatusOK {
+				res.OK++
+			}
+			res.Latency = append(res.Latency, lat)
+		}()
+	}
+	wg.Wait()
+	res.Elapsed = time.Since(t0)
+	res.Rate = float64(res.Requests) / res.Elapsed.Seconds()
+	sort.Slice(res.Latency, func(i, j int) bool { return res.Latency[i] < res.Latency[j] })
+	q := func(p float64) time.Duration {
+		if len(res.Latency) == 0 {
+			return 0
+		}
+		return res.Latency[min(len(res.Latency)-1, int(p*float64(len(res.Latency))))]
+	}
+	res.P50, res.P90, res.P99 = q(0.50), q(0.90), q(0.99)
+	if n := len(res.Latency); n > 0 {
+		res.Max = res.Latency[n-1]
+	}
+	return res, nil
+}
