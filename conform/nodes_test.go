@@ -122,6 +122,13 @@ func TestNodeConformanceThroughORT(t *testing.T) {
 			t.Logf("%s: ONNX Runtime differs from ONNX's expected output: %s", f.Name, why)
 			continue
 		}
+		if strings.Contains(f.Reason, "Could not find an implementation") {
+			// ONNX Runtime's CPU provider lacks some kernels ONNX defines
+			// (Max/Min on 16-bit integers, BitShift on uint16, Pow with
+			// unsigned exponents): ORT's gap, not odmn's export.
+			t.Logf("%s: %s", f.Name, f.Reason)
+			continue
+		}
 		if strings.Contains(f.Reason, "Batchwise recurrent operations (layout == 1) are not supported") {
 			continue // ONNX Runtime's CPU GRU, LSTM and RNN run layout 0 only
 		}
