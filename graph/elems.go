@@ -3,7 +3,6 @@ package graph
 import (
 	"fmt"
 	"math"
-	"math/bits"
 	"reflect"
 	"unsafe"
 )
@@ -106,46 +105,22 @@ func copyKernel(in []*Tensor, _ Attrs, out []*Tensor) error {
 	return nil
 }
 
-// maxElements bounds the element count of a tensor whose shape an op
-// computes (Tile, Pad, Expand, ConstantOfShape, Range, OneHot, ...): past
-// it the count, or its size in bytes, would not fit an int. The native
-// runtime applies its own, smaller, budget before allocating.
+// maxElements bounds each dimension an op computes (Tile, Pad, Expand,
+// ConstantOfShape, OneHot, ...), so that no dimension overflows an int.
+// Element counts are not checked here: the native runtime refuses, before
+// allocating, an output beyond its limits (native.Options.MaxElements and
+// MaxBytes) with an error naming the node and the size, whatever the op.
 const maxElements = math.MaxInt64 / 16
 
-// checkedSize is the element count of shape, or an error naming the shape
-// when a dimension is negative or the count exceeds maxElements (so that
-// a hostile shape never wraps around to a small or negative count).
-func checkedSize(shape []int) (int, error) {
-	n := uint64(1)
-	over := false
-	for _, d := range shape {
-		if d < 0 {
-			if d == -1 {
-				return -1, nil // not known while building
-			}
-			return 0, fmt.Errorf("shape %v has negative dimension %d", shape, d)
-		}
-		if d == 0 {
-			return 0, nil
-		}
-		hi, lo := bits.Mul64(n, uint64(d))
-		if hi != 0 || lo > maxElements {
-			over = true
-			n = maxElements + 1
-			continue
-		}
-		n = lo
-	}
-	if over {
-		return 0, fmt.Errorf("output shape %v has too many elements (more than %d)", shape, int64(maxElements))
-	}
-	return int(n), nil
-}
-
-// checkShape is checkedSize for Infer: only the error matters.
+// checkShape refuses negative dimensions other than -1 (unknown while
+// building) in a shape an op computed.
 func checkShape(shape []int) error {
-	_, err := checkedSize(shape)
-	return err
+	for _, d := range shape {
+		if d < -1 {
+			return fmt.Errorf("shape %v has negative dimension %d", shape, d)
+		}
+	}
+	return nil
 }
 
 // dimOf converts a dimension given as int64 (a shape input's value),

@@ -195,16 +195,17 @@ func TestConstantOfShapeAndRangeDTypes(t *testing.T) {
 	}
 }
 
-// TestHostileShapes: sizes computed at run time that overflow an int are
-// refused with an error naming the op and the shape, before allocating.
+// TestHostileShapes: sizes computed at run time whose element count
+// overflows an int (or is merely huge) are refused by the native runtime
+// with an error naming the op and the size, before allocating.
 func TestHostileShapes(t *testing.T) {
 	big := int64(1) << 32
 	expectRunError(t, "ConstantOfShape 2^32 x 2^32", func(g *graph.Graph, x nodeList) nodeList {
 		return nodeList{graph.ConstantOfShape(x[0], nil)}
-	}, []*graph.Tensor{tensI(dims(2), big, big)}, "ConstantOfShape", "too many elements")
+	}, []*graph.Tensor{tensI(dims(2), big, big)}, "ConstantOfShape", "elements", "MaxElements")
 	expectRunError(t, "Expand", func(g *graph.Graph, x nodeList) nodeList {
 		return nodeList{graph.Expand(x[0], x[1])}
-	}, []*graph.Tensor{tensF(dims(1), 1), tensI(dims(3), big, big, 16)}, "Expand", "too many elements")
+	}, []*graph.Tensor{tensF(dims(1), 1), tensI(dims(3), big, big, 16)}, "Expand", "elements", "MaxElements")
 	expectRunError(t, "ConstantOfShape negative", func(g *graph.Graph, x nodeList) nodeList {
 		return nodeList{graph.ConstantOfShape(x[0], nil)}
 	}, []*graph.Tensor{tensI(dims(2), 3, -2)}, "ConstantOfShape", "negative dimension")
