@@ -914,7 +914,8 @@ func init() {
 	rangeDef = Register(&OpDef{
 		Type: "Range", Since: 11,
 		MinInputs: 3, MaxInputs: 3,
-		Types: []DType{Float32, Float64, Int16, Int32, Int64},
+		ShapeFromValues: true,
+		Types:           []DType{Float32, Float64, Int16, Int32, Int64},
 		Infer: func(in []Meta, _ Attrs) ([]Meta, error) {
 			dt := in[0].DType
 			known := true
