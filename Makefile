@@ -11,9 +11,17 @@
 #   make cdnow   deps, build, the demo on CDNOW (fixtures/cdnow)
 #   make compare-synth  deps, build, odmn compare on 200,000 synthetic users (README tables)
 #   make compare-cdnow  deps, build, odmn compare on CDNOW (README tables)
+#   make results-compare  build, odmn compare over 5 seeds on CDNOW and on
+#                synthetic revenue users into docs/results/compare-*.md
 #   make ort     fetch the ONNX Runtime shared library into .cache/ort/
 #   make proto   regenerate onnxpb/onnx.pb.go from /usr/include/onnx/onnx.proto
 #   make fuzz    brief fuzz runs of FUZZ_TARGETS
+#   make lint    gofmt, go vet and staticcheck (both kernel builds)
+#   make docs-check  every make target and odmn command in README.md and
+#                docs/ exists with its flags; the quick ones run
+#   make ci      what CI runs (.ci/run): lint, test, docs-check
+#   make results every docs/results/ file: results-demo, results-cdnow,
+#                results-compare, conform-results
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -34,10 +42,12 @@ PROTOC_GEN_GO := $(LOCALBIN)/protoc-gen-go
 ONNX_PROTO_DIR := /usr/include/onnx
 
 # Fuzz targets as package:FuzzName pairs.
-FUZZ_TARGETS ?= ./compat:FuzzImport
+FUZZ_TARGETS ?= ./compat:FuzzImport ./compat:FuzzRun
 FUZZ_TIME ?= 15s
+# Minimizing a new input defaults to 60s, which would take a brief run.
+FUZZ_MINIMIZE_TIME ?= 2s
 
-.PHONY: deps ort proto protoc-gen-go build pipeline test-pipeline test fuzz demo cdnow compare-synth compare-cdnow bench conform-results foreign-fixtures
+.PHONY: deps ort proto protoc-gen-go build pipeline test-pipeline test fuzz demo cdnow compare-synth compare-cdnow bench lint docs-check ci results results-demo results-cdnow conform-results foreign-fixtures results-compare
 
 deps:
 	scripts/deps.sh
@@ -86,7 +96,7 @@ fuzz:
 	for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t#*:}; \
 		echo "fuzz $$pkg $$fn for $(FUZZ_TIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZ_TIME) "$$pkg"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZ_TIME) -fuzzminimizetime $(FUZZ_MINIMIZE_TIME) "$$pkg"; \
 	done
 
 demo: deps build
@@ -126,3 +136,80 @@ conform-results: deps build
 # The foreign-model fixtures (PyTorch and onnx.helper exports).
 foreign-fixtures: deps
 	/usr/bin/python3 fixtures/foreign/make_fixtures.py
+
+# ---------- lint, documented commands, CI ----------
+
+# staticcheck is run as a module at a pinned version (no install step);
+# staticcheck.conf holds its configuration.
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+lint:
+	@echo "gofmt -l"; bad=$$(gofmt -l $$($(GO) list -f '{{.Dir}}' ./...)); \
+	if [[ -n "$$bad" ]]; then echo "not gofmt-ed:"; echo "$$bad"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) vet -tags noopenblas ./...
+	$(GO) run $(STATICCHECK) ./...
+	$(GO) run $(STATICCHECK) -tags noopenblas ./...
+
+# docs-check reads README.md and docs/*.md (internal/docscheck): every
+# `make X` must be a target here, every `odmn ...` command must name a real
+# subcommand and real flags, and the blocks marked ```sh {run} run for real
+# (quick ones only) from the repository root with bin/ on PATH.
+docs-check: build
+	$(GO) run ./internal/docscheck README.md docs
+
+ci: deps
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory test
+	$(MAKE) --no-print-directory docs-check
+
+# ---------- docs/results ----------
+
+# Every file in docs/results/ is made by one of these targets and starts
+# with the command and the date that made it.
+results: results-demo results-cdnow results-compare conform-results
+
+# stamp FILE CMD: write the header line of a results file.
+stamp = echo "Made by \`$(2)\` on $$(date -u +%Y-%m-%d)." > $(1)
+
+results-demo: build
+	bin/odmn demo --out out/results-demo -q
+	mkdir -p docs/results/demo
+	$(call stamp,docs/results/demo.md.tmp,make results-demo)
+	{ echo; echo "Command: \`bin/odmn demo --out out/results-demo\` (200,000 synthetic users, seed 1)."; echo; \
+	  sed 's|(plots/|(demo/|g' out/results-demo/results.md; } >> docs/results/demo.md.tmp
+	cp out/results-demo/plots/*.png docs/results/demo/
+	mv docs/results/demo.md.tmp docs/results/demo.md
+
+results-cdnow: build
+	mkdir -p out/results-cdnow-demo docs/results/cdnow
+	bin/odmn dataset from-transactions --in $(CDNOW) --customer customer_id \
+		--time date --value dollar_value --count number_of_cds --out out/results-cdnow-demo/cdnow.csv
+	bin/odmn demo --data out/results-cdnow-demo/cdnow.csv --out out/results-cdnow-demo -q
+	$(call stamp,docs/results/cdnow.md.tmp,make results-cdnow)
+	{ echo; echo "Command: \`bin/odmn demo --data out/results-cdnow-demo/cdnow.csv\` on the table \`odmn dataset from-transactions\` builds from fixtures/cdnow."; echo; \
+	  sed 's|(plots/|(cdnow/|g' out/results-cdnow-demo/results.md; } >> docs/results/cdnow.md.tmp
+	cp out/results-cdnow-demo/plots/*.png docs/results/cdnow/
+	mv docs/results/cdnow.md.tmp docs/results/cdnow.md
+
+# docs/results/compare-cdnow.md and compare-synth.md (docs/decodes.md quotes
+# them): every model and decode over RESULTS_SEEDS seeds, each file headed by
+# its command and date. RESULTS_SYNTH_USERS synthetic users with revenue labels.
+RESULTS_SEEDS ?= 5
+RESULTS_SYNTH_USERS ?= 50000
+RESULTS_FLAGS ?=
+
+results-compare: build
+	mkdir -p docs/results out/results-cdnow out/results-synth
+	bin/odmn dataset from-transactions --in $(CDNOW) --customer customer_id \
+		--time date --value dollar_value --count number_of_cds --out out/results-cdnow/cdnow.csv
+	@for set in cdnow synth; do \
+		if [[ $$set == cdnow ]]; then src="--data out/results-cdnow/cdnow.csv"; \
+		else src="--users $(RESULTS_SYNTH_USERS) --labels revenue"; fi; \
+		cmd="bin/odmn compare $$src --seeds $(RESULTS_SEEDS) $(RESULTS_FLAGS) --out out/results-$$set -q"; \
+		echo "$$cmd"; $$cmd; \
+		{ echo "<!-- generated by make results-compare; do not edit -->"; \
+		  echo "Command: \`$$cmd\` (after \`make build\`), run $$(date -u +%Y-%m-%d)."; echo; \
+		  sed '1s/^# odmn compare/# odmn compare: '$$set'/' out/results-$$set/results.md; } > docs/results/compare-$$set.md.tmp; \
+		mv docs/results/compare-$$set.md.tmp docs/results/compare-$$set.md; \
+	done

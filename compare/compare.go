@@ -1,57 +1,3 @@
-// Package compare runs the ODMN paper's evaluation (section 5): ODMN, its
-// baselines (Two-Stage XGBoost, ZILN, an MSE-trained MLP) and optionally its
-// ablations (Tables 2 and 3), trained and evaluated on the same held-out
-// users for each of several seeds, summarized as mean ± standard deviation
-// over the seeds. `odmn compare` is its command line.
-//
-// # What one seed does
-//
-// For seed s, [Run]
-//
-//  1. holds out Options.TestFrac of the table's rows (data.Split with seed
-//     s; the same seed always holds out the same users);
-//  2. fits one feature encoder (vocabularies, equal-frequency bins) on the
-//     remaining training rows and encodes the table with it;
-//  3. trains every model on the training rows with seed s: the neural
-//     models (ODMN, the ablations, ZILN, MSE-MLP) with train.Fit and the
-//     same configuration (Options.Config; one embedding and share-bottom
-//     layout for all), which holds out Config.ValFrac of them (seeded by s)
-//     for early stopping; Two-Stage with twostage.Fit on the same training
-//     and validation rows;
-//  4. scores the held-out rows with every model and computes the paper's
-//     metrics per horizon (package metrics).
-//
-// # Decodes
-//
-// Spec note 5b: report argmax and EV side by side, and compare models on
-// the same kind of decode. Each model gives one or two predictions:
-//
-//   - mean-type (an estimate of E[y | x]): ODMN's EV decode (the expected
-//     value of its bucket distribution), ZILN's mean, the MSE-MLP's output,
-//     and Two-Stage's P(pay) * E[y | pay] (its default combination);
-//   - point-type (a decision, then a value): ODMN's argmax decode (Eq. 7-8:
-//     the likeliest sub-distribution, its likeliest bucket, plus the bucket
-//     bias) and Two-Stage "hard" (Drachen et al.'s rule: E[y | pay] if
-//     P(pay) > 0.5, else 0), computed from the same Two-Stage model.
-//
-// The tables ([Result.Tables]) keep the two kinds apart: Table 1 compares
-// the mean-type predictions of all models and, separately, the point-type
-// ones; the ablation tables (Table 2: NM, NMB, NMO, MDME at the longest
-// horizon; Table 3: S, SM, SC, ODMN at every horizon) come once per decode.
-// The best value of each metric and horizon is marked within a table.
-//
-// The tables' ± mixes model variation with the variation of the held-out
-// users between seeds. [Result.Paired] removes the latter: for ODMN's EV
-// decode against each mean-type baseline and its argmax decode against
-// Two-Stage hard, per metric and horizon, the number of seeds in which
-// ODMN is better on the same held-out users and the mean difference.
-//
-// # Determinism
-//
-// Everything is seeded: the split, the encoder's samples, initialization,
-// shuffling, the validation split and XGBoost. The same data, options and
-// seeds give the same [Result], apart from Result.Timings, which are wall
-// clock times.
 package compare
 
 import (
@@ -102,6 +48,10 @@ func Name(key string) string {
 const (
 	KindMean  = "mean"  // an estimate of E[y | x]
 	KindPoint = "point" // a decision, then a value (argmax, Two-Stage hard)
+	// KindQM: the mean-type prediction quantile-matched onto the model's
+	// own predicted population distribution (train.QMSketch), and ODMN's
+	// frozen form of it.
+	KindQM = "qm"
 )
 
 // Options configure a comparison. Zero values take the defaults noted.
@@ -167,6 +117,8 @@ type Result struct {
 	Tables []Table `json:"tables"`
 	// Paired compares ODMN's decodes with the baselines seed by seed.
 	Paired []Paired `json:"paired"`
+	// Extras are the interval and running-maximum summaries.
+	Extras []Extra `json:"extras,omitempty"`
 	// Timings are the wall-clock seconds of every run; the only part of a
 	// Result that changes between identical runs.
 	Timings []Timing `json:"timings"`
@@ -208,8 +160,13 @@ type ModelRun struct {
 // Eval is the evaluation of one prediction of a run on the held-out rows.
 type Eval struct {
 	Name   string              `json:"name"` // table row name, e.g. "ODMN EV"
-	Kind   string              `json:"kind"` // KindMean or KindPoint
+	Kind   string              `json:"kind"` // KindMean, KindPoint or KindQM
 	Report metrics.MultiReport `json:"report"`
+	// Changed is the share of users whose values the running maximum
+	// across horizons changed (the raw decode's violation rate).
+	Changed *float64 `json:"changed_by_running_max,omitempty"`
+	// Intervals evaluates the model's predictive quantiles, per horizon.
+	Intervals []metrics.IntervalReport `json:"intervals,omitempty"`
 }
 
 // Table is one aggregated table.
@@ -508,7 +465,28 @@ func runModel(ctx context.Context, key string, seed uint64, trainDS, testDS *dat
 		if err := eval("Two-Stage", KindMean, p.Horizons, labels, p.LTV); err != nil {
 			return nil, err
 		}
-		return r, eval("Two-Stage hard", KindPoint, p.Horizons, labels, hard)
+		if err := eval("Two-Stage hard", KindPoint, p.Horizons, labels, hard); err != nil {
+			return nil, err
+		}
+		// Its predicted distribution: 0 with 1 - P(pay), E[y | pay] with P(pay).
+		sk := make([]*train.QMSketch, len(p.Horizons))
+		for t := range sk {
+			sk[t] = train.NewQMSketch()
+		}
+		ev := make([][]float64, len(p.LTV))
+		for i := range p.LTV {
+			ev[i] = append([]float64{}, p.LTV[i]...)
+			train.MonotoneRows(ev[i : i+1])
+			for t := range sk {
+				pp := p.Premium[i][t]
+				sk[t].AddUser(ev[i][t], []float64{1 - pp, pp}, []float64{0, p.Value[i][t]})
+			}
+		}
+		qm, err := train.ApplyQM(ev, sk)
+		if err != nil {
+			return nil, err
+		}
+		return r, eval("Two-Stage QM", KindQM, p.Horizons, labels, qm)
 	}
 	cfg := *o.Config
 	cfg.Variant, cfg.Seed = train.Variant(key), seed
@@ -531,15 +509,12 @@ func runModel(ctx context.Context, key string, seed uint64, trainDS, testDS *dat
 	if err != nil {
 		return nil, err
 	}
-	labels := m.LabelsOf(testDS, nil)
-	name := Name(key)
-	if m.Cfg.Variant.Parts().Head != train.HeadMDME {
-		return r, eval(name, KindMean, m.Horizons, labels, pr.EV)
-	}
-	if err := eval(name+" argmax", KindPoint, m.Horizons, labels, pr.ArgMax); err != nil {
+	evals, err := Evaluate(m, Name(key), m.LabelsOf(testDS, nil), pr, nil, mopts.LorenzPoints)
+	if err != nil {
 		return nil, err
 	}
-	return r, eval(name+" EV", KindMean, m.Horizons, labels, pr.EV)
+	r.Evals = append(r.Evals, evals...)
+	return r, nil
 }
 
 func allRows(n int) []int {

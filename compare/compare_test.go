@@ -85,6 +85,7 @@ func TestRunAllModels(t *testing.T) {
 	wantRows := map[string][]string{
 		"main-mean":              {"Two-Stage", "ZILN", "MSE-MLP", "ODMN EV"},
 		"main-point":             {"Two-Stage hard", "ODMN argmax"},
+		"main-qm":                {"Two-Stage QM", "ZILN QM", "MSE-MLP QM", "ODMN QM", "ODMN fqm"},
 		"ablation-single-argmax": {"NM argmax", "NMB argmax", "NMO argmax", "MDME argmax"},
 		"ablation-single-ev":     {"NM EV", "NMB EV", "NMO EV", "MDME EV"},
 		"ablation-multi-argmax":  {"S argmax", "SM argmax", "SC argmax", "ODMN argmax"},
@@ -119,14 +120,15 @@ func TestRunAllModels(t *testing.T) {
 	// Two-Stage hard is the value where P(pay) > 0.5, else 0: never more
 	// users with a positive prediction than the mean-type prediction.
 	for _, run := range r.Runs {
-		if run.Model == TwoStage && (len(run.Evals) != 2 || run.Evals[1].Kind != KindPoint || len(run.Rounds) != 4) {
+		if run.Model == TwoStage && (len(run.Evals) != 3 || run.Evals[1].Kind != KindPoint || run.Evals[2].Kind != KindQM || len(run.Rounds) != 4) {
 			t.Errorf("Two-Stage run %+v", run)
 		}
 	}
-	// Paired: ODMN EV against three baselines, argmax against Two-Stage
-	// hard, at 4 horizons, every metric over both seeds (but a null).
-	if len(r.Paired) != 16 {
-		t.Fatalf("%d paired rows, want 16", len(r.Paired))
+	// Paired: ODMN EV and QM against three baselines each, argmax against
+	// Two-Stage hard, at 4 horizons, every metric over both seeds (but a
+	// null).
+	if len(r.Paired) != 28 {
+		t.Fatalf("%d paired rows, want 28", len(r.Paired))
 	}
 	for _, p := range r.Paired {
 		if len(p.Metrics) != 6 {

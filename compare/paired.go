@@ -51,6 +51,7 @@ var pairedMetrics = []struct {
 var pairs = [][2]string{
 	{"ODMN EV", "Two-Stage"}, {"ODMN EV", "ZILN"}, {"ODMN EV", "MSE-MLP"},
 	{"ODMN argmax", "Two-Stage hard"},
+	{"ODMN QM", "Two-Stage QM"}, {"ODMN QM", "ZILN QM"}, {"ODMN QM", "MSE-MLP QM"},
 }
 
 // paired builds the paired comparisons of the runs (those whose two

@@ -34,6 +34,9 @@ func tableDefs(longest string) []tableDef {
 		{id: "main-point", title: "Table 1b: point decodes",
 			note:   "ODMN argmax: the paper's decode (Eq. 7-8: likeliest sub-distribution, its likeliest bucket, plus the bucket bias); Two-Stage hard: Drachen et al.'s rule, E[y | pay] if P(pay) > 0.5, else 0 (same Two-Stage models as Table 1).",
 			models: MainModels, kind: KindPoint, mono: true},
+		{id: "main-qm", title: "Table 1c: quantile-matched decodes (QM) of every model",
+			note:   "Each model's mean-type prediction ranks the users; the user at rank quantile u gets the mean of the model's own predicted population distribution over its rank slice (ODMN: the mean of its bucket distributions, each bucket at its decoded value; ZILN: the mean of its zero-inflated lognormals; Two-Stage: 0 with 1 - P(pay), E[y | pay] with P(pay); MSE-MLP: its predictions, so its QM is its prediction). QM keeps the mean and the order of the prediction it maps. ODMN fqm: the frozen map, fitted on the validation users at training time, applied one user at a time.",
+			models: MainModels, kind: KindQM, mono: true},
 		{id: "ablation-single-argmax", title: "Table 2: single-horizon ablations at " + longest + ", argmax decode",
 			note:   "NM: segments and buckets, bucket midpoints; NMB: + bucket bias towers; NMO: + ordinal towers and distillation; MDME: both.",
 			models: single, kind: KindPoint, ablation: true},
@@ -104,7 +107,110 @@ func (r *Result) aggregate() error {
 		r.Tables = append(r.Tables, t)
 	}
 	r.Paired = r.paired()
+	r.Extras = r.extras()
 	return nil
+}
+
+// Extra aggregates what the tables do not show, per evaluation and
+// horizon over seeds: interval coverage and pinball loss, and the share of
+// users the running maximum changed.
+type Extra struct {
+	Name     string      `json:"name"`
+	Horizon  string      `json:"horizon"`
+	Coverage report.Stat `json:"coverage"`
+	PIT      report.Stat `json:"pit_coverage"`
+	Pinball  report.Stat `json:"mean_pinball"`
+	Changed  report.Stat `json:"changed_by_running_max"`
+}
+
+func (r *Result) extras() []Extra {
+	type key struct{ name, horizon string }
+	type acc struct{ cov, pit, pin, chg []float64 }
+	accs := map[key]*acc{}
+	var order []key
+	get := func(k key) *acc {
+		a := accs[k]
+		if a == nil {
+			a = &acc{}
+			accs[k] = a
+			order = append(order, k)
+		}
+		return a
+	}
+	for _, run := range r.Runs {
+		for _, e := range run.Evals {
+			for _, iv := range e.Intervals {
+				a := get(key{e.Name, iv.Horizon})
+				a.cov = append(a.cov, iv.Coverage)
+				if iv.PITCoverage != nil {
+					a.pit = append(a.pit, *iv.PITCoverage)
+				}
+				a.pin = append(a.pin, iv.MeanPinball)
+			}
+			if e.Changed != nil {
+				a := get(key{e.Name, "all"})
+				a.chg = append(a.chg, *e.Changed)
+			}
+		}
+	}
+	var out []Extra
+	for _, k := range order {
+		a := accs[k]
+		out = append(out, Extra{Name: k.name, Horizon: k.horizon, Coverage: report.MeanStd(a.cov), PIT: report.MeanStd(a.pit), Pinball: report.MeanStd(a.pin), Changed: report.MeanStd(a.chg)})
+	}
+	return out
+}
+
+// writeExtras writes the interval and running-maximum tables.
+func (r *Result) writeExtras(w io.Writer, format report.Format, heading string) {
+	cell := func(s report.Stat, pct bool) string {
+		if s.Mean == nil {
+			return "n/a"
+		}
+		f := 1.0
+		d := 4
+		if pct {
+			f, d = 100, 2
+		}
+		sd := "n/a"
+		if s.Std != nil {
+			sd = fmt.Sprintf("%.*f", d, f**s.Std)
+		}
+		return fmt.Sprintf("%.*f ± %s", d, f**s.Mean, sd)
+	}
+	title := func(t string) {
+		if format == report.Markdown {
+			fmt.Fprintf(w, "\n%s %s\n\n", heading, t)
+		} else {
+			fmt.Fprintf(w, "\n%s\n\n", t)
+		}
+	}
+	var iv, ch []Extra
+	for _, e := range r.Extras {
+		if e.Horizon == "all" {
+			ch = append(ch, e)
+		} else if e.Coverage.Mean != nil {
+			iv = append(iv, e)
+		}
+	}
+	if len(iv) > 0 {
+		title("Predictive intervals: coverage of [p10, p90] and pinball loss")
+		fmt.Fprintln(w, "| Model | Horizon | [p10, p90] holds the label (%) | PIT coverage (%) | Pinball / label mean |")
+		fmt.Fprintln(w, "| :---- | :------ | -----------------------------: | ---------------: | -------------------: |")
+		for _, e := range iv {
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", e.Name, e.Horizon, cell(e.Coverage, true), cell(e.PIT, true), cell(e.Pinball, false))
+		}
+		fmt.Fprintln(w, "\nODMN: quantiles of each user's bucket distribution (point buckets as points, interval buckets spread uniformly over their range); ZILN: quantiles of its zero-inflated lognormal. A label on a point mass (a 0 inside [0, 0]) counts as held, so discrete labels push the first column above 80% even for a calibrated model; PIT coverage counts the randomized probability integral transform, uniform on [F(y-), F(y)], inside [0.1, 0.9]: 80% for a calibrated model, point masses included. Pinball: the mean over p10, p50 and p90 of the quantile loss, divided by the label mean. Cells: mean ± sd over seeds.")
+	}
+	if len(ch) > 0 {
+		title("Running maximum across horizons: share of users whose values it changed (%)")
+		fmt.Fprintln(w, "| Decode | Changed (%) |")
+		fmt.Fprintln(w, "| :----- | ----------: |")
+		for _, e := range ch {
+			fmt.Fprintf(w, "| %s | %s |\n", e.Name, cell(e.Changed, true))
+		}
+		fmt.Fprintln(w, "\nEvery decode is made non-decreasing across horizons by a running maximum; this is how often the raw decode needed it (mean ± sd over seeds).")
+	}
 }
 
 // Table returns the table with the given id, or nil.
@@ -169,6 +275,7 @@ func (r *Result) WriteTables(w io.Writer, format report.Format, heading string) 
 			}
 		}
 	}
+	r.writeExtras(w, format, heading)
 	if len(r.Paired) > 0 {
 		title := "Paired comparison: ODMN against each baseline, seed by seed"
 		if format == report.Markdown {

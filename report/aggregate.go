@@ -197,6 +197,7 @@ func AggTable(w io.Writer, rows []AggRow, format Format, opts ...Option) error {
 	cfg := newTableConfig(opts)
 	values := func(i, c int) *float64 { return evalCols[c].agg(&rows[i]).Mean }
 	best := bestMarks(len(rows), func(i int) string { return rows[i].Horizon }, values, cfg)
+	withinNoise(rows, best)
 
 	t := &table{marked: cfg.markBest}
 	first, second := "Horizon", "Model"
@@ -230,7 +231,37 @@ func AggTable(w io.Writer, rows []AggRow, format Format, opts ...Option) error {
 	}
 	legend := []string{"Cells: mean ± sample standard deviation over seeds.", legendGini}
 	if cfg.markBest {
-		legend = append(legend, bestLegend(format, " (by mean)"))
+		legend = append(legend, bestLegend(format, " (by mean), and every value of its horizon within seed noise of it (mean within the larger of the two standard deviations)"))
 	}
 	return writeFooter(w, format, legend, &fn)
+}
+
+// withinNoise extends the best marks of aggregated rows to every row of
+// the same horizon whose mean is within seed noise of a best one: within
+// the larger of the two standard deviations.
+func withinNoise(rows []AggRow, best [][]bool) {
+	for c := range evalCols {
+		orig := make([]bool, len(rows))
+		for i := range rows {
+			orig[i] = best[i][c]
+		}
+		for i := range rows {
+			if !orig[i] {
+				continue
+			}
+			b := evalCols[c].agg(&rows[i])
+			for k := range rows {
+				if best[k][c] || rows[k].Horizon != rows[i].Horizon {
+					continue
+				}
+				o := evalCols[c].agg(&rows[k])
+				if o.Mean == nil || b.Mean == nil || b.Std == nil || o.Std == nil {
+					continue
+				}
+				if math.Abs(*o.Mean-*b.Mean) <= math.Max(*b.Std, *o.Std) {
+					best[k][c] = true
+				}
+			}
+		}
+	}
 }

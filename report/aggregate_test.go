@@ -119,7 +119,7 @@ func TestAggTableGolden(t *testing.T) {
 
 Cells: mean ± sample standard deviation over seeds.
 Gini* = Gini of the predictions; like the paper (Table 1) we show it but it is not a performance measure. Norm. Gini = normalized model Gini (ZILN).
-* after a value: best of its horizon: lowest NRMSE, NMAE, AMBE, Mutual Gini; highest Norm. Gini, Spearman (by mean).
+* after a value: best of its horizon: lowest NRMSE, NMAE, AMBE, Mutual Gini; highest Norm. Gini, Spearman (by mean), and every value of its horizon within seed noise of it (mean within the larger of the two standard deviations).
 Notes (n/a = undefined for this input):
 [1] Spearman: a value in 2 of 3 seeds; mean and std over those
     seed 2: spearman: null: metrics: constant vector

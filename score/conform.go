@@ -3,6 +3,7 @@ package score
 import (
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strings"
 
@@ -132,7 +133,7 @@ func Conform(m *Model, dataPath string, opts ConformOptions) (*ConformReport, er
 	}
 	n := tab.Rows()
 	refOpts := m.opts
-	refOpts.Indices, refOpts.IDs = true, true
+	refOpts.Indices, refOpts.IDs, refOpts.Distributions = true, true, true
 	refSess, err := m.Bundle.ReferenceSession(refOpts)
 	if err != nil {
 		return nil, err
@@ -158,6 +159,16 @@ func Conform(m *Model, dataPath string, opts ConformOptions) (*ConformReport, er
 			rep.Ties = append(rep.Ties, Tie{Row: i / T, Horizon: hs[i%T], MarginSub: float64(ms[i]), MarginBucket: float64(mb[i])})
 		}
 	}
+
+	// ltv is the running maximum of the raw decodes: a tie at one horizon
+	// may move every later one.
+	tieLTV := append([]bool{}, tie...)
+	for i := range tieLTV {
+		if i%T > 0 && tieLTV[i-1] {
+			tieLTV[i] = true
+		}
+	}
+	allow := decodeAllowances(m.Bundle.Model, ref, m.Outputs, n, T)
 
 	for _, rt := range opts.Runtimes {
 		sess, err := m.Session(rt, SessionOptions{Threads: opts.Threads})
@@ -188,10 +199,16 @@ func Conform(m *Model, dataPath string, opts ConformOptions) (*ConformReport, er
 			}
 			var mask []bool
 			switch name {
-			case train.OutLTV, train.OutSub, train.OutBucket:
+			case train.OutLTV:
+				mask = tieLTV
+			case train.OutSub, train.OutBucket:
 				mask = tie
 			}
-			rr.Outputs = append(rr.Outputs, conform.CompareSkip(name, a, want, tol, mask))
+			extra := allow[name]
+			if name == train.OutFQM {
+				extra = fqmAllowance(m.Bundle.Model.Frozen, got[train.OutLTVEV], ref[train.OutLTVEV], n, T)
+			}
+			rr.Outputs = append(rr.Outputs, conform.CompareWiden(name, a, want, tol, mask, extra))
 		}
 		rep.Runtimes = append(rep.Runtimes, rr)
 
@@ -384,4 +401,68 @@ func outputRank(name string) string {
 		}
 	}
 	return "99" + strings.ToLower(name)
+}
+
+// quantileDF is the CDF rounding the interval tolerance allows for: o_t
+// and o_t · cdf in float32 over a few dozen buckets.
+const quantileDF = 4e-6
+
+// decodeAllowances are the per-element extra tolerances of the interval
+// quantile outputs: |Q(q + dF) - Q(q - dF)| of the reference's
+// distribution, carried forward by the running maximum across horizons.
+func decodeAllowances(m *train.Model, ref map[string]*graph.Tensor, outputs []string, n, T int) map[string][]float64 {
+	out := map[string][]float64{}
+	if len(m.Tasks) != T {
+		return out
+	}
+	knots := make([][]float64, T)
+	cdfs := make([][]float64, T)
+	for t, tb := range m.Tasks {
+		knots[t], cdfs[t] = train.MixtureKnots(tb)
+	}
+	for _, name := range outputs {
+		q, ok := train.ParseQuantileOutput(name)
+		if !ok {
+			continue
+		}
+		a := make([]float64, n*T)
+		for i := 0; i < n; i++ {
+			carry := 0.0
+			for t, h := range m.Horizons {
+				o := ref[train.DistOutput(h)]
+				if o == nil {
+					return out
+				}
+				M := o.Shape[1]
+				row := make([]float64, M)
+				for j := range row {
+					row[j] = float64(o.F[i*M+j])
+				}
+				hi := train.MixtureQuantileRef(row, knots[t], cdfs[t], math.Min(q+quantileDF, 1))
+				lo := train.MixtureQuantileRef(row, knots[t], cdfs[t], math.Max(q-quantileDF, 0))
+				carry = math.Max(carry, hi-lo)
+				a[i*T+t] = carry
+			}
+		}
+		out[name] = a
+	}
+	return out
+}
+
+// fqmAllowance is the frozen map's slope times the EV difference of the
+// runtime and the reference, carried forward across horizons.
+func fqmAllowance(maps []train.FrozenMap, ev, evRef *graph.Tensor, n, T int) []float64 {
+	if len(maps) != T || ev == nil || evRef == nil || len(ev.F) != n*T || len(evRef.F) != n*T {
+		return nil
+	}
+	a := make([]float64, n*T)
+	for i := 0; i < n; i++ {
+		carry := 0.0
+		for t := 0; t < T; t++ {
+			x, y := float64(ev.F[i*T+t]), float64(evRef.F[i*T+t])
+			carry = math.Max(carry, maps[t].Slope(x, y)*math.Abs(x-y)*(1+1e-6))
+			a[i*T+t] = carry
+		}
+	}
+	return a
 }

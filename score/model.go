@@ -1,18 +1,3 @@
-// Package score runs odmn's raw-feature models on tables: it loads a model
-// (an ONNX file from `odmn export`, or a model directory exported in
-// memory), opens it on a runtime (the native Go runtime, ONNX Runtime, or
-// the Go training-time forward pass as the reference), feeds it CSV or
-// Parquet rows in batches and writes the predictions, and checks runtimes
-// against each other (Conform).
-//
-// The input contract is train's (see train.ExportGraph): one [N] input
-// per feature column, named as the column, string for categorical columns
-// and float32 for numeric and sequence-day columns.
-//
-// Sharding: File with Shards = n and Shard = i scores the data rows
-// whose 0-based position r in the file has r mod n == i. The rule needs no
-// row count, reads the same file the same way on every machine, and n jobs
-// with i = 0..n-1 score every row exactly once.
 package score
 
 import (
@@ -20,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -185,8 +171,11 @@ func (m *Model) describe(gr *graph.Graph) error {
 
 // optionsFor guesses the InferOptions that produce outputs.
 func optionsFor(outputs []string) train.InferOptions {
-	var o train.InferOptions
+	o := train.InferOptions{Quantiles: []float64{}}
 	for _, n := range outputs {
+		if q, ok := train.ParseQuantileOutput(n); ok {
+			o.Quantiles = append(o.Quantiles, q)
+		}
 		switch {
 		case n == train.OutSub || n == train.OutBucket || n == train.OutMarginSub || n == train.OutMarginBucket:
 			o.Indices = true
@@ -194,10 +183,18 @@ func optionsFor(outputs []string) train.InferOptions {
 			o.IDs = true
 		case strings.HasPrefix(n, "o_"):
 			o.Distributions = true
+		case strings.HasPrefix(n, "v_"):
+			o.Values = true
+		case n == train.OutLTVRaw:
+			o.Raw = true
 		case strings.HasPrefix(n, "dot_") || strings.HasPrefix(n, "bot_"):
 			o.Ordinal = true
 		}
 	}
+	if len(o.Quantiles) == 0 {
+		o.Quantiles, o.NoQuantiles = nil, true
+	}
+	slices.Sort(o.Quantiles)
 	return o
 }
 

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -22,7 +25,7 @@ const DefaultBatch = 4096
 // OutputRowGroupRows is the row group size of Parquet outputs.
 const OutputRowGroupRows = 16384
 
-// Options control File, the scoring of one table.
+// Options control File.
 type Options struct {
 	// Runtime is Native (the default), ORT or Reference.
 	Runtime string
@@ -44,11 +47,17 @@ type Options struct {
 	// data has no id column, the output gets "row", the 0-based row of the
 	// input file, so that shard outputs can be joined back.
 	IDColumn string
+	// QM also writes ltv_qm_<h>, the batch quantile-matched EV over the
+	// scored rows (train.QMSketch), in a second pass over the first pass's
+	// output: memory stays flat, the sketch's bound applies (see
+	// train.QMSketch). The model needs o_<h> and v_<h> (export with
+	// --distributions, or score the model directory).
+	QM bool
 	// Progress, when set, receives a progress bar.
 	Progress io.Writer
 }
 
-// Stats summarize one File call.
+// Stats summarize a File run.
 type Stats struct {
 	Rows    int64 // data rows read
 	Scored  int64 // rows scored (the shard's)
@@ -70,6 +79,158 @@ const RowColumn = "row"
 // Memory is bounded by a few batches whatever the file's size: one batch
 // being parsed ahead while one is scored and written.
 func File(ctx context.Context, m *Model, in, out string, opts Options) (Stats, error) {
+	if !opts.QM {
+		return scoreFile(ctx, m, in, out, opts, nil)
+	}
+	t0 := time.Now()
+	if len(m.Horizons) == 0 {
+		return Stats{}, fmt.Errorf("%s: the model does not name its horizons, so QM cannot find its distributions", m.Path)
+	}
+	sk := make([]*train.QMSketch, len(m.Horizons))
+	for t := range sk {
+		sk[t] = train.NewQMSketch()
+	}
+	first, err := passFile(out)
+	if err != nil {
+		return Stats{}, err
+	}
+	defer os.Remove(first)
+	st, err := scoreFile(ctx, m, in, first, opts, sk)
+	if err != nil {
+		return st, err
+	}
+	cols, err := qmPass(ctx, m, first, out, sk, opts.Batch)
+	if err != nil {
+		return st, err
+	}
+	st.Columns = cols
+	st.Elapsed = time.Since(t0)
+	return st, nil
+}
+
+// passFile is a fresh temporary file beside out, with out's extension,
+// for the first pass's output.
+func passFile(out string) (string, error) {
+	ext := filepath.Ext(out)
+	f, err := os.CreateTemp(filepath.Dir(out), "."+strings.TrimSuffix(filepath.Base(out), ext)+".pass1-*"+ext)
+	if err != nil {
+		return "", err
+	}
+	name := f.Name()
+	return name, f.Close()
+}
+
+// qmPass reads the first pass's output (first), adds ltv_qm_<h> from the
+// sketches' maps (running maximum across horizons) and writes out.
+func qmPass(ctx context.Context, m *Model, first, out string, sk []*train.QMSketch, batch int) ([]string, error) {
+	maps := make([]*train.QMMap, len(sk))
+	for t, s := range sk {
+		mp, err := s.Map()
+		if err != nil {
+			return nil, fmt.Errorf("%s: QM, horizon %d: %w", first, m.Horizons[t], err)
+		}
+		maps[t] = mp
+	}
+	names, err := data.FileColumns(first)
+	if err != nil {
+		return nil, err
+	}
+	hs := m.HorizonNames(len(m.Horizons))
+	var cols []data.ColumnRequest
+	var kinds []data.Kind
+	evCol := make([]int, len(hs))
+	for i := range evCol {
+		evCol[i] = -1
+	}
+	for j, n := range names {
+		k := data.Float
+		if j == 0 && n != RowColumn {
+			k = data.String
+		}
+		cols = append(cols, data.ColumnRequest{Name: n, Kind: k})
+		kinds = append(kinds, k)
+		for t, h := range hs {
+			if n == "ltv_ev_"+h {
+				evCol[t] = j
+			}
+		}
+	}
+	for t, c := range evCol {
+		if c < 0 {
+			return nil, fmt.Errorf("%s: no ltv_ev_%s column", first, hs[t])
+		}
+	}
+	outNames := append([]string{}, names...)
+	for _, h := range hs {
+		outNames = append(outNames, "ltv_qm_"+h)
+		kinds = append(kinds, data.Float)
+	}
+	r, err := data.OpenReader(first, cols, data.ChunkRows(batch))
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	w, err := data.NewWriter(out, outNames, kinds, data.RowGroupRows(OutputRowGroupRows))
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			w.Abort()
+		}
+	}()
+	for {
+		t, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n := t.Rows()
+		qm := make([][]float64, len(hs))
+		for k := range qm {
+			qm[k] = make([]float64, n)
+		}
+		for i := 0; i < n; i++ {
+			prev := math.Inf(-1)
+			for k, c := range evCol {
+				// Back to the float32 the model gave, as the sketch saw it.
+				ev := float64(float32(t.Num[t.Col(names[c])][i]))
+				// float32 like the other outputs (and like eval's QM).
+				v := max(float64(float32(maps[k].Apply(ev))), prev)
+				qm[k][i], prev = Float32To64(float32(v)), v
+			}
+		}
+		ot := data.NewTable(nil, nil)
+		for j, n := range names {
+			if kinds[j] == data.String {
+				ot.AddString(n, t.Str[t.Col(n)])
+			} else {
+				ot.AddFloat(n, t.Num[t.Col(n)])
+			}
+		}
+		for k, h := range hs {
+			ot.AddFloat("ltv_qm_"+h, qm[k])
+		}
+		if err := w.Write(ot); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	ok = true
+	return outNames, nil
+}
+
+// scoreFile is one scoring pass; with sketches it also adds every scored
+// user's EV and predicted mixture to them.
+func scoreFile(ctx context.Context, m *Model, in, out string, opts Options, sketches []*train.QMSketch) (Stats, error) {
 	t0 := time.Now()
 	var st Stats
 	if opts.Batch <= 0 {
@@ -124,6 +285,18 @@ func File(ctx context.Context, m *Model, in, out string, opts Options) (Stats, e
 	layout, err := m.outputLayout(opts)
 	if err != nil {
 		return st, err
+	}
+	if sketches != nil {
+		for _, h := range m.Horizons {
+			for _, o := range []string{train.DistOutput(h), train.ValuesOutput(h)} {
+				if !m.HasOutput(o) {
+					return st, fmt.Errorf("%s: the model has no %s output, which QM needs: export it with --distributions (or score the model directory)", m.Path, o)
+				}
+				if !slices.Contains(layout.outputs, o) {
+					layout.outputs = append(layout.outputs, o)
+				}
+			}
+		}
 	}
 	names := []string{RowColumn}
 	kinds := []data.Kind{data.Float}
@@ -247,6 +420,11 @@ func File(ctx context.Context, m *Model, in, out string, opts Options) (Stats, e
 		if err := layout.fill(ot, res, k); err != nil {
 			return st, err
 		}
+		if sketches != nil {
+			if err := addToSketches(sketches, m.Horizons, res, k); err != nil {
+				return st, fmt.Errorf("%s: rows %d-%d: %w", in, base+1, base+int64(n), err)
+			}
+		}
 		if err := w.Write(ot); err != nil {
 			return st, err
 		}
@@ -263,11 +441,48 @@ func File(ctx context.Context, m *Model, in, out string, opts Options) (Stats, e
 	return st, nil
 }
 
+// addToSketches adds k scored users (their ltv_ev, o_<h> and v_<h>) to
+// the QM sketches.
+func addToSketches(sk []*train.QMSketch, hs []int, res map[string]*graph.Tensor, k int) error {
+	ev := res[train.OutLTVEV]
+	T := len(hs)
+	if ev == nil || len(ev.F) != k*T {
+		return fmt.Errorf("ltv_ev: got %v, want [%d, %d]", ev, k, T)
+	}
+	var mass, val []float64
+	for t, h := range hs {
+		o, v := res[train.DistOutput(h)], res[train.ValuesOutput(h)]
+		if o == nil || v == nil || len(o.Shape) != 2 || o.Shape[0] != k || !slices.Equal(o.Shape, v.Shape) {
+			return fmt.Errorf("%s and %s: got %v and %v, want [%d, M] each", train.DistOutput(h), train.ValuesOutput(h), o, v, k)
+		}
+		M := o.Shape[1]
+		if cap(mass) < M {
+			mass, val = make([]float64, M), make([]float64, M)
+		}
+		mass, val = mass[:M], val[:M]
+		for i := 0; i < k; i++ {
+			for j := 0; j < M; j++ {
+				mass[j], val[j] = float64(o.F[i*M+j]), float64(v.F[i*M+j])
+			}
+			sk[t].AddUser(float64(ev.F[i*T+t]), mass, val)
+		}
+	}
+	return nil
+}
+
 func rowAt(sel []int, i int) int {
 	if sel == nil {
 		return i
 	}
 	return sel[i]
+}
+
+func contains(xs []string, x string) bool { return slices.Contains(xs, x) }
+
+// isQuantileOutput reports whether an output is an interval quantile.
+func isQuantileOutput(name string) bool {
+	_, ok := train.ParseQuantileOutput(name)
+	return ok
 }
 
 // outCol is one output column: column j of model output src.
@@ -321,6 +536,14 @@ func (m *Model) outputLayout(opts Options) (*layout, error) {
 	}
 	if err := add(train.OutLTVEV, "ltv_ev_"); err != nil {
 		return nil, err
+	}
+	// The decodes the model has: frozen QM and the interval quantiles.
+	for _, o := range m.Outputs {
+		if o == train.OutFQM || isQuantileOutput(o) {
+			if err := add(o, o+"_"); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if opts.Indices {
 		for _, o := range []string{train.OutSub, train.OutBucket, train.OutMarginSub, train.OutMarginBucket} {

@@ -55,13 +55,15 @@ func readOut(t *testing.T, path string) ([]string, [][]float64, []string) {
 }
 
 // rowsClose compares score rows: the native runtime's float32 results may
-// change in the last digits with the batch size (GEMM blocking), never more.
+// change in the last digits with the batch size (GEMM blocking), never more;
+// the interval quantiles and fqm amplify that rounding where the predicted
+// CDF or the frozen map is steep, hence the relative 1e-4.
 func rowsClose(a, b []float64) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
-		if math.Abs(a[i]-b[i]) > 1e-4+1e-5*math.Abs(b[i]) {
+		if math.Abs(a[i]-b[i]) > 1e-4+1e-4*math.Abs(b[i]) {
 			return false
 		}
 	}

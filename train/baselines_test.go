@@ -176,8 +176,8 @@ func TestZILNModelByHand(t *testing.T) {
 			pl, mu, raw := float64(z.F[i*3]), float64(z.F[i*3+1]), float64(z.F[i*3+2])
 			want += zilnRowLoss(pl, mu, raw, y/m.Scales[t0]) / float64(len(batch))
 			wp := m.Scales[t0] * zilnRowPred(pl, mu, raw)
-			if !near(pr.EV[i][t0], wp, 1e-4) || pr.ArgMax[i][t0] != pr.EV[i][t0] {
-				t.Fatalf("task %d row %d: prediction %v (ltv %v), want %v", t0, i, pr.EV[i][t0], pr.ArgMax[i][t0], wp)
+			if !near(pr.RawEV[i][t0], wp, 1e-4) || pr.ArgMax[i][t0] != pr.EV[i][t0] {
+				t.Fatalf("task %d row %d: prediction %v (ltv %v), want %v", t0, i, pr.RawEV[i][t0], pr.ArgMax[i][t0], wp)
 			}
 		}
 	}

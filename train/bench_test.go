@@ -1,7 +1,9 @@
 package train
 
 import (
+	"fmt"
 	"os"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -40,10 +42,18 @@ func benchDataset(b *testing.B) *data.Dataset {
 }
 
 // BenchmarkTrainStep is one optimizer step of the default ODMN at batch
-// 512 (forward, backward, Adam), reported as samples/s.
+// 512 (forward, backward, Adam), reported as samples/s, with the batch
+// split over 1 worker and over GOMAXPROCS.
 func BenchmarkTrainStep(b *testing.B) {
+	for _, threads := range []int{1, runtime.GOMAXPROCS(0)} {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) { benchTrainStep(b, threads) })
+	}
+}
+
+func benchTrainStep(b *testing.B, threads int) {
 	ds := benchDataset(b)
 	cfg := DefaultConfig()
+	cfg.Threads = threads
 	rows := make([]int, ds.N)
 	for i := range rows {
 		rows[i] = i

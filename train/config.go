@@ -109,11 +109,15 @@ type Config struct {
 
 	Buckets BucketOptions `json:"buckets"`
 	// BBTInit starts each bucket-bias output at the logit of its bucket's
-	// mean training bias instead of at sigmoid(0) = 0.5. Off by default (the
-	// paper's towers start neutral); see the README's CDNOW findings: a wide
-	// top bucket of money labels otherwise keeps an overshooting bias when
-	// early stopping comes after a few epochs.
+	// mean training bias instead of at sigmoid(0) = 0.5 (the paper's
+	// neutral start). On by default: a wide top bucket of money labels
+	// otherwise keeps an overshooting bias when early stopping comes after
+	// a few epochs (docs/decodes.md has the measurements on CDNOW).
 	BBTInit bool `json:"bbt_init,omitempty"`
+	// BiasCal calibrates each interval bucket's bias output on the training
+	// and validation rows at the end of training (Model.CalibrateBias). On
+	// by default, for the same reason as BBTInit.
+	BiasCal bool `json:"bias_cal,omitempty"`
 
 	LR       float64 `json:"lr"`       // Adam rate of the network weights
 	EmbedLR  float64 `json:"embed_lr"` // Adam rate of the embedding table
@@ -125,6 +129,8 @@ type Config struct {
 	// Threads is the number of workers a batch is split over (0:
 	// GOMAXPROCS). Training is bit-for-bit reproducible for a given seed
 	// and thread count; other thread counts agree within float rounding.
+	// While a step runs, kernels are single-threaded (graph.SetThreads is
+	// process-wide): each worker is one thread.
 	Threads int `json:"threads,omitempty"`
 }
 
@@ -149,6 +155,8 @@ func DefaultConfig() Config {
 		Patience: 2,
 		ValFrac:  0.1,
 		Seed:     1,
+		BBTInit:  true,
+		BiasCal:  true,
 	}
 }
 

@@ -136,6 +136,32 @@ type InferOptions struct {
 	// IDs adds ids [N, F] int64, the encoded features the model embeds
 	// (in an export graph: what the in-graph encoding computed).
 	IDs bool
+	// Quantiles are the interval outputs ltv_p<100q> [N, T] of ODMN models
+	// (QuantileOutput): quantiles of each user's bucket distribution, point
+	// buckets as points and interval buckets spread over their range. Nil
+	// means DefaultQuantiles; NoQuantiles leaves them out.
+	Quantiles   []float64
+	NoQuantiles bool
+	// Raw adds ltv_raw and ltv_ev_raw [N, T]: the decodes before the
+	// running maximum across horizons.
+	Raw bool
+	// Values adds v_<h> [N, M_t]: the decoded value of every bucket
+	// (left + bias × width), the atoms of the QM mixture.
+	Values bool
+	// ZILN adds ziln_p, ziln_mu and ziln_sigma [N, T] for ZILN models:
+	// P(y > 0) and the lognormal's parameters (in units of Model.Scales).
+	ZILN bool
+}
+
+// quantiles returns the interval quantiles opts asks for.
+func (o InferOptions) quantiles() []float64 {
+	if o.NoQuantiles {
+		return nil
+	}
+	if o.Quantiles == nil {
+		return DefaultQuantiles
+	}
+	return o.Quantiles
 }
 
 // InferGraph builds the scoring graph of the training-time forward pass:
@@ -155,7 +181,7 @@ func (n *net) inferOutputs(ids *g.Node, opts InferOptions) {
 	m := n.m
 	fail := func(format string, a ...any) { panic(&g.BuildError{Err: fmt.Errorf(format, a...)}) }
 	if head := m.Cfg.Variant.Parts().Head; head != HeadMDME {
-		if opts.Distributions || opts.Indices || opts.Ordinal {
+		if opts.Distributions || opts.Indices || opts.Ordinal || opts.Values {
 			fail("variant %s predicts one value per horizon: it has no bucket distributions, decode indices or ordinal towers", m.Cfg.Variant)
 		}
 		h, in := n.trunk(ids)
@@ -163,9 +189,29 @@ func (n *net) inferOutputs(ids *g.Node, opts InferOptions) {
 		if head == HeadZILN {
 			k = 3
 		}
-		p := concat(n.baselinePredict(n.scalarHeads(h, in, k, head)))
+		heads := n.scalarHeads(h, in, k, head)
+		raw := n.baselinePredict(heads)
+		p := concat(RunningMax(raw))
 		n.gr.SetOutput(OutLTV, p)
 		n.gr.SetOutput(OutLTVEV, g.Identity(p))
+		if opts.Raw {
+			r := concat(raw)
+			n.gr.SetOutput(OutLTVRaw, r)
+			n.gr.SetOutput(OutLTVEVRaw, g.Identity(r))
+		}
+		if opts.ZILN {
+			if head != HeadZILN {
+				fail("variant %s has no ZILN parameters", m.Cfg.Variant)
+			}
+			var ps, mus, sigs []*g.Node
+			for _, z := range heads {
+				logit, mu, sigma := zilnParts(z)
+				ps, mus, sigs = append(ps, g.Sigmoid(logit)), append(mus, mu), append(sigs, sigma)
+			}
+			n.gr.SetOutput(OutZILNP, concat(ps))
+			n.gr.SetOutput(OutZILNMu, concat(mus))
+			n.gr.SetOutput(OutZILNSig, concat(sigs))
+		}
 		if opts.IDs {
 			n.gr.SetOutput(OutIDs, ids)
 		}
@@ -174,8 +220,15 @@ func (n *net) inferOutputs(ids *g.Node, opts InferOptions) {
 	if opts.Ordinal && !m.Cfg.Variant.Parts().Ordinal {
 		fail("variant %s has no ordinal towers", m.Cfg.Variant)
 	}
+	if opts.ZILN {
+		fail("variant %s has no ZILN parameters", m.Cfg.Variant)
+	}
+	qs := opts.quantiles()
+	if err := CheckQuantiles(qs); err != nil {
+		fail("%v", err)
+	}
 	outs := n.forward(ids)
-	var ltv, ev, subs, buckets, msubs, mbuckets []*g.Node
+	var ltv, ev, subs, buckets, msubs, mbuckets, quants []*g.Node
 	var dists, ords []g.Output
 	for t, to := range outs {
 		subOf := n.gr.Const(g.I64([]int{m.Tasks[t].NumBuckets()}, subOfBuckets(m.Tasks[t])))
@@ -189,6 +242,12 @@ func (n *net) inferOutputs(ids *g.Node, opts InferOptions) {
 		}
 		ltv, ev = append(ltv, a), append(ev, e)
 		h := m.Horizons[t]
+		if len(qs) > 0 {
+			quants = append(quants, n.quantiles(to.o, m.Tasks[t], qs))
+		}
+		if opts.Values {
+			dists = append(dists, g.Output{Name: ValuesOutput(h), Node: to.values})
+		}
 		if opts.Indices {
 			ms, mb := DecodeMargins(to.p, to.q, subOf, s, u)
 			subs, buckets = append(subs, s), append(buckets, u)
@@ -212,8 +271,7 @@ func (n *net) inferOutputs(ids *g.Node, opts InferOptions) {
 			}
 		}
 	}
-	n.gr.SetOutput(OutLTV, concat(ltv))
-	n.gr.SetOutput(OutLTVEV, concat(ev))
+	n.decodeOutputs(ltv, ev, quants, qs, opts)
 	if opts.Indices {
 		n.gr.SetOutput(OutSub, concat(subs))
 		n.gr.SetOutput(OutBucket, concat(buckets))

@@ -32,6 +32,9 @@ type Model struct {
 	// Scales are the training label means per task: the unit of the MSE
 	// and ZILN heads.
 	Scales []float64 `json:"scales,omitempty"`
+	// Frozen are the frozen QM maps (EV -> value per task), fitted on the
+	// validation rows at the end of training (FreezeQM); the fqm decode.
+	Frozen []FrozenMap `json:"frozen_qm,omitempty"`
 
 	params []*Param
 	byName map[string]*Param

@@ -2,17 +2,40 @@ package train
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/odmn/odmn/data"
 	g "github.com/odmn/odmn/graph"
 	"github.com/odmn/odmn/runtime/native"
 )
 
-// Predictions are per-row, per-task decodes.
+// Predictions are per-row, per-task decodes, each [n][T] and (but the
+// raw ones) non-decreasing across horizons.
 type Predictions struct {
 	Horizons []int
-	ArgMax   [][]float64 // [n][T], Eq. 7-8
-	EV       [][]float64 // [n][T], expected value
+	ArgMax   [][]float64 // Eq. 7-8 (a baseline's prediction)
+	EV       [][]float64 // expected value (a baseline's prediction)
+	// RawArgMax and RawEV are ArgMax and EV before the running maximum
+	// across horizons.
+	RawArgMax, RawEV [][]float64
+	// QM is the batch quantile-matched EV over the predicted rows
+	// (QMSketch): each model's own predicted distribution as the mixture.
+	QM [][]float64
+	// FQM is the frozen QM decode (nil for a model without frozen maps).
+	FQM [][]float64
+	// Quantiles are the interval levels of Q; Q[j] is [n][T], the
+	// Quantiles[j]-quantile of each user's predicted distribution (ODMN's
+	// buckets, ZILN's zero-inflated lognormal; none for the MSE-MLP).
+	Quantiles []float64
+	Q         [][][]float64
+	// PIT is, per user and horizon, the range [F(y-), F(y)] of the user's
+	// predicted CDF at its label y (a point when F is continuous at y):
+	// the randomized probability integral transform is uniform on it, and
+	// uniform on [0, 1] over users when the predicted distributions are
+	// calibrated, point masses included. Nil without a distribution.
+	PIT [][][2]float64
+
+	sketches []*QMSketch // per task: the QM sketch of these rows
 }
 
 // Predictor scores encoded rows with the model's inference graph on the
@@ -20,11 +43,24 @@ type Predictions struct {
 type Predictor struct {
 	m    *Model
 	sess *native.Session
+	mdme bool
 }
 
-// NewPredictor compiles the inference graph.
+// lnAtoms is the number of equal-mass atoms a ZILN user's lognormal part
+// adds to the QM mixture.
+const lnAtoms = 64
+
+// NewPredictor compiles the inference graph with every decode.
 func (m *Model) NewPredictor() (*Predictor, error) {
-	gr, err := m.InferGraph(InferOptions{})
+	head := m.Cfg.Variant.Parts().Head
+	opts := InferOptions{Raw: true}
+	if head == HeadMDME {
+		opts.Distributions, opts.Values = true, true
+	}
+	if head == HeadZILN {
+		opts.ZILN = true
+	}
+	gr, err := m.InferGraph(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -32,26 +68,55 @@ func (m *Model) NewPredictor() (*Predictor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Predictor{m: m, sess: s}, nil
+	return &Predictor{m: m, sess: s, mdme: head == HeadMDME}, nil
 }
 
 // Predict scores rows of ds (all rows when rows is nil) in batches.
 func (p *Predictor) Predict(ds *data.Dataset, rows []int) (*Predictions, error) {
-	if ds.F != len(p.m.Features) {
-		return nil, fmt.Errorf("predict: data has %d feature slots, model expects %d", ds.F, len(p.m.Features))
+	m := p.m
+	if ds.F != len(m.Features) {
+		return nil, fmt.Errorf("predict: data has %d feature slots, model expects %d", ds.F, len(m.Features))
 	}
 	if rows == nil {
-		rows = make([]int, ds.N)
-		for i := range rows {
-			rows[i] = i
+		rows = allRowsOf(ds.N)
+	}
+	T := len(m.Horizons)
+	n := len(rows)
+	mat := func() [][]float64 {
+		out := make([][]float64, n)
+		for i := range out {
+			out[i] = make([]float64, T)
+		}
+		return out
+	}
+	out := &Predictions{Horizons: m.Horizons, ArgMax: mat(), EV: mat(), RawArgMax: mat(), RawEV: mat()}
+	ziln := m.Cfg.Variant.Parts().Head == HeadZILN
+	if p.mdme || ziln {
+		out.Quantiles = DefaultQuantiles
+		out.Q = make([][][]float64, len(DefaultQuantiles))
+		for j := range out.Q {
+			out.Q[j] = mat()
 		}
 	}
-	T := len(p.m.Horizons)
-	out := &Predictions{Horizons: p.m.Horizons, ArgMax: make([][]float64, len(rows)), EV: make([][]float64, len(rows))}
+	if p.mdme && len(m.Frozen) == T {
+		out.FQM = mat()
+	}
+	if p.mdme || ziln {
+		out.PIT = make([][][2]float64, n)
+		for i := range out.PIT {
+			out.PIT[i] = make([][2]float64, T)
+		}
+	}
+
+	sk := make([]*QMSketch, T)
+	for t := range sk {
+		sk[t] = NewQMSketch()
+	}
+	var mass, val []float64
 	const bs = 4096
 	ids := &g.Tensor{}
-	for i := 0; i < len(rows); i += bs {
-		batch := rows[i:min(i+bs, len(rows))]
+	for i := 0; i < n; i += bs {
+		batch := rows[i:min(i+bs, n)]
 		ids.Reset(g.Int64, []int{len(batch), ds.F})
 		for k, r := range batch {
 			ds.RowInt64(r, ids.I[k*ds.F:(k+1)*ds.F])
@@ -60,26 +125,182 @@ func (p *Predictor) Predict(ds *data.Dataset, rows []int) (*Predictions, error) 
 		if err != nil {
 			return nil, err
 		}
-		a, e := res[OutLTV], res[OutLTVEV]
-		for k := range batch {
-			ra, re := make([]float64, T), make([]float64, T)
-			for t := 0; t < T; t++ {
-				ra[t] = float64(a.F[k*T+t])
-				re[t] = float64(e.F[k*T+t])
+		copyOut := func(dst [][]float64, name string) {
+			x := res[name]
+			for k := range batch {
+				for t := 0; t < T; t++ {
+					dst[i+k][t] = float64(x.F[k*T+t])
+				}
 			}
-			out.ArgMax[i+k], out.EV[i+k] = ra, re
 		}
+		copyOut(out.ArgMax, OutLTV)
+		copyOut(out.EV, OutLTVEV)
+		copyOut(out.RawArgMax, OutLTVRaw)
+		copyOut(out.RawEV, OutLTVEVRaw)
+		if out.FQM != nil {
+			copyOut(out.FQM, OutFQM)
+		}
+		switch {
+		case p.mdme:
+			for j, q := range out.Quantiles {
+				copyOut(out.Q[j], QuantileOutput(q))
+			}
+			for t, h := range m.Horizons {
+				o, v := res[DistOutput(h)], res[ValuesOutput(h)]
+				M := o.Shape[1]
+				mass, val = grow(mass, M), grow(val, M)
+				for k := range batch {
+					for j := 0; j < M; j++ {
+						mass[j], val[j] = float64(o.F[k*M+j]), float64(v.F[k*M+j])
+					}
+					sk[t].AddUser(out.EV[i+k][t], mass, val)
+					y := float64(ds.Y[batch[k]*ds.T+m.Labels[t]])
+					out.PIT[i+k][t] = bucketPIT(m.Tasks[t], mass, y)
+				}
+			}
+		case ziln:
+			pp, mu, sg := res[OutZILNP], res[OutZILNMu], res[OutZILNSig]
+			mass, val = grow(mass, lnAtoms+1), grow(val, lnAtoms+1)
+			for k := range batch {
+				for t := 0; t < T; t++ {
+					a, b, c := float64(pp.F[k*T+t]), float64(mu.F[k*T+t]), float64(sg.F[k*T+t])
+					for j, q := range out.Quantiles {
+						out.Q[j][i+k][t] = ZILNQuantile(q, a, b, c, m.Scales[t])
+					}
+					LogNormalAtoms(a, b, c, m.Scales[t], lnAtoms, mass, val)
+					y := float64(ds.Y[batch[k]*ds.T+m.Labels[t]])
+					out.PIT[i+k][t] = zilnPIT(y, a, b, c, m.Scales[t])
+					sk[t].AddUser(out.EV[i+k][t], mass, val)
+				}
+			}
+		default: // a point prediction: its own mixture is itself
+			for k := range batch {
+				for t := 0; t < T; t++ {
+					e := out.EV[i+k][t]
+					sk[t].AddUser(e, []float64{1}, []float64{e})
+				}
+			}
+		}
+	}
+	if ziln {
+		for j := range out.Q {
+			MonotoneRows(out.Q[j])
+		}
+	}
+	out.sketches = sk
+	if n > 0 {
+		qm, err := ApplyQM(out.EV, sk)
+		if err != nil {
+			return nil, err
+		}
+		out.QM = qm
 	}
 	return out, nil
 }
 
-// Labels returns the model's task labels for rows of ds ([n][T]).
+func grow(x []float64, n int) []float64 {
+	if cap(x) < n {
+		return make([]float64, n)
+	}
+	return x[:n]
+}
+
+func allRowsOf(n int) []int {
+	rows := make([]int, n)
+	for i := range rows {
+		rows[i] = i
+	}
+	return rows
+}
+
+// ApplyQM maps every user's EV (ev [n][T]) through the QM map of its
+// horizon's sketch and makes the result non-decreasing across horizons.
+func ApplyQM(ev [][]float64, sketches []*QMSketch) ([][]float64, error) {
+	maps := make([]*QMMap, len(sketches))
+	for t, s := range sketches {
+		mp, err := s.Map()
+		if err != nil {
+			return nil, fmt.Errorf("horizon %d: %w", t+1, err)
+		}
+		maps[t] = mp
+	}
+	out := make([][]float64, len(ev))
+	for i, row := range ev {
+		r := make([]float64, len(row))
+		for t, e := range row {
+			// float32, like every other output of the model.
+			r[t] = float64(float32(maps[t].Apply(e)))
+		}
+		out[i] = r
+	}
+	MonotoneRows(out)
+	return out, nil
+}
+
+// MonotoneRows replaces each row [T] by its running maximum in place.
+func MonotoneRows(x [][]float64) {
+	for _, r := range x {
+		for t := 1; t < len(r); t++ {
+			r[t] = max(r[t], r[t-1])
+		}
+	}
+}
+
+// ChangedShare is the share of rows in which the running maximum changed
+// a value: rows of raw that decrease somewhere across horizons.
+func ChangedShare(raw [][]float64) float64 {
+	if len(raw) == 0 {
+		return 0
+	}
+	c := 0
+	for _, r := range raw {
+		for t := 1; t < len(r); t++ {
+			if r[t] < r[t-1] {
+				c++
+				break
+			}
+		}
+	}
+	return float64(c) / float64(len(raw))
+}
+
+// FreezeQM fits the frozen QM maps (the fqm decode) on rows of ds, the
+// validation rows at the end of training: the QM map of their EVs, kept
+// as DefaultFrozenKnots knots per task. Models without bucket
+// distributions have no frozen map.
+func (m *Model) FreezeQM(ds *data.Dataset, rows []int) error {
+	m.Frozen = nil
+	if m.Cfg.Variant.Parts().Head != HeadMDME || len(rows) == 0 {
+		return nil
+	}
+	p, err := m.NewPredictor()
+	if err != nil {
+		return err
+	}
+	pr, err := p.Predict(ds, rows)
+	if err != nil {
+		return err
+	}
+	var fs []FrozenMap
+	for t, s := range pr.sketches {
+		mp, err := s.Map()
+		if err != nil {
+			return fmt.Errorf("frozen QM, horizon %d: %w", m.Horizons[t], err)
+		}
+		fm, err := mp.Freeze(m.Horizons[t], DefaultFrozenKnots)
+		if err != nil {
+			return err
+		}
+		fs = append(fs, fm)
+	}
+	m.Frozen = fs
+	return nil
+}
+
+// LabelsOf returns the model's task labels for rows of ds ([n][T]).
 func (m *Model) LabelsOf(ds *data.Dataset, rows []int) [][]float64 {
 	if rows == nil {
-		rows = make([]int, ds.N)
-		for i := range rows {
-			rows[i] = i
-		}
+		rows = allRowsOf(ds.N)
 	}
 	out := make([][]float64, len(rows))
 	for k, r := range rows {
@@ -90,4 +311,48 @@ func (m *Model) LabelsOf(ds *data.Dataset, rows []int) [][]float64 {
 		out[k] = row
 	}
 	return out
+}
+
+// bucketPIT is [F(y-), F(y)] of a bucket distribution o (point buckets as
+// points, interval buckets uniform over their range).
+func bucketPIT(tb TaskBuckets, o []float64, y float64) [2]float64 {
+	var lo, hi float64
+	j := 0
+	for _, sd := range tb.Subs {
+		for _, b := range sd.Buckets {
+			p := o[j]
+			j++
+			if b.Point || !(b.Width() > 0) {
+				if b.Left < y {
+					lo += p
+				}
+				if b.Left <= y {
+					hi += p
+				}
+				continue
+			}
+			c := math.Max(0, math.Min(1, (y-b.Left)/b.Width()))
+			lo += p * c
+			hi += p * c
+		}
+	}
+	return [2]float64{lo, hi}
+}
+
+// zilnPIT is [F(y-), F(y)] of a zero-inflated lognormal.
+func zilnPIT(y, p, mu, sigma, scale float64) [2]float64 {
+	if y <= 0 {
+		return [2]float64{0, 1 - p}
+	}
+	f := 1 - p + p*normCDF((math.Log(y/scale)-mu)/sigma)
+	return [2]float64{f, f}
+}
+
+// runRows runs the predictor's graph on rows of ds in one batch.
+func (p *Predictor) runRows(ds *data.Dataset, rows []int) (map[string]*g.Tensor, error) {
+	ids := g.NewTensor(g.Int64, []int{len(rows), ds.F})
+	for k, r := range rows {
+		ds.RowInt64(r, ids.I[k*ds.F:(k+1)*ds.F])
+	}
+	return p.sess.Run(map[string]*g.Tensor{InputIDs: ids})
 }

@@ -160,6 +160,14 @@ func Fit(ctx context.Context, ds *data.Dataset, cfg Config, hooks Hooks) (*Model
 		h.Stopped = "epochs done"
 	}
 	restore(m, bestParams)
+	if cfg.BiasCal {
+		if err := m.CalibrateBias(ds, allRowsOf(ds.N)); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := m.FreezeQM(ds, valIdx); err != nil {
+		return nil, nil, err
+	}
 	return m, h, nil
 }
 

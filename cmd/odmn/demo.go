@@ -154,11 +154,11 @@ func runDemo(ctx context.Context, o demoOptions, w, errw io.Writer) error {
 		if err != nil {
 			return err
 		}
-		e, _, err := evaluateBundle(r.bundle, ds, "all", displayName(r.variant), true)
+		e, err := evaluateBundle(r.bundle, ds, "", "all", displayName(r.variant), true)
 		if err != nil {
 			return err
 		}
-		evals = append(evals, e...)
+		evals = append(evals, modelEvals(e)...)
 		if r.variant == train.ODMN {
 			plotHistory = r.bundle.History
 		}

@@ -5,13 +5,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/odmn/odmn/compare"
 	"github.com/odmn/odmn/data"
-	"github.com/odmn/odmn/metrics"
 	"github.com/odmn/odmn/report"
 	"github.com/odmn/odmn/score"
 	"github.com/odmn/odmn/train"
@@ -51,10 +50,10 @@ horizon, the decile chart, and the training curve.`,
 	f := cmd.Flags()
 	f.StringVar(&o.model, "model", "", "model directory (from odmn train)")
 	f.StringVar(&o.data, "data", "", "table to evaluate on (.csv or .parquet); its columns must match the model's spec")
-	f.StringVar(&o.decode, "decode", "all", "argmax, ev or all")
+	f.StringVar(&o.decode, "decode", "all", "argmax, ev, qm, fqm or all")
 	f.BoolVar(&o.json, "json", false, "print the evaluation as JSON instead of tables")
 	f.StringVar(&o.plot, "plot", "", "directory for PNG plots")
-	f.StringVar(&o.pred, "pred", "", "evaluate these predictions (odmn score output: id or row, ltv_<h>, ltv_ev_<h>) instead of scoring with the model")
+	f.StringVar(&o.pred, "pred", "", "evaluate these predictions (odmn score output: id or row, ltv_<h>, ltv_ev_<h>, and the qm, fqm and interval columns it has) instead of scoring with the model")
 	f.BoolVar(&o.markdown, "markdown", false, "print Markdown tables")
 	f.BoolVar(&o.deciles, "deciles", false, "also print the decile table of each decode at the longest horizon")
 	_ = cmd.MarkFlagRequired("model")
@@ -80,64 +79,35 @@ func displayName(v train.Variant) string {
 	return strings.ToUpper(string(v))
 }
 
-// evaluateBundle scores ds with the bundle's model and computes the
-// metrics of each asked decode.
-func evaluateBundle(b *train.Bundle, ds *data.Dataset, decode, name string, lorenz bool) ([]report.ModelEval, []report.DecodeEval, error) {
-	p, err := b.Model.NewPredictor()
-	if err != nil {
-		return nil, nil, err
-	}
-	pr, err := p.Predict(ds, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	return evaluatePredictions(b, ds, pr, decode, name, lorenz)
-}
-
-// evaluatePredictions computes the metrics of each asked decode of pr,
-// the predictions for the rows of ds.
-func evaluatePredictions(b *train.Bundle, ds *data.Dataset, pr *train.Predictions, decode, name string, lorenz bool) ([]report.ModelEval, []report.DecodeEval, error) {
-	y := b.Model.LabelsOf(ds, nil)
-	opts := metrics.Options{Horizons: horizonNames(b.Model.Horizons)}
-	if lorenz { // sampled curves for plots (they would bloat --json)
-		opts.LorenzPoints = report.DefaultLorenzPoints
-	}
-	type dec struct {
-		name string
-		pred [][]float64
-	}
-	var decs []dec
-	baseline := b.Model.Cfg.Variant.Parts().Head != train.HeadMDME
-	switch {
-	case baseline:
-		decs = []dec{{"", pr.EV}}
-	case decode == "argmax":
-		decs = []dec{{"argmax", pr.ArgMax}}
-	case decode == "ev":
-		decs = []dec{{"ev", pr.EV}}
-	case decode == "all":
-		decs = []dec{{"argmax", pr.ArgMax}, {"ev", pr.EV}}
-	default:
-		return nil, nil, fmt.Errorf("--decode must be argmax, ev or all, got %q", decode)
-	}
-	var evals []report.ModelEval
-	var docs []report.DecodeEval
-	for _, d := range decs {
-		mr, err := metrics.ComputeMultiReport(y, d.pred, opts)
+// evaluateBundle scores ds with the bundle's model (or reads pred, odmn
+// score's output) and computes the metrics of each asked decode.
+func evaluateBundle(b *train.Bundle, ds *data.Dataset, pred, decode, name string, lorenz bool) ([]compare.Eval, error) {
+	var decs []train.DecodeName
+	if decode != "all" {
+		d, err := train.ParseDecode(decode)
 		if err != nil {
-			return nil, nil, err
+			return nil, fmt.Errorf("--decode: %w (or all)", err)
 		}
-		label := name
-		dn := d.name
-		if dn != "" {
-			label = name + " " + map[string]string{"argmax": "argmax", "ev": "EV"}[dn]
-		} else {
-			dn = "prediction"
-		}
-		evals = append(evals, report.ModelEval{Model: label, Multi: mr})
-		docs = append(docs, report.DecodeEval{Decode: dn, Report: mr})
+		decs = []train.DecodeName{d}
 	}
-	return evals, docs, nil
+	var pr *train.Predictions
+	var err error
+	if pred != "" {
+		pr, err = score.ReadPredictions(pred, b, ds)
+	} else {
+		var p *train.Predictor
+		if p, err = b.Model.NewPredictor(); err == nil {
+			pr, err = p.Predict(ds, nil)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	points := 0
+	if lorenz { // sampled curves for plots (they would bloat --json)
+		points = report.DefaultLorenzPoints
+	}
+	return compare.Evaluate(b.Model, name, b.Model.LabelsOf(ds, nil), pr, decs, points)
 }
 
 func horizonNames(hs []int) []string {
@@ -164,22 +134,14 @@ func runEval(o evalOptions, w io.Writer) error {
 	if name == "" {
 		name = displayName(b.Model.Cfg.Variant)
 	}
-	var evals []report.ModelEval
+	ces, err := evaluateBundle(b, ds, o.pred, o.decode, name, o.plot != "")
+	if err != nil {
+		return err
+	}
+	evals := modelEvals(ces)
 	var docs []report.DecodeEval
-	if o.pred != "" {
-		pr, err := readPredictions(o.pred, b, ds)
-		if err != nil {
-			return err
-		}
-		evals, docs, err = evaluatePredictions(b, ds, pr, o.decode, name, o.plot != "")
-		if err != nil {
-			return err
-		}
-	} else {
-		evals, docs, err = evaluateBundle(b, ds, o.decode, name, o.plot != "")
-		if err != nil {
-			return err
-		}
+	for _, e := range ces {
+		docs = append(docs, report.DecodeEval{Decode: e.Name, Report: e.Report})
 	}
 	if o.json {
 		var labels []string
@@ -204,6 +166,7 @@ func runEval(o evalOptions, w io.Writer) error {
 		if err := report.MonotonicityLines(w, evals, format); err != nil {
 			return err
 		}
+		writeEvalExtras(w, ces)
 		if o.deciles {
 			for _, e := range evals {
 				hs := e.Multi.Horizons
@@ -268,84 +231,31 @@ func writePlots(dir, name string, evals []report.ModelEval, h *train.History) ([
 	return paths, nil
 }
 
-// readPredictions reads odmn score's output for the rows of ds: matched by
-// the spec's id column when both have it, else by the "row" column, else
-// by position (the counts must agree).
-func readPredictions(path string, b *train.Bundle, ds *data.Dataset) (*train.Predictions, error) {
-	have, err := data.FileColumns(path)
-	if err != nil {
-		return nil, err
-	}
-	hs := b.Model.Horizons
-	var cols []data.ColumnRequest
-	key := ""
-	switch {
-	case b.Spec.ID != "" && slices.Contains(have, b.Spec.ID) && ds.HasIDs():
-		key = b.Spec.ID
-		cols = append(cols, data.ColumnRequest{Name: key, Kind: data.String})
-	case slices.Contains(have, score.RowColumn):
-		key = score.RowColumn
-		cols = append(cols, data.ColumnRequest{Name: key, Kind: data.Float})
-	}
-	for _, pfx := range []string{"ltv_", "ltv_ev_"} {
-		for _, h := range hs {
-			cols = append(cols, data.ColumnRequest{Name: fmt.Sprintf("%s%d", pfx, h), Kind: data.Float})
+// writeEvalExtras prints the running maximum's change rates and the
+// interval evaluation.
+func writeEvalExtras(w io.Writer, evals []compare.Eval) {
+	for _, e := range evals {
+		if e.Changed != nil {
+			fmt.Fprintf(w, "%s: the running maximum across horizons changed %.3f%% of the users\n", e.Name, 100**e.Changed)
 		}
 	}
-	t, err := data.ReadFile(path, cols)
-	if err != nil {
-		return nil, err
-	}
-	n := t.Rows()
-	idx := make([]int, ds.N) // dataset row -> prediction row
-	for i := range idx {
-		idx[i] = -1
-	}
-	switch key {
-	case "":
-		if n != ds.N {
-			return nil, fmt.Errorf("%s: %d predictions for %d rows, and no id or row column to match them by", path, n, ds.N)
-		}
-		for i := range idx {
-			idx[i] = i
-		}
-	case score.RowColumn:
-		for k, v := range t.Num[0] {
-			r := int(v)
-			if float64(r) != v || r < 0 || r >= ds.N {
-				return nil, fmt.Errorf("%s: row %d: %q is %v, not a row of %d", path, k+1, key, v, ds.N)
+	for _, e := range evals {
+		for _, iv := range e.Intervals {
+			pit := "n/a"
+			if iv.PITCoverage != nil {
+				pit = fmt.Sprintf("%.1f%%", 100**iv.PITCoverage)
 			}
-			idx[r] = k
-		}
-	default:
-		byID := make(map[string]int, n)
-		for k, id := range t.Str[0] {
-			if _, dup := byID[id]; dup {
-				return nil, fmt.Errorf("%s: id %q appears twice", path, id)
-			}
-			byID[id] = k
-		}
-		for i := range ds.N {
-			if k, ok := byID[ds.ID(i)]; ok {
-				idx[i] = k
-			}
+			fmt.Fprintf(w, "%s %s: [p%g, p%g] holds %.1f%% of the labels (PIT coverage %s); mean pinball loss / label mean %.4f\n",
+				e.Name, iv.Horizon, 100*iv.Levels[0], 100*iv.Levels[len(iv.Levels)-1], 100*iv.Coverage, pit, iv.MeanPinball)
 		}
 	}
-	T := len(hs)
-	off := len(cols) - 2*T
-	pr := &train.Predictions{Horizons: hs, ArgMax: make([][]float64, ds.N), EV: make([][]float64, ds.N)}
-	for i, k := range idx {
-		if k < 0 {
-			return nil, fmt.Errorf("%s: no prediction for row %d of the data", path, i+1)
-		}
-		a, e := make([]float64, T), make([]float64, T)
-		// Scores are float32 written in their shortest decimal form: back
-		// to the float32 exactly, as the Go model's predictions are.
-		for j := 0; j < T; j++ {
-			a[j] = float64(float32(t.Num[off+j][k]))
-			e[j] = float64(float32(t.Num[off+T+j][k]))
-		}
-		pr.ArgMax[i], pr.EV[i] = a, e
+}
+
+// modelEvals are the evaluations as report rows.
+func modelEvals(evals []compare.Eval) []report.ModelEval {
+	out := make([]report.ModelEval, len(evals))
+	for i, e := range evals {
+		out[i] = report.ModelEval{Model: e.Name, Multi: e.Report}
 	}
-	return pr, nil
+	return out
 }

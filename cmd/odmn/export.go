@@ -52,10 +52,17 @@ share-bottom, towers, Mono Units (ai.odmn MonoUnit) and the decode
 (ai.odmn MDMEDecode). Each ai.odmn node is a model-local function built from
 standard ops; odmn's native runtime runs fused Go kernels for them.
 
-Outputs, float32 [N, T] with the horizons in increasing order:
+Outputs, float32 [N, T] with the horizons in increasing order, each
+non-decreasing across horizons (a running maximum):
   ltv       the paper's decode (Eq. 7-8): most likely sub-distribution, its
             most likely bucket, plus the bucket bias
   ltv_ev    the expected value over the bucket distribution
+  ltv_fqm   the frozen quantile-matched EV (ai.odmn FrozenQM: a monotone
+            piecewise-linear map fitted on the validation users)
+  ltv_p10, ltv_p50, ltv_p90
+            quantiles of each user's predicted distribution (ai.odmn
+            MixtureQuantiles; point buckets as points, interval buckets
+            spread over their range); --quantiles picks the levels
 and, on request:
   --indices        sub, bucket (int64 [N, T]: the chosen sub-distribution and
                    bucket) and margin_sub, margin_bucket (float32 [N, T]: the
@@ -81,7 +88,9 @@ forward pass from the file alone), odmn.id_column, odmn.missing_values.`,
 	f.StringVar(&o.model, "model", "", "model directory (from odmn train)")
 	f.StringVar(&o.out, "out", "", "ONNX file to write")
 	f.BoolVar(&o.opts.Indices, "indices", false, "also output the decode's sub-distribution and bucket indices and their top-2 margins")
-	f.BoolVar(&o.opts.Distributions, "distributions", false, "also output the bucket distribution o_<h> of every horizon")
+	f.BoolVar(&o.opts.Distributions, "distributions", false, "also output the bucket distribution o_<h> and bucket values v_<h> of every horizon (odmn score --decode qm needs them)")
+	f.Float64SliceVar(&o.opts.Quantiles, "quantiles", train.DefaultQuantiles, "interval quantiles ltv_p<100q> of each user's predicted distribution")
+	f.BoolVar(&o.opts.NoQuantiles, "no-quantiles", false, "leave the interval quantiles out")
 	f.BoolVar(&o.opts.Ordinal, "ordinal", false, "also output the training-only ordinal towers (DOT, BOT)")
 	f.BoolVar(&o.opts.IDs, "ids", false, "also output the encoded features")
 	f.BoolVar(&o.check, "check", false, "validate the file with python3-onnx's full checker and strict shape inference")
@@ -93,6 +102,10 @@ forward pass from the file alone), odmn.id_column, odmn.missing_values.`,
 func runExport(o exportOptions, w io.Writer) error {
 	if err := fsutil.CheckOutput(fsutil.Arg{Flag: "--out", Path: o.out}, false, fsutil.Arg{Flag: "--model", Path: o.model}); err != nil {
 		return err
+	}
+	o.opts.Values = o.opts.Distributions
+	if err := train.CheckQuantiles(o.opts.Quantiles); err != nil {
+		return fmt.Errorf("--quantiles: %w", err)
 	}
 	b, err := train.LoadBundle(o.model)
 	if err != nil {

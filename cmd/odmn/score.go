@@ -19,6 +19,7 @@ import (
 type scoreOptions struct {
 	model, data, out string
 	shard            string
+	decode           string
 	reportMem        bool
 	quiet            bool
 	opts             score.Options
@@ -34,7 +35,10 @@ the predictions (CSV or Parquet, by the extension of --out):
 
   the id column (the spec's, carried through; "row", the 0-based input row,
   when the data has none), then ltv_<h> and ltv_ev_<h> for every horizon h
-  (the argmax and expected-value decodes, label units), plus sub_<h>,
+  (the argmax and expected-value decodes, label units), ltv_fqm_<h> (the
+  frozen quantile-matched EV) and ltv_p10_<h>, ltv_p50_<h>, ltv_p90_<h>
+  (quantiles of the user's predicted distribution) when the model has
+  them, ltv_qm_<h> with --decode qm (see docs/decodes.md), plus sub_<h>,
   bucket_<h>, margin_sub_<h>, margin_bucket_<h> with --indices and
   o_<h>_<j> with --distributions (the model must have those outputs: export
   with the same flags, or score the model directory).
@@ -53,6 +57,12 @@ SIGTERM. --out may not be --data or --model (after resolving links).
 --shard i/n scores only the rows r (0-based, in file order) with
 r mod n = i, for i in 0..n-1: n jobs on n machines, given the same file,
 score every row exactly once; rows stay in input order within a shard.
+Every decode is non-decreasing across horizons (a running maximum).
+
+--decode qm ranks all scored rows by EV and gives each the matching slice
+of the population's predicted mixture: a first pass scores and sketches,
+a second rewrites the output with ltv_qm_<h> (memory stays flat; not with
+--shard). An ONNX file needs o_<h> and v_<h>: export with --distributions.
 The input columns are the model's (see odmn export --help): a missing one is
 an error that names it; other columns are ignored.`,
 		Example: `  odmn score --model model.onnx --data users.parquet --out scores.parquet
@@ -73,6 +83,7 @@ an error that names it; other columns are ignored.`,
 	f.IntVar(&o.opts.Threads, "threads", 1, "ONNX Runtime intra-op threads (0: one per core; with files being parsed and written beside it, 1 is fastest on small machines: scale out with --shard)")
 	f.BoolVar(&o.opts.Indices, "indices", false, "also write the decode's indices and top-2 margins")
 	f.BoolVar(&o.opts.Distributions, "distributions", false, "also write the bucket distributions")
+	f.StringVar(&o.decode, "decode", "", "qm: also write ltv_qm_<h>, the batch quantile-matched EV over the scored rows (a second pass)")
 	f.StringVar(&o.opts.IDColumn, "id", "", "id column to carry through (default: the spec's; - for none)")
 	f.BoolVar(&o.reportMem, "report-mem", false, "print the peak resident memory (VmHWM) at the end")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress bar")
@@ -123,7 +134,17 @@ func runScore(ctx context.Context, o scoreOptions, w, errw io.Writer) error {
 		fsutil.Arg{Flag: "--data", Path: o.data}, fsutil.Arg{Flag: "--model", Path: o.model}); err != nil {
 		return err
 	}
-	m, err := score.Load(o.model, train.InferOptions{Indices: o.opts.Indices, Distributions: o.opts.Distributions})
+	switch o.decode {
+	case "":
+	case string(train.DecodeQM):
+		o.opts.QM = true
+	default:
+		return fmt.Errorf("--decode %q: score writes argmax, ev, fqm and the intervals always; --decode adds qm only", o.decode)
+	}
+	if o.opts.QM && o.opts.Shards > 1 {
+		return fmt.Errorf("--decode qm ranks all scored users together: it cannot run on one shard")
+	}
+	m, err := score.Load(o.model, train.InferOptions{Indices: o.opts.Indices, Distributions: o.opts.Distributions || o.opts.QM, Values: o.opts.QM})
 	if err != nil {
 		return err
 	}

@@ -69,7 +69,7 @@ func Child(ctx context.Context, o ChildOptions) (ChildResult, error) {
 	case "score":
 		res, err = childScore(ctx, o.Model, o.Data, o.Batch)
 	case "train":
-		res, err = childTrain(o.Users, o.Batch)
+		res, err = childTrain(ctx, o.Users, o.Batch)
 	default:
 		err = fmt.Errorf("bench: unknown child mode %q (want score or train)", o.Mode)
 	}
@@ -117,7 +117,7 @@ func writeUsers(ctx context.Context, path string, n int, seed uint64) error {
 
 // childTrain trains the default ODMN for one epoch over users synthetic
 // users (batch rows per step, every core), with the kernel-time profile.
-func childTrain(users, batch int) (ChildResult, error) {
+func childTrain(ctx context.Context, users, batch int) (ChildResult, error) {
 	dir, err := os.MkdirTemp("", "odmn-bench-train-")
 	if err != nil {
 		return ChildResult{}, err
@@ -161,6 +161,9 @@ func childTrain(users, batch int) (ChildResult, error) {
 	t0 := time.Now()
 	rb := make([]int, 0, batch)
 	for lo := 0; lo < len(order); lo += batch {
+		if err := ctx.Err(); err != nil { // Ctrl-C or SIGTERM: the temporary files go
+			return ChildResult{}, err
+		}
 		rb = rb[:0]
 		for _, r := range order[lo:min(lo+batch, len(order))] {
 			rb = append(rb, int(r))

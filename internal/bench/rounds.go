@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -43,7 +44,7 @@ func trainWindow(st *train.Stepper, ds *data.Dataset, t, batch int, sec float64,
 
 // trainRounds measures odmn's training and PyTorch's on the same network,
 // window by window in turn, at every thread count.
-func trainRounds(rep *Report, o Options, st *train.Stepper, ds *data.Dataset, m *train.Model, threadSet []int, logf func(string, ...any)) error {
+func trainRounds(ctx context.Context, rep *Report, o Options, st *train.Stepper, ds *data.Dataset, m *train.Model, threadSet []int, logf func(string, ...any)) error {
 	torch := map[int]*torchServer{}
 	if o.Torch {
 		for _, t := range threadSet {
@@ -73,6 +74,9 @@ func trainRounds(rep *Report, o Options, st *train.Stepper, ds *data.Dataset, m 
 	gemm := map[int]graph.GemmStats{}
 	secs := map[int]float64{}
 	for r := range o.Rounds {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		logf("training round %d/%d ...", r+1, o.Rounds)
 		for _, t := range threadSet {
 			rate, gs, err := trainWindow(st, ds, t, o.Batch, o.Window, &next)
@@ -122,7 +126,7 @@ func trainRounds(rep *Report, o Options, st *train.Stepper, ds *data.Dataset, m 
 
 // scoreRounds measures native and ORT scoring on the same feeds, window
 // by window in turn, at every thread count.
-func scoreRounds(rep *Report, o Options, m *score.Model, onnxPath, dataPath string, threadSet []int, logf func(string, ...any)) error {
+func scoreRounds(ctx context.Context, rep *Report, o Options, m *score.Model, onnxPath, dataPath string, threadSet []int, logf func(string, ...any)) error {
 	feeds, err := scoreFeeds(m, dataPath, o.ScoreRows, 4)
 	if err != nil {
 		return err
@@ -154,6 +158,9 @@ func scoreRounds(rep *Report, o Options, m *score.Model, onnxPath, dataPath stri
 		}
 	}
 	for r := range o.Rounds {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		logf("scoring round %d/%d ...", r+1, o.Rounds)
 		for _, t := range threadSet {
 			setThreads(t)

@@ -42,10 +42,10 @@ func DefaultOptions() Options {
 }
 
 // QuickOptions are odmn bench --quick's (about a minute): fewer users,
-// shorter windows, the memory slope between 20,000 and 200,000 rows and no
+// shorter windows, the memory slope between 10,000 and 100,000 rows and no
 // scoring-memory children.
 func QuickOptions() Options {
-	return Options{Users: 20000, Rounds: 3, Window: 0.6, Batch: 512, ScoreRows: 4096, EpochUsers: 200000, Torch: true, Quick: true}
+	return Options{Users: 20000, Rounds: 3, Window: 0.6, Batch: 512, ScoreRows: 4096, EpochUsers: 100000, Torch: true, Quick: true}
 }
 
 // Run measures what o asks for and returns the report.
@@ -76,7 +76,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	defer graph.SetThreads(graph.SetThreads(0))
 	defer goruntime.GOMAXPROCS(all)
 
-	// 1. the machine's sgemm rate
+	// 1. the machine's sgemm rate (a cancelled ctx, Ctrl-C or SIGTERM,
+	// stops the run between measurements)
 	logf("sgemm rate ...")
 	for _, t := range threadSet {
 		for _, sz := range [][3]int{{1024, 1024, 1024}, {512, 64, 128}} {
@@ -114,7 +115,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.Model = ModelInfo{Variant: string(cfg.Variant), Params: m.NumParams(), Features: len(m.Features), Horizons: m.Horizons, Users: o.Users}
 
 	// 3. training, odmn and PyTorch interleaved
-	if err := trainRounds(rep, o, st, ds, m, threadSet, logf); err != nil {
+	if err := trainRounds(ctx, rep, o, st, ds, m, threadSet, logf); err != nil {
 		return nil, err
 	}
 
@@ -133,7 +134,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := scoreRounds(rep, o, fm, onnxPath, set.Path, threadSet, logf); err != nil {
+	if err := scoreRounds(ctx, rep, o, fm, onnxPath, set.Path, threadSet, logf); err != nil {
 		return nil, err
 	}
 

@@ -33,3 +33,41 @@ func TestAmdahl(t *testing.T) {
 		t.Errorf("amdahl(1.6, 2) = %v, %v", f, s)
 	}
 }
+
+// The extrapolations use the 1-thread rate and the measured scaling, and
+// the targets read the medians.
+func TestExtrapolateAndTargets(t *testing.T) {
+	r := &Report{
+		Train:              []TrainRate{{Threads: 1, Samples: 1000}, {Threads: 2, Samples: 1600}},
+		TrainScaling:       1.6,
+		TrainScalingRounds: &Ratio{Threads: 2, Median: 1.6, Min: 1.5, Max: 1.7, Rounds: []float64{1.5, 1.6, 1.7}},
+		Score:              []ScoreRate{{Threads: 1, Native: 2000, Ratio: 1.3, NativeRounds: []float64{1, 2, 3}}},
+		ScoreScaling:       &Ratio{Threads: 2, Median: 2},
+		Memory:             &Memory{TrainUsers: []int{100, 1100}, TrainMiB: []float64{10, 10 + 100000.0/(1<<20)}},
+		TrainBytesPerRow:   100,
+	}
+	e := extrapolateEpoch(r)
+	_, s := amdahl(1.6, 2, 16)
+	if math.Abs(e.Minutes-180e6/(1000*s)/60) > 1e-9 || e.MemoryGiB <= 0 {
+		t.Errorf("epoch %+v", e)
+	}
+	wantGiB := (10*(1<<20) - 100*100 + 100*180e6) / (1 << 30)
+	if math.Abs(e.MemoryGiB-wantGiB) > 1e-9 {
+		t.Errorf("memory %v GiB, want %v", e.MemoryGiB, wantGiB)
+	}
+	b := extrapolateScore(r)
+	if math.Abs(b.Minutes-1e9/(2000*16)/60) > 1e-9 {
+		t.Errorf("1e9 users: %+v", b)
+	}
+	r.Epoch180M, r.Billion = e, b
+	want := []bool{false, true, true, false, false} // scaling, memory, native/ORT, epoch, 1e9
+	ts := targets(r)
+	if len(ts) != len(want) {
+		t.Fatalf("%d targets, want %d: %+v", len(ts), len(want), ts)
+	}
+	for i, x := range ts {
+		if x.Met != want[i] {
+			t.Errorf("target %q met = %v, want %v", x.Name, x.Met, want[i])
+		}
+	}
+}

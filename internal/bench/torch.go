@@ -58,7 +58,7 @@ func torchScript() string {
 const torchPython = "/usr/bin/python3" // Debian's, where python3-torch installs
 
 // torchNote says how PyTorch runs.
-const torchNote = "scripts/bench_torch.py: the same layers, losses and Adam in PyTorch on CPU, OPENBLAS_NUM_THREADS=1, torch.set_num_threads(k), one process per thread count, its windows interleaved with odmn's"
+const torchNote = "scripts/bench_torch.py: the same layers, losses and Adam in PyTorch on CPU, OPENBLAS_NUM_THREADS=1, OMP_WAIT_POLICY=PASSIVE (unless set), torch.set_num_threads(k), one process per thread count, its windows interleaved with odmn's"
 
 // torchServer is a bench_torch.py process in serve mode: it has built the
 // model and trains for a window on request.
@@ -96,6 +96,11 @@ func startTorch(m *train.Model, t, batch int) (*torchServer, string) {
 	// cores (measured: 2 threads slower than 1 by 10x); PyTorch runs its
 	// intra-op parallelism itself.
 	cmd.Env = append(os.Environ(), "OPENBLAS_NUM_THREADS=1")
+	if os.Getenv("OMP_WAIT_POLICY") == "" {
+		// OpenMP threads that spin at barriers lose whole time slices
+		// on a shared machine; passive waiting is PyTorch's best case there.
+		cmd.Env = append(cmd.Env, "OMP_WAIT_POLICY=PASSIVE")
+	}
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
