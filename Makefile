@@ -5,6 +5,8 @@
 #                the OpenBLAS kernels
 #   make bench   build, bin/odmn bench (throughput, GFLOP/s, memory)
 #   make build   bin/odmn
+#   make pipeline  bin/odmn-pipeline: the Beam pipelines (own Go module, pipeline/)
+#   make test-pipeline  go test in the pipeline module (embedded prism, a prism job server)
 #   make demo    deps, build, bin/odmn demo (synthetic users)
 #   make cdnow   deps, build, the demo on CDNOW (fixtures/cdnow)
 #   make compare-synth  deps, build, odmn compare on 200,000 synthetic users (README tables)
@@ -45,7 +47,7 @@ FUZZ_TIME ?= 15s
 # Minimizing a new input defaults to 60s, which would take a brief run.
 FUZZ_MINIMIZE_TIME ?= 2s
 
-.PHONY: deps ort proto protoc-gen-go build test fuzz demo cdnow compare-synth compare-cdnow bench lint docs-check ci results results-demo results-cdnow conform-results foreign-fixtures results-compare
+.PHONY: deps ort proto protoc-gen-go build pipeline test-pipeline test fuzz demo cdnow compare-synth compare-cdnow bench lint docs-check ci results results-demo results-cdnow conform-results foreign-fixtures results-compare
 
 deps:
 	scripts/deps.sh
@@ -70,11 +72,20 @@ proto: protoc-gen-go
 build:
 	$(GO) build -o bin/odmn ./cmd/odmn
 
+# The Beam pipelines live in their own module (pipeline/go.mod) so that odmn
+# and its packages do not depend on Beam; odmn pipeline ... runs this binary.
+pipeline:
+	cd pipeline && $(GO) build -o ../bin/odmn-pipeline ./cmd/odmn-pipeline
+
+test-pipeline:
+	cd pipeline && $(GO) vet ./... && $(GO) test -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./...
+
 # Fuzz first, so that go test's summary is the last thing CI prints. The
 # suite runs twice: with the pure-Go kernels (gonum GEMM, Go loops; build
 # tag noopenblas), then with the default OpenBLAS and C kernels (cgo).
 test: deps
 	$(MAKE) --no-print-directory fuzz
+	$(MAKE) --no-print-directory test-pipeline
 	@echo "go test -tags noopenblas (pure-Go kernels)"
 	$(GO) test -tags noopenblas -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./...
 	@echo "go test (OpenBLAS and C kernels)"

@@ -23,7 +23,6 @@ import (
 // its rows back.
 type scorer struct {
 	m        *score.Model
-	horizons []string
 	queue    chan *job
 	maxBatch int
 	met      *metrics

@@ -43,6 +43,7 @@ model built here can be served anywhere ONNX runs.`,
 		newCacheCmd(),
 		newServeCmd(),
 		newServeBenchCmd(),
+		newPipelineCmd(),
 	)
 	return root
 }

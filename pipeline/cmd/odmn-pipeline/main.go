@@ -1,0 +1,130 @@
+// Command odmn-pipeline runs odmn's Beam pipelines. odmn finds it
+// git-style: `odmn pipeline score ...` runs `odmn-pipeline score ...`.
+//
+//	odmn-pipeline score --model M --data GLOB --out PREFIX [--runner prism|universal --endpoint HOST:PORT]
+//	odmn-pipeline job-server --port 8073     a standalone prism job server
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
+
+	"github.com/odmn/odmn/pipeline"
+)
+
+const usage = `usage:
+  odmn-pipeline score --model model.onnx|MODEL_DIR --data GLOB --out PREFIX
+        [--shards-per-file N] [--runner prism|universal] [--endpoint HOST:PORT]
+        [--cache URL --name NAME --version V] [--json]
+  odmn-pipeline job-server [--port 8073]
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch os.Args[1] {
+	case "score":
+		err = runScore(ctx, os.Args[2:])
+	case "job-server":
+		err = runJobServer(ctx, os.Args[2:])
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+		return
+	default:
+		err = fmt.Errorf("unknown command %q\n%s", os.Args[1], usage)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "odmn-pipeline:", err)
+		os.Exit(1)
+	}
+}
+
+// runScore parses the flags on the global flag set, which also holds
+// Beam's own flags (--environment_type, --job_name, ...).
+func runScore(ctx context.Context, args []string) error {
+	var o pipeline.ScoreOptions
+	var data string
+	var asJSON bool
+	fs := flag.CommandLine
+	fs.StringVar(&o.Model, "model", "", "ONNX file from odmn export, or a model directory")
+	fs.StringVar(&data, "data", "", "tables to score (glob, .csv or .parquet)")
+	fs.StringVar(&o.Out, "out", "", "output prefix: PREFIX-SSSSS-of-NNNNN.parquet")
+	fs.IntVar(&o.ShardsPerFile, "shards-per-file", 1, "elements per input file (rows r with r mod n = i)")
+	fs.StringVar(&o.Runtime, "score_runtime", "native", "scoring runtime: native or ort")
+	fs.IntVar(&o.Batch, "batch", 0, "rows scored per model call (0: odmn score's default)")
+	fs.StringVar(&o.Cache, "cache", "", "also write the scores to this Redis URL (a new version, not switched)")
+	fs.StringVar(&o.Name, "name", "", "cache name")
+	fs.StringVar(&o.Version, "version", "", "cache version to write")
+	fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	o.Runner, o.Endpoint = *runners.Runner, *jobopts.Endpoint
+	beam.Init()
+	if o.Model == "" || data == "" || o.Out == "" {
+		return fmt.Errorf("--model, --data and --out are required")
+	}
+	files, err := filepath.Glob(data)
+	if err != nil || len(files) == 0 {
+		return fmt.Errorf("--data %s: no such file", data)
+	}
+	sort.Strings(files)
+	o.Data = files
+	res, err := pipeline.Score(ctx, o)
+	if res != nil {
+		if asJSON {
+			e := json.NewEncoder(os.Stdout)
+			e.SetIndent("", "  ")
+			_ = e.Encode(res)
+		} else {
+			names := make([]string, 0, len(res.Counters))
+			for k := range res.Counters {
+				names = append(names, k)
+			}
+			sort.Strings(names)
+			for _, k := range names {
+				fmt.Printf("%-13s %d\n", k, res.Counters[k])
+			}
+			if err == nil {
+				fmt.Printf("scored %d rows into %d shards (%s-*.parquet) in %s\n", res.Rows, len(res.Shards), o.Out, res.Elapsed.Round(time.Millisecond))
+				if res.Cached != nil {
+					fmt.Printf("cache %s version %s complete (%d users), not switched\n", o.Name, o.Version, res.Cached.Written)
+				}
+			}
+		}
+	}
+	return err
+}
+
+// runJobServer starts a prism job server on 127.0.0.1:port and waits.
+func runJobServer(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("job-server", flag.ContinueOnError)
+	port := fs.Int("port", 8073, "job service port")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if _, err := prism.CreateJobServer(ctx, prism.Options{Port: *port}); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "prism job server on localhost:%d\n", *port)
+	<-ctx.Done()
+	return nil
+}

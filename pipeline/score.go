@@ -1,0 +1,273 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism" // the embedded default
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/universal"
+
+	"github.com/odmn/odmn/cache"
+	"github.com/odmn/odmn/data"
+	"github.com/odmn/odmn/score"
+	"github.com/odmn/odmn/train"
+)
+
+// Task is one element: the rows r of File with r mod Shards == Shard,
+// scored into Out.
+type Task struct {
+	File          string
+	Shard, Shards int
+	Out           string
+}
+
+// Counters, in namespace "odmn".
+var (
+	rowsRead    = beam.NewCounter("odmn", "rows_read")
+	rowsScored  = beam.NewCounter("odmn", "rows_scored")
+	rowsWritten = beam.NewCounter("odmn", "rows_written")
+	rowsCached  = beam.NewCounter("odmn", "rows_cached")
+)
+
+func init() {
+	beam.RegisterType(reflect.TypeOf((*Task)(nil)).Elem())
+	register.DoFn2x1[context.Context, Task, error](&scoreFn{})
+}
+
+// scoreFn scores one Task. Exported fields travel to the workers.
+type scoreFn struct {
+	Model   string
+	Runtime string
+	Batch   int
+	// CacheURL, Name, Version: also write the scores to this cache version
+	// (begun by the driver; never switched here).
+	CacheURL, Name, Version string
+
+	m *score.Model
+	c *cache.Cache
+}
+
+// Setup loads the model and opens the cache once per DoFn instance.
+func (f *scoreFn) Setup(ctx context.Context) error {
+	m, err := score.Load(f.Model, train.InferOptions{})
+	if err != nil {
+		return err
+	}
+	f.m = m
+	if f.CacheURL != "" {
+		c, err := cache.Open(ctx, f.CacheURL)
+		if err != nil {
+			return err
+		}
+		f.c = c
+	}
+	return nil
+}
+
+// Teardown closes the cache.
+func (f *scoreFn) Teardown() error {
+	if f.c != nil {
+		return f.c.Close()
+	}
+	return nil
+}
+
+func (f *scoreFn) ProcessElement(ctx context.Context, t Task) error {
+	st, err := score.File(ctx, f.m, t.File, t.Out, score.Options{
+		Runtime: f.Runtime, Batch: f.Batch, Shard: t.Shard, Shards: t.Shards,
+	})
+	if err != nil {
+		return fmt.Errorf("%s shard %d/%d: %w", t.File, t.Shard, t.Shards, err)
+	}
+	rowsRead.Inc(ctx, st.Rows)
+	rowsScored.Inc(ctx, st.Scored)
+	rowsWritten.Inc(ctx, st.Scored)
+	if f.c != nil {
+		n, err := cacheShard(ctx, f.c, f.Name, f.Version, t.Out)
+		if err != nil {
+			return err
+		}
+		rowsCached.Inc(ctx, n)
+	}
+	return nil
+}
+
+// cacheShard writes one score shard to a loading cache version.
+func cacheShard(ctx context.Context, c *cache.Cache, name, ver, path string) (int64, error) {
+	w, err := c.Writer(ctx, name, ver)
+	if err != nil {
+		return 0, err
+	}
+	cols, err := data.FileColumns(path)
+	if err != nil {
+		return 0, err
+	}
+	hs := cache.ScoreHorizons(cols)
+	req := []data.ColumnRequest{{Name: cols[0], Kind: data.String}}
+	for _, h := range hs {
+		req = append(req, data.ColumnRequest{Name: "ltv_" + h, Kind: data.Float})
+	}
+	for _, h := range hs {
+		req = append(req, data.ColumnRequest{Name: "ltv_ev_" + h, Kind: data.Float})
+	}
+	r, err := data.OpenReader(path, req, data.ChunkRows(cache.DefaultFlushRows))
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	H := len(hs)
+	ltv, ev := make([]float32, H), make([]float32, H)
+	var n int64
+	for {
+		t, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return n, err
+		}
+		for i, id := range t.Str[0] {
+			for j := 0; j < H; j++ {
+				ltv[j], ev[j] = float32(t.Num[1+j][i]), float32(t.Num[1+H+j][i])
+			}
+			if err := w.Put(ctx, id, ltv, ev); err != nil {
+				return n, err
+			}
+		}
+		n += int64(t.Rows())
+	}
+	return n, w.Flush(ctx)
+}
+
+// ScoreOptions configure Score.
+type ScoreOptions struct {
+	Model string
+	Data  []string // files (globs expanded)
+	// Out is the output prefix: shards PREFIX-SSSSS-of-NNNNN.parquet.
+	Out string
+	// ShardsPerFile splits each file into that many elements (default 1).
+	ShardsPerFile int
+	Runtime       string
+	Batch         int
+	// Runner is "prism" (embedded, the default) or "universal" with
+	// Endpoint a portable job server's HOST:PORT.
+	Runner, Endpoint string
+	// Cache, Name, Version: also load the scores into this cache version
+	// (begun before the run, finished after; never switched).
+	Cache, Name, Version string
+}
+
+// ScoreResult reports a run.
+type ScoreResult struct {
+	Shards   []string         `json:"shards"`
+	Counters map[string]int64 `json:"counters"`
+	Rows     int64            `json:"rows"`
+	Cached   *cache.Version   `json:"cached,omitempty"`
+	Elapsed  time.Duration    `json:"elapsed_ns"`
+}
+
+// Score builds and runs the scoring pipeline. The program must have called
+// beam.Init (after parsing its flags).
+func Score(ctx context.Context, o ScoreOptions) (*ScoreResult, error) {
+	t0 := time.Now()
+	if len(o.Data) == 0 {
+		return nil, fmt.Errorf("no data files")
+	}
+	if o.ShardsPerFile <= 0 {
+		o.ShardsPerFile = 1
+	}
+	if o.Runtime == "" {
+		o.Runtime = score.Native
+	}
+	m, err := score.Load(o.Model, train.InferOptions{}) // fail early, on the driver
+	if err != nil {
+		return nil, err
+	}
+	var total int64
+	for _, f := range o.Data {
+		n, err := data.CountRows(f)
+		if err != nil {
+			return nil, err
+		}
+		total += int64(n)
+	}
+	if err := os.MkdirAll(filepath.Dir(o.Out), 0o755); err != nil {
+		return nil, err
+	}
+	n := len(o.Data) * o.ShardsPerFile
+	var tasks []Task
+	res := &ScoreResult{Rows: total, Counters: map[string]int64{}}
+	for i, f := range o.Data {
+		for s := 0; s < o.ShardsPerFile; s++ {
+			k := i*o.ShardsPerFile + s
+			out := fmt.Sprintf("%s-%05d-of-%05d.parquet", o.Out, k, n)
+			tasks = append(tasks, Task{File: f, Shard: s, Shards: o.ShardsPerFile, Out: out})
+			res.Shards = append(res.Shards, out)
+		}
+	}
+	var c *cache.Cache
+	if o.Cache != "" {
+		if c, err = cache.Open(ctx, o.Cache); err != nil {
+			return nil, err
+		}
+		defer c.Close()
+		hs := m.HorizonNames(len(m.Horizons))
+		if len(m.Horizons) == 0 {
+			return nil, fmt.Errorf("%s: the model does not name its horizons; the cache needs them", o.Model)
+		}
+		if _, err := c.Begin(ctx, o.Name, o.Version, cache.BeginOptions{Horizons: hs, Expected: total, Source: filepath.Base(o.Model)}); err != nil {
+			return nil, err
+		}
+	}
+	p, s := beam.NewPipelineWithRoot()
+	elems := beam.Reshuffle(s, beam.CreateList(s, tasks))
+	beam.ParDo0(s, &scoreFn{Model: o.Model, Runtime: o.Runtime, Batch: o.Batch, CacheURL: o.Cache, Name: o.Name, Version: o.Version}, elems)
+
+	runner := o.Runner
+	switch runner {
+	case "", "prism":
+		// An empty endpoint makes prism start its in-process job server
+		// (a previous universal run in this process may have set one).
+		runner, *jobopts.Endpoint = "prism", o.Endpoint
+	case "universal":
+		if o.Endpoint == "" {
+			return nil, fmt.Errorf("--runner universal needs --endpoint HOST:PORT (a portable job server)")
+		}
+		*jobopts.Endpoint = o.Endpoint
+		if *jobopts.EnvironmentType == "" {
+			*jobopts.EnvironmentType = "loopback"
+		}
+	default:
+		return nil, fmt.Errorf("--runner %q: want prism or universal", runner)
+	}
+	pr, err := beam.Run(ctx, runner, p)
+	if err != nil {
+		return nil, err
+	}
+	for _, cr := range pr.Metrics().AllMetrics().Counters() {
+		if cr.Key.Namespace == "odmn" {
+			res.Counters[cr.Key.Name] += cr.Result()
+		}
+	}
+	if res.Counters["rows_read"] != total*int64(o.ShardsPerFile) || res.Counters["rows_written"] != total {
+		return res, fmt.Errorf("counters do not balance: %d rows in the files, read %d (x%d shards per file), written %d",
+			total, res.Counters["rows_read"], o.ShardsPerFile, res.Counters["rows_written"])
+	}
+	if c != nil {
+		v, err := c.Finish(ctx, o.Name, o.Version, total)
+		if err != nil {
+			return res, err
+		}
+		res.Cached = v
+	}
+	res.Elapsed = time.Since(t0)
+	return res, nil
+}
