@@ -31,10 +31,9 @@ func fattr(name string, def float32) AttrSpec {
 func af(a Attrs, name string) float64 { return float64(a.Float(name)) }
 
 var (
-	erfDef, geluDef, leakyReluDef, preluDef, eluDef, seluDef, celuDef, thresholdedReluDef *OpDef
-	hardSigmoidDef, hardSwishDef, mishDef, softsignDef                                    *OpDef
-	sinDef, cosDef, tanDef, asinDef, acosDef, atanDef                                     *OpDef
-	sinhDef, coshDef, asinhDef, acoshDef, atanhDef                                        *OpDef
+	erfDef, geluDef, leakyReluDef, preluDef, eluDef, celuDef *OpDef
+	hardSigmoidDef, hardSwishDef, mishDef, softsignDef       *OpDef
+	sinDef, cosDef                                           *OpDef
 )
 
 func init() {
@@ -76,7 +75,7 @@ func init() {
 			return x
 		}
 	})
-	seluDef = attrFloatDef("Selu", 6, []int{22}, []AttrSpec{fattr("alpha", 1.67326319217681884765625), fattr("gamma", 1.05070102214813232421875)},
+	_ = attrFloatDef("Selu", 6, []int{22}, []AttrSpec{fattr("alpha", 1.67326319217681884765625), fattr("gamma", 1.05070102214813232421875)},
 		func(a Attrs) func(float64) float64 {
 			alpha, gamma := af(a, "alpha"), af(a, "gamma")
 			return func(x float64) float64 {
@@ -92,7 +91,7 @@ func init() {
 		return func(x float64) float64 { return max(0, x) + min(0, alpha*math.Expm1(x/alpha)) }
 	})
 	celuDef.Types = []DType{Float32}
-	thresholdedReluDef = attrFloatDef("ThresholdedRelu", 10, []int{22}, []AttrSpec{fattr("alpha", 1)}, func(a Attrs) func(float64) float64 {
+	_ = attrFloatDef("ThresholdedRelu", 10, []int{22}, []AttrSpec{fattr("alpha", 1)}, func(a Attrs) func(float64) float64 {
 		alpha := af(a, "alpha")
 		return func(x float64) float64 {
 			if x > alpha {
@@ -116,15 +115,15 @@ func init() {
 	}))
 	sinDef = unaryDef("Sin", 7, []int{22}, FloatTypes, floatFn(math.Sin))
 	cosDef = unaryDef("Cos", 7, []int{22}, FloatTypes, floatFn(math.Cos))
-	tanDef = unaryDef("Tan", 7, []int{22}, FloatTypes, floatFn(math.Tan))
-	asinDef = unaryDef("Asin", 7, []int{22}, FloatTypes, floatFn(math.Asin))
-	acosDef = unaryDef("Acos", 7, []int{22}, FloatTypes, floatFn(math.Acos))
-	atanDef = unaryDef("Atan", 7, []int{22}, FloatTypes, floatFn(math.Atan))
-	sinhDef = unaryDef("Sinh", 9, []int{22}, FloatTypes, floatFn(math.Sinh))
-	coshDef = unaryDef("Cosh", 9, []int{22}, FloatTypes, floatFn(math.Cosh))
-	asinhDef = unaryDef("Asinh", 9, []int{22}, FloatTypes, floatFn(math.Asinh))
-	acoshDef = unaryDef("Acosh", 9, []int{22}, FloatTypes, floatFn(math.Acosh))
-	atanhDef = unaryDef("Atanh", 9, []int{22}, FloatTypes, floatFn(math.Atanh))
+	_ = unaryDef("Tan", 7, []int{22}, FloatTypes, floatFn(math.Tan))
+	_ = unaryDef("Asin", 7, []int{22}, FloatTypes, floatFn(math.Asin))
+	_ = unaryDef("Acos", 7, []int{22}, FloatTypes, floatFn(math.Acos))
+	_ = unaryDef("Atan", 7, []int{22}, FloatTypes, floatFn(math.Atan))
+	_ = unaryDef("Sinh", 9, []int{22}, FloatTypes, floatFn(math.Sinh))
+	_ = unaryDef("Cosh", 9, []int{22}, FloatTypes, floatFn(math.Cosh))
+	_ = unaryDef("Asinh", 9, []int{22}, FloatTypes, floatFn(math.Asinh))
+	_ = unaryDef("Acosh", 9, []int{22}, FloatTypes, floatFn(math.Acosh))
+	_ = unaryDef("Atanh", 9, []int{22}, FloatTypes, floatFn(math.Atanh))
 
 	// PRelu: slope broadcasts to x (unidirectionally); the output has x's
 	// shape. Floats and, since opset 9, 32/64-bit integers.

@@ -674,8 +674,6 @@ func Mean(xs ...*Node) *Node { return Apply1(meanDef, nil, xs...) }
 
 // ---------- BitwiseAnd, BitwiseOr, BitwiseXor, BitwiseNot, Shrink ----------
 
-var bitwiseAndDef, bitwiseOrDef, bitwiseXorDef, bitwiseNotDef, shrinkDef *OpDef
-
 func bitwiseDef(typ string, fi func(x, y int64) int64, fu func(x, y uint64) uint64) *OpDef {
 	return Register(&OpDef{
 		Type: typ, Since: 18,
@@ -688,14 +686,14 @@ func bitwiseDef(typ string, fi func(x, y int64) int64, fu func(x, y uint64) uint
 }
 
 func init() {
-	bitwiseAndDef = bitwiseDef("BitwiseAnd", func(x, y int64) int64 { return x & y }, func(x, y uint64) uint64 { return x & y })
-	bitwiseOrDef = bitwiseDef("BitwiseOr", func(x, y int64) int64 { return x | y }, func(x, y uint64) uint64 { return x | y })
-	bitwiseXorDef = bitwiseDef("BitwiseXor", func(x, y int64) int64 { return x ^ y }, func(x, y uint64) uint64 { return x ^ y })
-	bitwiseNotDef = unaryDef("BitwiseNot", 18, nil, IntegerTypes, numFns{
+	_ = bitwiseDef("BitwiseAnd", func(x, y int64) int64 { return x & y }, func(x, y uint64) uint64 { return x & y })
+	_ = bitwiseDef("BitwiseOr", func(x, y int64) int64 { return x | y }, func(x, y uint64) uint64 { return x | y })
+	_ = bitwiseDef("BitwiseXor", func(x, y int64) int64 { return x ^ y }, func(x, y uint64) uint64 { return x ^ y })
+	_ = unaryDef("BitwiseNot", 18, nil, IntegerTypes, numFns{
 		i: func(v int64) int64 { return ^v },
 		u: func(v uint64) uint64 { return ^v },
 	})
-	shrinkDef = Register(&OpDef{
+	_ = Register(&OpDef{
 		Type: "Shrink", Since: 9,
 		MinInputs: 1, MaxInputs: 1, Types: AllNumeric,
 		Attrs: []AttrSpec{fattr("bias", 0), fattr("lambd", 0.5)},

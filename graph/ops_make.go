@@ -280,10 +280,8 @@ func Trilu(x, k *Node, upper bool) *Node {
 
 // ---------- Dropout ----------
 
-var dropoutDef *OpDef
-
 func init() {
-	dropoutDef = Register(&OpDef{
+	_ = Register(&OpDef{
 		Type: "Dropout", Since: 13,
 		// 12 is the same; 22 only adds element types. Older versions (a
 		// ratio attribute) are rewritten by the importer.

@@ -144,10 +144,8 @@ func Split(x *Node, axis int64, sizes ...int64) []*Node {
 
 // ---------- Compress ----------
 
-var compressDef *OpDef
-
 func init() {
-	compressDef = Register(&OpDef{
+	_ = Register(&OpDef{
 		Type: "Compress", Since: 11,
 		ShapeFromValues: true,
 		// 9 has no negative axis.

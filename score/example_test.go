@@ -14,7 +14,8 @@ import (
 // Score a table with an exported model: here the golden ODMN file of
 // fixtures/golden and its 300 input rows (raw feature columns, as odmn
 // export's input contract names them). The output has the id column, then
-// the point decode ltv_<h> and the expected value ltv_ev_<h> per horizon.
+// per horizon the point decode ltv_<h>, the expected value ltv_ev_<h> and
+// whatever other decodes the file outputs (here quantiles and fqm).
 func ExampleFile() {
 	dir, err := os.MkdirTemp("", "score-example")
 	if err != nil {
@@ -53,5 +54,5 @@ func ExampleFile() {
 	// Output:
 	// horizons [30 90 180 365]
 	// scored 300 rows
-	// [user_id ltv_30 ltv_90 ltv_180 ltv_365 ltv_ev_30 ltv_ev_90 ltv_ev_180 ltv_ev_365]
+	// [user_id ltv_30 ltv_90 ltv_180 ltv_365 ltv_ev_30 ltv_ev_90 ltv_ev_180 ltv_ev_365 ltv_p10_30 ltv_p10_90 ltv_p10_180 ltv_p10_365 ltv_p50_30 ltv_p50_90 ltv_p50_180 ltv_p50_365 ltv_p90_30 ltv_p90_90 ltv_p90_180 ltv_p90_365 ltv_fqm_30 ltv_fqm_90 ltv_fqm_180 ltv_fqm_365]
 }

@@ -477,8 +477,6 @@ func rowAt(sel []int, i int) int {
 	return sel[i]
 }
 
-func contains(xs []string, x string) bool { return slices.Contains(xs, x) }
-
 // isQuantileOutput reports whether an output is an interval quantile.
 func isQuantileOutput(name string) bool {
 	_, ok := train.ParseQuantileOutput(name)
