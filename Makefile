@@ -14,6 +14,12 @@
 #   make ort     fetch the ONNX Runtime shared library into .cache/ort/
 #   make proto   regenerate onnxpb/onnx.pb.go from /usr/include/onnx/onnx.proto
 #   make fuzz    brief fuzz runs of FUZZ_TARGETS
+#   make lint    gofmt, go vet and staticcheck (both kernel builds)
+#   make docs-check  every make target and odmn command in README.md and
+#                docs/ exists with its flags; the quick ones run
+#   make ci      what CI runs (.ci/run): lint, test, docs-check
+#   make results every docs/results/ file: results-demo, results-cdnow,
+#                results-compare, conform-results
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -34,10 +40,12 @@ PROTOC_GEN_GO := $(LOCALBIN)/protoc-gen-go
 ONNX_PROTO_DIR := /usr/include/onnx
 
 # Fuzz targets as package:FuzzName pairs.
-FUZZ_TARGETS ?= ./compat:FuzzImport
+FUZZ_TARGETS ?= ./compat:FuzzImport ./compat:FuzzRun
 FUZZ_TIME ?= 15s
+# Minimizing a new input defaults to 60s, which would take a brief run.
+FUZZ_MINIMIZE_TIME ?= 2s
 
-.PHONY: deps ort proto protoc-gen-go build test fuzz demo cdnow compare-synth compare-cdnow bench conform-results foreign-fixtures results-compare
+.PHONY: deps ort proto protoc-gen-go build test fuzz demo cdnow compare-synth compare-cdnow bench lint docs-check ci results results-demo results-cdnow conform-results foreign-fixtures results-compare
 
 deps:
 	scripts/deps.sh
@@ -77,7 +85,7 @@ fuzz:
 	for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t#*:}; \
 		echo "fuzz $$pkg $$fn for $(FUZZ_TIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZ_TIME) "$$pkg"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZ_TIME) -fuzzminimizetime $(FUZZ_MINIMIZE_TIME) "$$pkg"; \
 	done
 
 demo: deps build
@@ -117,6 +125,61 @@ conform-results: deps build
 # The foreign-model fixtures (PyTorch and onnx.helper exports).
 foreign-fixtures: deps
 	/usr/bin/python3 fixtures/foreign/make_fixtures.py
+
+# ---------- lint, documented commands, CI ----------
+
+# staticcheck is run as a module at a pinned version (no install step);
+# staticcheck.conf holds its configuration.
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+lint:
+	@echo "gofmt -l"; bad=$$(gofmt -l $$($(GO) list -f '{{.Dir}}' ./...)); \
+	if [[ -n "$$bad" ]]; then echo "not gofmt-ed:"; echo "$$bad"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) vet -tags noopenblas ./...
+	$(GO) run $(STATICCHECK) ./...
+	$(GO) run $(STATICCHECK) -tags noopenblas ./...
+
+# docs-check reads README.md and docs/*.md (internal/docscheck): every
+# `make X` must be a target here, every `odmn ...` command must name a real
+# subcommand and real flags, and the blocks marked ```sh {run} run for real
+# (quick ones only) from the repository root with bin/ on PATH.
+docs-check: build
+	$(GO) run ./internal/docscheck README.md docs
+
+ci: deps
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory test
+	$(MAKE) --no-print-directory docs-check
+
+# ---------- docs/results ----------
+
+# Every file in docs/results/ is made by one of these targets and starts
+# with the command and the date that made it.
+results: results-demo results-cdnow results-compare conform-results
+
+# stamp FILE CMD: write the header line of a results file.
+stamp = echo "Made by \`$(2)\` on $$(date -u +%Y-%m-%d)." > $(1)
+
+results-demo: build
+	bin/odmn demo --out out/results-demo -q
+	mkdir -p docs/results/demo
+	$(call stamp,docs/results/demo.md.tmp,make results-demo)
+	{ echo; echo "Command: \`bin/odmn demo --out out/results-demo\` (200,000 synthetic users, seed 1)."; echo; \
+	  sed 's|(plots/|(demo/|g' out/results-demo/results.md; } >> docs/results/demo.md.tmp
+	cp out/results-demo/plots/*.png docs/results/demo/
+	mv docs/results/demo.md.tmp docs/results/demo.md
+
+results-cdnow: build
+	mkdir -p out/results-cdnow-demo docs/results/cdnow
+	bin/odmn dataset from-transactions --in $(CDNOW) --customer customer_id \
+		--time date --value dollar_value --count number_of_cds --out out/results-cdnow-demo/cdnow.csv
+	bin/odmn demo --data out/results-cdnow-demo/cdnow.csv --out out/results-cdnow-demo -q
+	$(call stamp,docs/results/cdnow.md.tmp,make results-cdnow)
+	{ echo; echo "Command: \`bin/odmn demo --data out/results-cdnow-demo/cdnow.csv\` on the table \`odmn dataset from-transactions\` builds from fixtures/cdnow."; echo; \
+	  sed 's|(plots/|(cdnow/|g' out/results-cdnow-demo/results.md; } >> docs/results/cdnow.md.tmp
+	cp out/results-cdnow-demo/plots/*.png docs/results/cdnow/
+	mv docs/results/cdnow.md.tmp docs/results/cdnow.md
 
 # docs/results/compare-cdnow.md and compare-synth.md (docs/decodes.md quotes
 # them): every model and decode over RESULTS_SEEDS seeds, each file headed by

@@ -1,6 +1,10 @@
 // Package conform checks that runtimes compute what they should: ONNX's
-// backend node tests on the native runtime, and any ONNX model on the
-// native runtime against ONNX Runtime and against expected outputs.
+// backend node tests on the native runtime (RunNodeTests), and any ONNX
+// model on the native runtime against ONNX Runtime and against expected
+// outputs (Model), with reports as text, JSON and JUnit XML. It also
+// describes model files (Inspect) and runs them on tensors stored as
+// TensorProto or NumPy files (RunFile, ReadInputs, WriteTensors): the
+// library behind `odmn conform`, `odmn inspect` and `odmn run`.
 //
 // Every comparison goes through Compare, under one rule (Tolerance): a
 // floating element agrees with its reference when

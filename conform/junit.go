@@ -109,6 +109,15 @@ func (r *ModelReport) JUnit() JUnitSuite {
 	return s
 }
 
+// ErrorSuite is the suite of a check that could not run: one test case in
+// error, with the reason.
+func ErrorSuite(model string, err error) JUnitSuite {
+	s := JUnitSuite{Name: "odmn conform " + model}
+	s.add(JUnitCase{ClassName: strings.TrimSuffix(model, filepath.Ext(model)), Name: "conform",
+		Error: &JUnitMessage{Message: err.Error(), Type: "cannot run"}})
+	return s
+}
+
 // JUnit is the node test report as a test suite: a test case per node
 // test; not applicable ones are skipped, with the reason.
 func (r *NodeReport) JUnit() JUnitSuite {

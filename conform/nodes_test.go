@@ -87,7 +87,13 @@ func TestNodeTestsReexport(t *testing.T) {
 	}
 }
 
-var ortFloatToString = regexp.MustCompile(`^test_cast(like)?_FLOAT_to_STRING(_expanded)?$`)
+// ortDiffers lists node tests whose expected outputs ONNX Runtime itself
+// does not reproduce, with why.
+var ortDiffers = map[string]string{
+	"test_cast_FLOAT_to_STRING":              "it formats floats with 8 significant digits, ONNX's outputs are the shortest representation",
+	"test_castlike_FLOAT_to_STRING":          "it formats floats with 8 significant digits, ONNX's outputs are the shortest representation",
+	"test_castlike_FLOAT_to_STRING_expanded": "it formats floats with 8 significant digits, ONNX's outputs are the shortest representation",
+}
 
 // TestNodeConformanceThroughORT runs the node tests on the exported graph
 // in ONNX Runtime: what odmn imports and exports again must still compute
@@ -112,11 +118,12 @@ func TestNodeConformanceThroughORT(t *testing.T) {
 		if strings.Contains(f.Reason, "model has no inputs") {
 			continue // onnxruntime_go cannot run those (test_constant)
 		}
-		if ortFloatToString.MatchString(f.Name) {
-			// ONNX Runtime prints floats with 8 significant digits
-			// ("0.60484552"); ONNX's reference and odmn write the shortest
-			// form that reads back ("0.6048455").
+		if why, ok := ortDiffers[f.Name]; ok {
+			t.Logf("%s: ONNX Runtime differs from ONNX's expected output: %s", f.Name, why)
 			continue
+		}
+		if strings.Contains(f.Reason, "Batchwise recurrent operations (layout == 1) are not supported") {
+			continue // ONNX Runtime's CPU GRU, LSTM and RNN run layout 0 only
 		}
 		t.Errorf("%s: %s", f.Name, f.Reason)
 	}

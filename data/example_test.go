@@ -64,3 +64,40 @@ u4,ads,40,35,5,8,8
 	// u3 [1 0 1 1] [0 0]
 	// u4 [1 2 2 2] [8 8]
 }
+
+// Turn a transaction log into a user table: features from each customer's
+// first 7 days, labels summed over the 30 and 90 days after them. Customer
+// b's history (to the last date in the log) is too short for the 90-day
+// horizon, so b is dropped and counted.
+func ExampleBuildFromTransactions() {
+	dir, err := os.MkdirTemp("", "data-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	logPath := filepath.Join(dir, "log.csv")
+	err = os.WriteFile(logPath, []byte(`customer,date,amount
+a,2024-01-01,10
+a,2024-01-03,5
+a,2024-02-01,20
+b,2024-03-20,7
+a,2024-04-15,1
+`), 0o644)
+	if err != nil {
+		log.Fatal(err)
+	}
+	tab, _, st, err := data.BuildFromTransactions(data.BuildOptions{
+		In: logPath, Customer: "customer", Time: "date", Value: "amount",
+		Window: 7, Horizons: []int{30, 90},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(st.Rows, "transactions,", st.Customers, "customers,", st.Kept, "kept,", st.Dropped, "dropped")
+	// a spends 10 on day 0, 5 on day 2 (the window), 20 on day 31 (both
+	// horizons) and 1 on day 105 (after 7 + 90 days: in neither).
+	fmt.Println("first_value", tab.Num[tab.Col("first_value")], "ltv_30", tab.Num[tab.Col("ltv_30")], "ltv_90", tab.Num[tab.Col("ltv_90")])
+	// Output:
+	// 5 transactions, 2 customers, 1 kept, 1 dropped
+	// first_value [10] ltv_30 [20] ltv_90 [20]
+}

@@ -38,7 +38,9 @@
 //     because onnx 1.12's checker does not.
 //
 // TensorToProto and TensorFromProto convert tensors both ways and are the
-// one place that knows the TensorProto encodings (raw_data, float_data,
-// int64_data, int32_data for bool); the importer (package compat) uses
-// them too.
+// one place that knows the TensorProto encodings (raw_data and the typed
+// fields: float_data, int64_data, double_data, int32_data for the small
+// integer types, bool and float16 bits, uint64_data for uint32 and uint64,
+// string_data), for every element type odmn holds; the importer (package
+// compat) uses them too.
 package export

@@ -98,8 +98,8 @@ func TestExtendedStorage(t *testing.T) {
 func TestApplyRefusesUndeclaredDType(t *testing.T) {
 	g := New("t")
 	x := g.Input("x", Float64, 2)
-	_, err := g.Apply(MustLookup("", "Relu"), nil, x)
+	_, err := g.Apply(MustLookup("", "Not"), nil, x)
 	if _, ok := err.(*DTypeError); !ok {
-		t.Fatalf("Relu on float64: err = %v, want *DTypeError", err)
+		t.Fatalf("Not on float64: err = %v, want *DTypeError", err)
 	}
 }

@@ -313,10 +313,11 @@ func Fold(def *OpDef, in []Meta, a Attrs, out []Meta) {
 		total += m.Value.Len()
 	}
 	for _, m := range out {
-		if !m.Static() {
-			return
+		n, ok := SizeWithin(m.Shape, foldLimit)
+		if !m.Static() || !ok {
+			return // unknown or too large (possibly overflowing): leave it to the runtime
 		}
-		total += Size(m.Shape)
+		total += n
 	}
 	if total > foldLimit {
 		return

@@ -151,6 +151,13 @@ type OpDef struct {
 	// bool). Apply refuses any other with a *DTypeError, so a kernel never
 	// sees a dtype it was not written for.
 	Types []DType
+	// ShapeFromValues marks an op whose output shapes depend on the values
+	// of inputs other than small int64 tensors (Range's float or int32
+	// bounds, NonZero's data). Runtimes that cache shape inference key the
+	// cache on the values of every input of such an op, or re-infer when an
+	// input is large; small int64 inputs (shapes, axes, repeats) are always
+	// part of the key.
+	ShapeFromValues bool
 	// StringInputs marks an op that takes string tensors (LabelEncoder).
 	// Apply refuses a string input to any other op, so kernels written for
 	// float32, int64 and bool never see one.

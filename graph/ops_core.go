@@ -18,7 +18,7 @@ var constantDef *OpDef
 
 func init() {
 	constantDef = Register(&OpDef{
-		Type: "Constant", Since: 13, Compat: []int{12, 19, 21},
+		Type: "Constant", Since: 13, Compat: []int{1, 9, 11, 12, 19, 21, 23, 24, 25},
 		MinInputs: 0, MaxInputs: 0,
 		Attrs: []AttrSpec{
 			{Name: "value", Type: AttrTensor},
@@ -229,14 +229,20 @@ func dtypeIn(d DType, set []DType) bool {
 	return false
 }
 
-// ArithKernel builds a broadcasting kernel over float32 and int64; op is
-// one of opAdd, opSub, opMul, opDiv.
+// ArithKernel builds a broadcasting kernel: float32 on the dedicated
+// loops, int64 through i, every other numeric type through the generic
+// kernels (see arithFns); op is one of opAdd, opSub, opMul, opDiv.
 func ArithKernel(op int, i func(x, y int64) (int64, error)) func([]*Tensor, Attrs, []*Tensor) error {
 	return func(in []*Tensor, _ Attrs, out []*Tensor) error {
 		a, b, o := in[0], in[1], out[0]
 		switch a.DType {
 		case Float32:
 			binaryF32(op, a.F, a.Shape, b.F, b.Shape, o.F, o.Shape)
+		default:
+			if op == opDiv && a.DType.IsInteger() && hasZero(b) {
+				return fmt.Errorf("integer division by zero")
+			}
+			return binaryApply(a, b, o, arithFns[op])
 		case Int64:
 			var err error
 			Binary(a.I, a.Shape, b.I, b.Shape, o.I, o.Shape, func(x, y int64) int64 {
@@ -247,11 +253,31 @@ func ArithKernel(op int, i func(x, y int64) (int64, error)) func([]*Tensor, Attr
 				return r
 			})
 			return err
-		default:
-			return fmt.Errorf("type %s not supported", a.DType)
 		}
 		return nil
 	}
+}
+
+// arithFns are the four arithmetic ops per width class. Integer division
+// truncates toward zero (C and ONNX Runtime); the caller rules out a zero
+// divisor.
+var arithFns = [...]binFns{
+	opAdd: addFns,
+	opSub: {
+		f: func(x, y float64) float64 { return x - y },
+		i: func(x, y int64) int64 { return x - y },
+		u: func(x, y uint64) uint64 { return x - y },
+	},
+	opMul: {
+		f: func(x, y float64) float64 { return x * y },
+		i: func(x, y int64) int64 { return x * y },
+		u: func(x, y uint64) uint64 { return x * y },
+	},
+	opDiv: {
+		f: func(x, y float64) float64 { return x / y },
+		i: func(x, y int64) int64 { return x / y },
+		u: func(x, y uint64) uint64 { return x / y },
+	},
 }
 
 func ok64(f func(x, y int64) int64) func(x, y int64) (int64, error) {
@@ -284,8 +310,8 @@ var addDef *OpDef
 func init() {
 	addDef = Register(&OpDef{
 		Type: "Add", Since: 14, Compat: []int{7, 13},
-		MinInputs: 2, MaxInputs: 2,
-		Infer:  BinaryInfer(Invalid, Float32, Int64),
+		MinInputs: 2, MaxInputs: 2, Types: AllNumeric,
+		Infer:  BinaryInfer(Invalid),
 		Kernel: ArithKernel(opAdd, ok64(func(x, y int64) int64 { return x + y })),
 		Grad: func(op *Op, g []*Node) []*Node {
 			a, b := op.Inputs[0], op.Inputs[1]
@@ -299,8 +325,8 @@ var subDef *OpDef
 func init() {
 	subDef = Register(&OpDef{
 		Type: "Sub", Since: 14, Compat: []int{7, 13},
-		MinInputs: 2, MaxInputs: 2,
-		Infer:  BinaryInfer(Invalid, Float32, Int64),
+		MinInputs: 2, MaxInputs: 2, Types: AllNumeric,
+		Infer:  BinaryInfer(Invalid),
 		Kernel: ArithKernel(opSub, ok64(func(x, y int64) int64 { return x - y })),
 		Grad: func(op *Op, g []*Node) []*Node {
 			a, b := op.Inputs[0], op.Inputs[1]
@@ -314,8 +340,8 @@ var mulDef *OpDef
 func init() {
 	mulDef = Register(&OpDef{
 		Type: "Mul", Since: 14, Compat: []int{7, 13},
-		MinInputs: 2, MaxInputs: 2,
-		Infer:  BinaryInfer(Invalid, Float32, Int64),
+		MinInputs: 2, MaxInputs: 2, Types: AllNumeric,
+		Infer:  BinaryInfer(Invalid),
 		Kernel: ArithKernel(opMul, ok64(func(x, y int64) int64 { return x * y })),
 		Grad: func(op *Op, g []*Node) []*Node {
 			a, b := op.Inputs[0], op.Inputs[1]
@@ -329,8 +355,8 @@ var divDef *OpDef
 func init() {
 	divDef = Register(&OpDef{
 		Type: "Div", Since: 14, Compat: []int{7, 13},
-		MinInputs: 2, MaxInputs: 2,
-		Infer: BinaryInfer(Invalid, Float32, Int64),
+		MinInputs: 2, MaxInputs: 2, Types: AllNumeric,
+		Infer: BinaryInfer(Invalid),
 		Kernel: ArithKernel(opDiv, func(x, y int64) (int64, error) {
 			if y == 0 {
 				return 0, fmt.Errorf("integer division by zero")
@@ -350,13 +376,8 @@ var negDef *OpDef
 func init() {
 	negDef = Register(&OpDef{
 		Type: "Neg", Since: 13, Compat: []int{6},
-		MinInputs: 1, MaxInputs: 1,
-		Infer: func(in []Meta, _ Attrs) ([]Meta, error) {
-			if in[0].DType != Float32 && in[0].DType != Int64 {
-				return nil, fmt.Errorf("type %s not supported", in[0].DType)
-			}
-			return sameAsInput(in, nil)
-		},
+		MinInputs: 1, MaxInputs: 1, Types: SignedTypes,
+		Infer: sameAsInput,
 		Kernel: func(in []*Tensor, _ Attrs, out []*Tensor) error {
 			switch in[0].DType {
 			case Float32:
@@ -367,6 +388,11 @@ func init() {
 				for i, v := range in[0].I {
 					out[0].I[i] = -v
 				}
+			default:
+				return unaryApply(in[0], out[0], numFns{
+					f: func(v float64) float64 { return -v },
+					i: func(v int64) int64 { return -v },
+				})
 			}
 			return nil
 		},

@@ -40,6 +40,13 @@ func oneOf(dt DType) *Tensor {
 	return t
 }
 
+// oneElement reports a scalar or 1-element shape (or one whose size is
+// not known while building).
+func oneElement(shape []int) bool {
+	n := prodDims(shape)
+	return len(shape) <= 1 && (n == 1 || n < 0)
+}
+
 // setAt writes element j of v into element i of t (same dtype).
 func setAt(t *Tensor, i int, v *Tensor, j int) {
 	switch {
@@ -63,6 +70,7 @@ var oneHotDef *OpDef
 func init() {
 	oneHotDef = Register(&OpDef{
 		Type: "OneHot", Since: 11,
+		ShapeFromValues: true, // depth may be a float
 		// 9 accepts axis in [-r-1, r] too but no negative indices.
 		Compat:    []int{9},
 		MinInputs: 3, MaxInputs: 3,
@@ -103,6 +111,9 @@ func init() {
 				return err
 			}
 			d := o.Shape[ax]
+			if dv, err := oneHotDepth(in[1]); err != nil || dv != d {
+				return fmt.Errorf("depth %v does not match the output's %d (a stale shape inference)", in[1].Float(0), d)
+			}
 			fill(o, vals) // off_value, element 0
 			outer, inner := Size(idx.Shape[:ax]), Size(idx.Shape[ax:])
 			for b := 0; b < outer; b++ {
@@ -219,7 +230,7 @@ func init() {
 				return nil, fmt.Errorf("input must have rank at least 2, got shape %v", x.Shape)
 			}
 			if len(in) > 1 && in[1].DType != Invalid {
-				if in[1].DType != Int64 || prodDims(in[1].Shape) > 1 || len(in[1].Shape) > 1 {
+				if in[1].DType != Int64 || !oneElement(in[1].Shape) {
 					return nil, fmt.Errorf("k must be an int64 scalar, got %s%v", in[1].DType, in[1].Shape)
 				}
 			}
@@ -278,8 +289,11 @@ func init() {
 		// ratio attribute) are rewritten by the importer.
 		Compat:    []int{12, 22},
 		MinInputs: 1, MaxInputs: 3, Outputs: 2,
-		Types: append(append([]DType{}, FloatTypes...), Bool),
-		Attrs: []AttrSpec{{Name: "seed", Type: AttrInt}},
+		// Not folded: the native runtime binds folded values of
+		// single-output ops only.
+		NoFold: true,
+		Types:  append(append([]DType{}, FloatTypes...), Bool),
+		Attrs:  []AttrSpec{{Name: "seed", Type: AttrInt}},
 		Infer: func(in []Meta, _ Attrs) ([]Meta, error) {
 			x := in[0]
 			if !x.DType.IsFloat() {
@@ -288,13 +302,13 @@ func init() {
 			var ratio, train *Meta
 			if len(in) > 1 && in[1].DType != Invalid {
 				ratio = &in[1]
-				if !ratio.DType.IsFloat() || prodDims(ratio.Shape) > 1 {
+				if !ratio.DType.IsFloat() || !oneElement(ratio.Shape) {
 					return nil, fmt.Errorf("ratio must be a float scalar, got %s%v", ratio.DType, ratio.Shape)
 				}
 			}
 			if len(in) > 2 && in[2].DType != Invalid {
 				train = &in[2]
-				if train.DType != Bool || prodDims(train.Shape) > 1 {
+				if train.DType != Bool || !oneElement(train.Shape) {
 					return nil, fmt.Errorf("training_mode must be a bool scalar, got %s%v", train.DType, train.Shape)
 				}
 			}

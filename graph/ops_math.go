@@ -97,13 +97,26 @@ func broadcastCopy[T any](dst []T, ds []int, src []T, ss []int) {
 	}
 }
 
-func floatUnaryDef(typ string, since int, compat []int, f func(float32) float32) *OpDef {
+// floatUnaryDef registers a float elementwise op: f32 is the float32
+// kernel (odmn's hot path), f64 the one float64 and float16 share.
+func floatUnaryDef(typ string, since int, compat []int, f func(float32) float32, f64 func(float64) float64) *OpDef {
 	return Register(&OpDef{
 		Type: typ, Since: since, Compat: compat,
-		MinInputs: 1, MaxInputs: 1,
-		Infer:  FloatOnly,
-		Kernel: UnaryF32Kernel(f),
+		MinInputs: 1, MaxInputs: 1, Types: FloatTypes,
+		Infer:  sameAsInput,
+		Kernel: floatKernel(UnaryF32Kernel(f), f64),
 	})
+}
+
+// floatKernel runs f32 on float32 and f64 (through unaryApply) on float64
+// and float16.
+func floatKernel(f32 Kernel, f64 func(float64) float64) Kernel {
+	return func(in []*Tensor, a Attrs, out []*Tensor) error {
+		if in[0].DType == Float32 {
+			return f32(in, a, out)
+		}
+		return unaryApply(in[0], out[0], floatFn(f64))
+	}
 }
 
 // ---------- Relu, Sigmoid, Softplus, Tanh, Exp, Log, Sqrt ----------
@@ -114,45 +127,51 @@ func init() {
 	reluDef = Register(&OpDef{
 		Type: "Relu", Since: 14, Compat: []int{6, 13},
 		MinInputs: 1, MaxInputs: 1,
-		// ONNX allows integer Relu since opset 14, but ONNX Runtime's CPU
-		// provider has no int64 kernel: keep to float32 so that every graph
-		// odmn builds also runs there.
-		Infer: func(in []Meta, _ Attrs) ([]Meta, error) {
-			if in[0].DType != Float32 {
-				return nil, fmt.Errorf("type %s not supported (float32 only; for int64 use Max(x, 0))", in[0].DType)
-			}
-			return sameAsInput(in, nil)
-		},
+		// Floats and, since opset 14, signed integers (ONNX Runtime's CPU
+		// provider runs int8 and int32 but not int64 Relu).
+		Types: SignedTypes,
+		Infer: sameAsInput,
 		Kernel: func(in []*Tensor, _ Attrs, out []*Tensor) error {
-			reluF32(out[0].F, in[0].F) // NaN stays NaN
-			return nil
+			if in[0].DType == Float32 {
+				reluF32(out[0].F, in[0].F) // NaN stays NaN
+				return nil
+			}
+			return unaryApply(in[0], out[0], numFns{
+				f: func(v float64) float64 {
+					if v < 0 {
+						return 0
+					}
+					return v
+				},
+				i: func(v int64) int64 { return max(v, 0) },
+			})
 		},
 		Grad: func(op *Op, g []*Node) []*Node {
 			return []*Node{reluGrad(g[0], op.Inputs[0])}
 		},
 	})
-	sigmoidDef = floatUnaryDef("Sigmoid", 13, []int{6}, sigmoid32)
-	sigmoidDef.Kernel = vmathKernel(mathSigmoid, sigmoid32)
+	sigmoidDef = floatUnaryDef("Sigmoid", 13, []int{6}, sigmoid32, sigmoid64)
+	sigmoidDef.Kernel = floatKernel(vmathKernel(mathSigmoid, sigmoid32), sigmoid64)
 	sigmoidDef.Grad = func(op *Op, g []*Node) []*Node {
 		y := op.Outputs[0]
 		return []*Node{Mul(g[0], Mul(y, Sub(ScalarLike(y, 1), y)))}
 	}
-	softplusDef = floatUnaryDef("Softplus", 1, []int{22}, softplus32)
-	softplusDef.Kernel = vmathKernel(mathSoftplus, softplus32)
+	softplusDef = floatUnaryDef("Softplus", 1, []int{22}, softplus32, softplus64)
+	softplusDef.Kernel = floatKernel(vmathKernel(mathSoftplus, softplus32), softplus64)
 	softplusDef.Grad = func(op *Op, g []*Node) []*Node {
 		return []*Node{Mul(g[0], Sigmoid(op.Inputs[0]))}
 	}
-	tanhDef = floatUnaryDef("Tanh", 13, []int{6}, func(v float32) float32 { return float32(math.Tanh(float64(v))) })
+	tanhDef = floatUnaryDef("Tanh", 13, []int{6}, func(v float32) float32 { return float32(math.Tanh(float64(v))) }, math.Tanh)
 	tanhDef.Grad = func(op *Op, g []*Node) []*Node {
 		y := op.Outputs[0]
 		return []*Node{Mul(g[0], Sub(ScalarLike(y, 1), Mul(y, y)))}
 	}
-	expDef = floatUnaryDef("Exp", 13, []int{6}, exp32)
-	expDef.Kernel = vmathKernel(mathExp, exp32)
+	expDef = floatUnaryDef("Exp", 13, []int{6}, exp32, math.Exp)
+	expDef.Kernel = floatKernel(vmathKernel(mathExp, exp32), math.Exp)
 	expDef.Grad = func(op *Op, g []*Node) []*Node { return []*Node{Mul(g[0], op.Outputs[0])} }
-	logDef = floatUnaryDef("Log", 13, []int{6}, func(v float32) float32 { return float32(math.Log(float64(v))) })
+	logDef = floatUnaryDef("Log", 13, []int{6}, func(v float32) float32 { return float32(math.Log(float64(v))) }, math.Log)
 	logDef.Grad = func(op *Op, g []*Node) []*Node { return []*Node{Div(g[0], op.Inputs[0])} }
-	sqrtDef = floatUnaryDef("Sqrt", 13, []int{6}, func(v float32) float32 { return float32(math.Sqrt(float64(v))) })
+	sqrtDef = floatUnaryDef("Sqrt", 13, []int{6}, func(v float32) float32 { return float32(math.Sqrt(float64(v))) }, math.Sqrt)
 	sqrtDef.Grad = func(op *Op, g []*Node) []*Node {
 		y := op.Outputs[0]
 		return []*Node{Div(Mul(g[0], ScalarLike(y, 0.5)), y)}
@@ -170,19 +189,19 @@ func vmathKernel(fn int, f func(float32) float32) Kernel {
 
 func exp32(v float32) float32 { return float32(math.Exp(float64(v))) }
 
-func softplus32(v float32) float32 {
-	x := float64(v)
-	return float32(math.Log1p(math.Exp(-math.Abs(x))) + math.Max(x, 0))
-}
+func softplus32(v float32) float32 { return float32(softplus64(float64(v))) }
+
+func softplus64(x float64) float64 { return math.Log1p(math.Exp(-math.Abs(x))) + math.Max(x, 0) }
 
 // sigmoid32 is 1/(1+exp(-x)) computed without overflow for either sign.
-func sigmoid32(v float32) float32 {
-	x := float64(v)
+func sigmoid32(v float32) float32 { return float32(sigmoid64(float64(v))) }
+
+func sigmoid64(x float64) float64 {
 	if x >= 0 {
-		return float32(1 / (1 + math.Exp(-x)))
+		return 1 / (1 + math.Exp(-x))
 	}
 	e := math.Exp(x) // NaN lands here and stays NaN
-	return float32(e / (1 + e))
+	return e / (1 + e)
 }
 
 // Relu is max(x, 0) elementwise (float32). NaN stays NaN. Its gradient
@@ -367,9 +386,6 @@ func variadicInfer(in []Meta, _ Attrs) ([]Meta, error) {
 		}
 		shapes[i] = m.Shape
 	}
-	if dt != Float32 && dt != Int64 {
-		return nil, fmt.Errorf("type %s not supported (float32 and int64 only)", dt)
-	}
 	s, err := BroadcastShapes(shapes...)
 	if err != nil {
 		return nil, err
@@ -410,9 +426,36 @@ func extremumKernel(isMax bool) Kernel {
 				Binary(o.I, o.Shape, t.I, t.Shape, o.I, o.Shape, fi)
 			}
 		default:
-			return fmt.Errorf("type %s not supported", o.DType)
+			return variadicApply(in, o, extremumFns(isMax))
 		}
 		return nil
+	}
+}
+
+// extremumFns are Max's (isMax) or Min's arithmetic per width class; a
+// NaN operand gives NaN.
+func extremumFns(isMax bool) binFns {
+	if isMax {
+		return binFns{
+			f: func(x, y float64) float64 {
+				if x > y || x != x {
+					return x
+				}
+				return y
+			},
+			i: func(x, y int64) int64 { return max(x, y) },
+			u: func(x, y uint64) uint64 { return max(x, y) },
+		}
+	}
+	return binFns{
+		f: func(x, y float64) float64 {
+			if x < y || x != x {
+				return x
+			}
+			return y
+		},
+		i: func(x, y int64) int64 { return min(x, y) },
+		u: func(x, y uint64) uint64 { return min(x, y) },
 	}
 }
 
@@ -437,15 +480,15 @@ func extremumGrad(op *Op, g []*Node) []*Node {
 
 func init() {
 	maxDef = Register(&OpDef{
-		Type: "Max", Since: 13, Compat: []int{8, 12},
-		MinInputs: 1, MaxInputs: -1,
+		Type: "Max", Since: 13, Compat: []int{6, 8, 12},
+		MinInputs: 1, MaxInputs: -1, Types: AllNumeric,
 		Infer:  variadicInfer,
 		Kernel: extremumKernel(true),
 		Grad:   extremumGrad,
 	})
 	minDef = Register(&OpDef{
-		Type: "Min", Since: 13, Compat: []int{8, 12},
-		MinInputs: 1, MaxInputs: -1,
+		Type: "Min", Since: 13, Compat: []int{6, 8, 12},
+		MinInputs: 1, MaxInputs: -1, Types: AllNumeric,
 		Infer:  variadicInfer,
 		Kernel: extremumKernel(false),
 		Grad:   extremumGrad,
@@ -539,12 +582,9 @@ func pickI(t *Tensor) []int64   { return t.I }
 func init() {
 	clipDef = Register(&OpDef{
 		Type: "Clip", Since: 13, Compat: []int{11, 12},
-		MinInputs: 1, MaxInputs: 3,
+		MinInputs: 1, MaxInputs: 3, Types: AllNumeric,
 		Infer: func(in []Meta, _ Attrs) ([]Meta, error) {
 			x := in[0]
-			if x.DType != Float32 && x.DType != Int64 {
-				return nil, fmt.Errorf("type %s not supported (float32 and int64 only)", x.DType)
-			}
 			for i, name := range []string{"", "min", "max"} {
 				m, ok := optionalMeta(in, i)
 				if i == 0 || !ok {
@@ -572,6 +612,8 @@ func init() {
 				for i, v := range x.I {
 					out[0].I[i] = min(max(v, lo), hi)
 				}
+			default:
+				return unaryApply(x, out[0], clipFns(optionalTensor(in, 1), optionalTensor(in, 2)))
 			}
 			return nil
 		},
@@ -637,6 +679,30 @@ func init() {
 		// Linear in the incoming gradient, with the same mask.
 		in := op.Inputs
 		return []*Node{Apply1(clipGradDef, op.Attrs, g[0], in[1], optionalInput(op, 2), optionalInput(op, 3)), nil, nil, nil}
+	}
+}
+
+// clipFns clamps to the scalar bounds lo and hi (nil: none) per width
+// class; NaN propagates.
+func clipFns(lo, hi *Tensor) numFns {
+	fl, fh := math.Inf(-1), math.Inf(1)
+	il, ih := int64(math.MinInt64), int64(math.MaxInt64)
+	ul, uh := uint64(0), uint64(math.MaxUint64)
+	if lo != nil {
+		fl, il, ul = lo.Float(0), lo.Int(0), uint64(lo.Int(0))
+	}
+	if hi != nil {
+		fh, ih, uh = hi.Float(0), hi.Int(0), uint64(hi.Int(0))
+	}
+	return numFns{
+		f: func(v float64) float64 {
+			if v != v {
+				return v
+			}
+			return min(max(v, fl), fh)
+		},
+		i: func(v int64) int64 { return min(max(v, il), ih) },
+		u: func(v uint64) uint64 { return min(max(v, ul), uh) },
 	}
 }
 
@@ -713,7 +779,7 @@ func whereT[T any](c *Tensor, x, y []T, xs, ys []int, o []T, os []int) {
 func init() {
 	whereDef = Register(&OpDef{
 		Type: "Where", Since: 16, Compat: []int{9},
-		MinInputs: 3, MaxInputs: 3,
+		MinInputs: 3, MaxInputs: 3, Types: AllTypes, StringInputs: true,
 		Infer: func(in []Meta, _ Attrs) ([]Meta, error) {
 			if in[0].DType != Bool {
 				return nil, fmt.Errorf("condition must be bool, got %s", in[0].DType)
@@ -739,6 +805,26 @@ func init() {
 				whereT(c, x.I, y.I, x.Shape, y.Shape, o.I, o.Shape)
 			case Bool:
 				whereT(c, x.B, y.B, x.Shape, y.Shape, o.B, o.Shape)
+			case String:
+				whereT(c, x.S, y.S, x.Shape, y.Shape, o.S, o.Shape)
+			case Float64:
+				whereT(c, Data[float64](x), Data[float64](y), x.Shape, y.Shape, Data[float64](o), o.Shape)
+			case Float16:
+				whereT(c, Data[Half](x), Data[Half](y), x.Shape, y.Shape, Data[Half](o), o.Shape)
+			case Int32:
+				whereT(c, Data[int32](x), Data[int32](y), x.Shape, y.Shape, Data[int32](o), o.Shape)
+			case Int16:
+				whereT(c, Data[int16](x), Data[int16](y), x.Shape, y.Shape, Data[int16](o), o.Shape)
+			case Int8:
+				whereT(c, Data[int8](x), Data[int8](y), x.Shape, y.Shape, Data[int8](o), o.Shape)
+			case Uint64:
+				whereT(c, Data[uint64](x), Data[uint64](y), x.Shape, y.Shape, Data[uint64](o), o.Shape)
+			case Uint32:
+				whereT(c, Data[uint32](x), Data[uint32](y), x.Shape, y.Shape, Data[uint32](o), o.Shape)
+			case Uint16:
+				whereT(c, Data[uint16](x), Data[uint16](y), x.Shape, y.Shape, Data[uint16](o), o.Shape)
+			case Uint8:
+				whereT(c, Data[uint8](x), Data[uint8](y), x.Shape, y.Shape, Data[uint8](o), o.Shape)
 			}
 			return nil
 		},
@@ -759,69 +845,69 @@ func Where(cond, x, y *Node) *Node { return Apply1(whereDef, nil, cond, x, y) }
 
 var equalDef, lessDef, greaterDef, lessOrEqualDef, greaterOrEqualDef *OpDef
 
-func compareKernel(f func(x, y float32) bool, fi func(x, y int64) bool, fb func(x, y bool) bool) Kernel {
+// compareKernel compares float32 and int64 with f32 and i64 (odmn's own
+// graphs) and every other type through fs.
+func compareKernel(f32 func(x, y float32) bool, i64 func(x, y int64) bool, fs cmpFns) Kernel {
 	return func(in []*Tensor, _ Attrs, out []*Tensor) error {
 		a, b, o := in[0], in[1], out[0]
 		switch a.DType {
 		case Float32:
-			Binary(a.F, a.Shape, b.F, b.Shape, o.B, o.Shape, f)
+			Binary(a.F, a.Shape, b.F, b.Shape, o.B, o.Shape, f32)
 		case Int64:
-			Binary(a.I, a.Shape, b.I, b.Shape, o.B, o.Shape, fi)
-		case Bool:
-			if fb == nil {
-				return fmt.Errorf("type bool not supported")
-			}
-			Binary(a.B, a.Shape, b.B, b.Shape, o.B, o.Shape, fb)
+			Binary(a.I, a.Shape, b.I, b.Shape, o.B, o.Shape, i64)
 		default:
-			return fmt.Errorf("type %s not supported", a.DType)
+			return compareApply(a, b, o, fs)
 		}
 		return nil
 	}
 }
 
-func init() {
-	equalDef = Register(&OpDef{
-		Type: "Equal", Since: 13, Compat: []int{7, 11, 19},
-		MinInputs: 2, MaxInputs: 2,
-		Infer: BinaryInfer(Bool, Float32, Int64, Bool),
-		Kernel: compareKernel(func(x, y float32) bool { return x == y },
-			func(x, y int64) bool { return x == y },
-			func(x, y bool) bool { return x == y }),
-	})
-	lessDef = Register(&OpDef{
-		Type: "Less", Since: 13, Compat: []int{7, 9},
-		MinInputs: 2, MaxInputs: 2,
-		Infer: BinaryInfer(Bool, Float32, Int64),
-		Kernel: compareKernel(func(x, y float32) bool { return x < y },
-			func(x, y int64) bool { return x < y }, nil),
-	})
-	greaterDef = Register(&OpDef{
-		Type: "Greater", Since: 13, Compat: []int{7, 9},
-		MinInputs: 2, MaxInputs: 2,
-		Infer: BinaryInfer(Bool, Float32, Int64),
-		Kernel: compareKernel(func(x, y float32) bool { return x > y },
-			func(x, y int64) bool { return x > y }, nil),
-	})
-	// GreaterOrEqual and LessOrEqual: version 16 only added bfloat16.
-	greaterOrEqualDef = Register(&OpDef{
-		Type: "GreaterOrEqual", Since: 16, Compat: []int{12},
-		MinInputs: 2, MaxInputs: 2,
-		Infer: BinaryInfer(Bool, Float32, Int64),
-		Kernel: compareKernel(func(x, y float32) bool { return x >= y },
-			func(x, y int64) bool { return x >= y }, nil),
-	})
-	lessOrEqualDef = Register(&OpDef{
-		Type: "LessOrEqual", Since: 16, Compat: []int{12},
-		MinInputs: 2, MaxInputs: 2,
-		Infer: BinaryInfer(Bool, Float32, Int64),
-		Kernel: compareKernel(func(x, y float32) bool { return x <= y },
-			func(x, y int64) bool { return x <= y }, nil),
+func cmpDef(typ string, since int, compat []int, types []DType, f32 func(x, y float32) bool, i64 func(x, y int64) bool, fs cmpFns) *OpDef {
+	return Register(&OpDef{
+		Type: typ, Since: since, Compat: compat,
+		MinInputs: 2, MaxInputs: 2, Types: types,
+		Infer:  BinaryInfer(Bool),
+		Kernel: compareKernel(f32, i64, fs),
 	})
 }
 
+func init() {
+	equalDef = cmpDef("Equal", 13, []int{7, 11, 19}, AllTypes,
+		func(x, y float32) bool { return x == y }, func(x, y int64) bool { return x == y },
+		cmpFns{
+			f: func(x, y float64) bool { return x == y }, i: func(x, y int64) bool { return x == y },
+			u: func(x, y uint64) bool { return x == y }, b: func(x, y bool) bool { return x == y },
+		})
+	lessDef = cmpDef("Less", 13, []int{7, 9}, AllNumeric,
+		func(x, y float32) bool { return x < y }, func(x, y int64) bool { return x < y },
+		cmpFns{
+			f: func(x, y float64) bool { return x < y }, i: func(x, y int64) bool { return x < y },
+			u: func(x, y uint64) bool { return x < y },
+		})
+	greaterDef = cmpDef("Greater", 13, []int{7, 9}, AllNumeric,
+		func(x, y float32) bool { return x > y }, func(x, y int64) bool { return x > y },
+		cmpFns{
+			f: func(x, y float64) bool { return x > y }, i: func(x, y int64) bool { return x > y },
+			u: func(x, y uint64) bool { return x > y },
+		})
+	// GreaterOrEqual and LessOrEqual: version 16 only added bfloat16.
+	greaterOrEqualDef = cmpDef("GreaterOrEqual", 16, []int{12}, AllNumeric,
+		func(x, y float32) bool { return x >= y }, func(x, y int64) bool { return x >= y },
+		cmpFns{
+			f: func(x, y float64) bool { return x >= y }, i: func(x, y int64) bool { return x >= y },
+			u: func(x, y uint64) bool { return x >= y },
+		})
+	lessOrEqualDef = cmpDef("LessOrEqual", 16, []int{12}, AllNumeric,
+		func(x, y float32) bool { return x <= y }, func(x, y int64) bool { return x <= y },
+		cmpFns{
+			f: func(x, y float64) bool { return x <= y }, i: func(x, y int64) bool { return x <= y },
+			u: func(x, y uint64) bool { return x <= y },
+		})
+}
+
 // Equal, Less, Greater, LessOrEqual and GreaterOrEqual compare elementwise
-// with numpy broadcasting and give bool. Equal takes float32, int64 or
-// bool; the others float32 or int64. Any comparison with NaN is false (so
+// with numpy broadcasting and give bool. Equal takes every numeric type
+// and bool; the others every numeric type. Any comparison with NaN is false (so
 // GreaterOrEqual(x, b) is not Not(Less(x, b)) when either is NaN). They
 // have no gradient.
 func Equal(a, b *Node) *Node          { return Apply1(equalDef, nil, a, b) }
@@ -837,8 +923,8 @@ var cumSumDef *OpDef
 // cumSumAxis reads CumSum's axis input (a scalar or a 1-element 1-D int64
 // tensor); known is false while building when its value is not.
 func cumSumAxis(x, axis Meta) (ax int, known bool, err error) {
-	if axis.DType != Int64 {
-		return 0, false, fmt.Errorf("axis must be int64, got %s", axis.DType)
+	if axis.DType != Int64 && axis.DType != Int32 {
+		return 0, false, fmt.Errorf("axis must be int64 or int32, got %s", axis.DType)
 	}
 	if len(axis.Shape) > 1 || (len(axis.Shape) == 1 && axis.Shape[0] != 1 && axis.Shape[0] != -1) {
 		return 0, false, fmt.Errorf("axis must be a scalar, got shape %v", axis.Shape)
@@ -852,11 +938,11 @@ func cumSumAxis(x, axis Meta) (ax int, known bool, err error) {
 	if axis.Value.Len() != 1 {
 		return 0, false, fmt.Errorf("axis must hold one value, got %d", axis.Value.Len())
 	}
-	ax, err = axisInRank(axis.Value.I[0], len(x.Shape))
+	ax, err = axisInRank(axis.Value.Int(0), len(x.Shape))
 	return ax, err == nil, err
 }
 
-func cumSumT[T float32 | int64](x, y []T, outer, n, inner int, exclusive, reverse bool) {
+func cumSumT[T Number](x, y []T, outer, n, inner int, exclusive, reverse bool) {
 	for o := 0; o < outer; o++ {
 		base := o * n * inner
 		row := func(j int) int {
@@ -893,14 +979,12 @@ func init() {
 	cumSumDef = Register(&OpDef{
 		Type: "CumSum", Since: 14, Compat: []int{11},
 		MinInputs: 2, MaxInputs: 2,
+		Types: []DType{Float32, Float64, Int32, Int64, Uint32, Uint64},
 		Attrs: []AttrSpec{
 			{Name: "exclusive", Type: AttrInt, Default: int64(0)},
 			{Name: "reverse", Type: AttrInt, Default: int64(0)},
 		},
 		Infer: func(in []Meta, _ Attrs) ([]Meta, error) {
-			if in[0].DType != Float32 && in[0].DType != Int64 {
-				return nil, fmt.Errorf("type %s not supported (float32 and int64 only)", in[0].DType)
-			}
 			if _, _, err := cumSumAxis(in[0], in[1]); err != nil {
 				return nil, err
 			}
@@ -919,6 +1003,14 @@ func init() {
 				cumSumT(x.F, out[0].F, outer, n, inner, excl, rev)
 			case Int64:
 				cumSumT(x.I, out[0].I, outer, n, inner, excl, rev)
+			case Float64:
+				cumSumT(Data[float64](x), Data[float64](out[0]), outer, n, inner, excl, rev)
+			case Int32:
+				cumSumT(Data[int32](x), Data[int32](out[0]), outer, n, inner, excl, rev)
+			case Uint32:
+				cumSumT(Data[uint32](x), Data[uint32](out[0]), outer, n, inner, excl, rev)
+			case Uint64:
+				cumSumT(Data[uint64](x), Data[uint64](out[0]), outer, n, inner, excl, rev)
 			}
 			return nil
 		},

@@ -168,8 +168,8 @@ func TestUnaryErrors(t *testing.T) {
 	wantBuildErr(t, "type int64 not supported", func(g *graph.Graph) *graph.Node {
 		return graph.Exp(g.Input("i", graph.Int64, 2))
 	})
-	wantBuildErr(t, "type int64 not supported (float32 only; for int64 use Max(x, 0))", func(g *graph.Graph) *graph.Node {
-		return graph.Relu(g.Input("i", graph.Int64, 2))
+	wantBuildErr(t, "element type uint8 not supported", func(g *graph.Graph) *graph.Node {
+		return graph.Relu(g.Input("i", graph.Uint8, 2))
 	})
 }
 

@@ -570,10 +570,8 @@ func Gemm(a, b, c *Node, alpha, beta float32, transA, transB bool) *Node {
 
 // ---------- MatMulInteger ----------
 
-var matMulIntegerDef *OpDef
-
 func init() {
-	matMulIntegerDef = Register(&OpDef{
+	Register(&OpDef{
 		Type: "MatMulInteger", Since: 10,
 		MinInputs: 2, MaxInputs: 4,
 		Types: []DType{Int8, Uint8},

@@ -21,7 +21,8 @@ import (
 //     nodes_missing_value_tracks_true is 1; otherwise to its false node. As
 //     in ONNX Runtime the comparison is evaluated first, so BRANCH_NEQ sends
 //     NaN to the true node whatever the missing flag says (NaN != v holds).
-//   - Inputs float32 or int64 (int64 compared as float32), [N, F], or [F]
+//   - Inputs float32, float64 (compared in float64), int64 or int32
+//     (compared as float32), [N, F], or [F]
 //     as one row (the output then has N = 1, as ONNX Runtime does).
 //   - Thresholds, weights and sums in float32, trees summed in attribute
 //     order, as ONNX Runtime does for float attributes.
@@ -89,6 +90,7 @@ func init() {
 	treeEnsembleClassifierDef = Register(&OpDef{
 		Type: "TreeEnsembleClassifier", Domain: MLDomain, Since: 3, Compat: []int{1},
 		MinInputs: 1, MaxInputs: 1, Outputs: 2,
+		Types: []DType{Float32, Float64, Int64, Int32},
 		Attrs: append(treeNodeAttrs(),
 			AttrSpec{Name: "class_ids", Type: AttrInts},
 			AttrSpec{Name: "class_nodeids", Type: AttrInts},
@@ -105,6 +107,7 @@ func init() {
 	treeEnsembleRegressorDef = Register(&OpDef{
 		Type: "TreeEnsembleRegressor", Domain: MLDomain, Since: 3, Compat: []int{1},
 		MinInputs: 1, MaxInputs: 1, Outputs: 1,
+		Types: []DType{Float32, Float64, Int64, Int32},
 		Attrs: append(treeNodeAttrs(),
 			AttrSpec{Name: "aggregate_function", Type: AttrString, Default: "SUM"},
 			AttrSpec{Name: "n_targets", Type: AttrInt},
@@ -138,8 +141,8 @@ func TreeEnsembleRegressor(x *Node, attrs Attrs) *Node {
 
 func inferTreeEnsemble(in []Meta, a Attrs, classifier bool) ([]Meta, error) {
 	x := in[0]
-	if x.DType != Float32 && x.DType != Int64 {
-		return nil, fmt.Errorf("input X is %s; odmn supports float32 and int64", x.DType)
+	if x.DType != Float32 && x.DType != Int64 && x.DType != Float64 && x.DType != Int32 {
+		return nil, fmt.Errorf("input X is %s; odmn supports float32, float64, int64 and int32", x.DType)
 	}
 	n := 1
 	switch len(x.Shape) {
@@ -663,14 +666,16 @@ func (e *ensemble) checkAcyclic() error {
 }
 
 // leaf walks one tree for row x and returns the leaf's node index.
-func (e *ensemble) leaf(root int32, x []float32) int32 {
+// leafOf walks a tree for one row; float64 rows compare in float64 with
+// the (float32) thresholds widened, as ONNX Runtime does for double input.
+func leafOf[T float32 | float64](e *ensemble, root int32, x []T) int32 {
 	i := root
 	for {
 		m := e.mode[i]
 		if m == modeLeaf {
 			return i
 		}
-		v, t := x[e.feature[i]], e.value[i]
+		v, t := x[e.feature[i]], T(e.value[i])
 		var c bool
 		switch m {
 		case modeLEQ:
@@ -711,6 +716,10 @@ func runTreeEnsemble(in []*Tensor, a Attrs, out []*Tensor, classifier bool) erro
 		return fmt.Errorf("the trees use feature %d, but X has %d features", e.maxFeature, f)
 	}
 	row := make([]float32, f)
+	var rowD []float64
+	if x.DType == Float64 {
+		rowD = make([]float64, f)
+	}
 	scores := make([]float32, e.targets)
 	has := make([]bool, e.targets)
 	z := out[len(out)-1].F
@@ -722,12 +731,23 @@ func runTreeEnsemble(in []*Tensor, a Attrs, out []*Tensor, classifier bool) erro
 			for j, v := range x.I[r*f : (r+1)*f] {
 				row[j] = float32(v)
 			}
+		case Int32:
+			for j, v := range Data[int32](x)[r*f : (r+1)*f] {
+				row[j] = float32(v)
+			}
+		case Float64:
+			copy(rowD, Data[float64](x)[r*f:(r+1)*f])
 		}
 		for k := range scores {
 			scores[k], has[k] = 0, false
 		}
 		for _, root := range e.roots {
-			l := e.leaf(root, row)
+			var l int32
+			if rowD != nil {
+				l = leafOf(e, root, rowD)
+			} else {
+				l = leafOf(e, root, row)
+			}
 			for p := e.wStart[l]; p < e.wStart[l+1]; p++ {
 				t, w := e.wTarget[p], e.wValue[p]
 				switch e.agg {

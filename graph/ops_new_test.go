@@ -10,6 +10,7 @@ import (
 	"github.com/odmn/odmn/graph"
 	"github.com/odmn/odmn/graph/graphtest"
 	"github.com/odmn/odmn/internal/testenv"
+	"github.com/odmn/odmn/runtime/native"
 	"github.com/odmn/odmn/runtime/ort"
 )
 
@@ -266,6 +267,47 @@ func TestNewOpsAgreeWithORT(t *testing.T) {
 			if !sameTensor(gt, w) {
 				t.Errorf("%s output %d: native %v, ORT %v", c.name, i, gt, w)
 			}
+		}
+	}
+}
+
+// TestValueShapedRerun runs ops whose output shape follows input values
+// twice in one native session, with equal shapes and different values:
+// the second run must give the right answer, or (with a runtime that
+// reuses the first run's shape inference) a clean error, never a stale
+// shape.
+func TestValueShapedRerun(t *testing.T) {
+	cases := []struct {
+		name  string
+		f     func(g *graph.Graph, x nodeList) nodeList
+		a, b  *graph.Tensor
+		wantB *graph.Tensor
+	}{
+		{"NonZero", func(g *graph.Graph, x nodeList) nodeList { return nodeList{graph.NonZero(x[0])} },
+			tensF(dims(3), 1, 0, 2), tensF(dims(3), 1, 1, 1), tensI(dims(1, 3), 0, 1, 2)},
+		{"Range int32", func(g *graph.Graph, x nodeList) nodeList {
+			return nodeList{graph.Range(g.Const(graph.FromSlice([]int{}, []int32{0})), x[0], g.Const(graph.FromSlice([]int{}, []int32{1})))}
+		}, graph.FromSlice([]int{}, []int32{2}), graph.FromSlice([]int{}, []int32{3}), graph.FromSlice([]int{3}, []int32{0, 1, 2})},
+	}
+	for _, c := range cases {
+		g, err := graphtest.Build(c.f, c.a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := native.New(g, native.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Run(map[string]*graph.Tensor{"x0": c.a}); err != nil {
+			t.Fatalf("%s: first run: %v", c.name, err)
+		}
+		got, err := s.Run(map[string]*graph.Tensor{"x0": c.b})
+		if err != nil {
+			checkError(t, c.name+" second run", err, "stale shape inference")
+			continue
+		}
+		if !sameElems(got["y0"], c.wantB) || got["y0"].DType != c.wantB.DType {
+			t.Errorf("%s second run: got %v, want %v", c.name, got["y0"], c.wantB)
 		}
 	}
 }

@@ -171,9 +171,14 @@ func init() {
 			if axesGiven {
 				axes = indexVals(in[3])
 			}
-			begin, _, err := padAmounts(indexVals(in[1]), axes, axesGiven, len(x.Shape))
+			begin, end, err := padAmounts(indexVals(in[1]), axes, axesGiven, len(x.Shape))
 			if err != nil {
 				return err
+			}
+			for i, d := range x.Shape {
+				if int64(d)+begin[i]+end[i] != int64(o.Shape[i]) {
+					return fmt.Errorf("pads %v do not give the output shape %v (a stale shape inference)", indexVals(in[1]), o.Shape)
+				}
 			}
 			maps := make([][]int, len(x.Shape))
 			for i, d := range x.Shape {

@@ -859,7 +859,7 @@ func init() {
 	}
 	argTypes := []DType{Float32, Float64, Float16, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64}
 	argMaxDef = Register(&OpDef{
-		Type: "ArgMax", Since: 13, Compat: []int{12},
+		Type: "ArgMax", Since: 13, Compat: []int{1, 11, 12},
 		MinInputs: 1, MaxInputs: 1, Attrs: argAttrs,
 		Infer: argInfer("ArgMax"), Kernel: argKernel(false), Types: argTypes,
 	})

@@ -914,7 +914,8 @@ func init() {
 	rangeDef = Register(&OpDef{
 		Type: "Range", Since: 11,
 		MinInputs: 3, MaxInputs: 3,
-		Types: []DType{Float32, Float64, Int16, Int32, Int64},
+		ShapeFromValues: true,
+		Types:           []DType{Float32, Float64, Int16, Int32, Int64},
 		Infer: func(in []Meta, _ Attrs) ([]Meta, error) {
 			dt := in[0].DType
 			known := true
@@ -950,6 +951,9 @@ func init() {
 func rangeK[T Number](in []*Tensor, _ Attrs, out []*Tensor) error {
 	start, delta := Data[T](in[0])[0], Data[T](in[2])[0]
 	o := Data[T](out[0])
+	if n, err := rangeLen(start, Data[T](in[1])[0], delta); err != nil || n != len(o) {
+		return fmt.Errorf("the range has %d elements, but the output was sized for %d (a stale shape inference)", n, len(o))
+	}
 	for i := range o {
 		o[i] = start + T(i)*delta
 	}

@@ -18,7 +18,10 @@ func init() {
 		// equal parts as the node has outputs: the importer rewrites that
 		// (and 2/11's split attribute) onto num_outputs and the input.
 		MinInputs: 1, MaxInputs: 2, Outputs: -1,
-		Types: withStrings, StringInputs: true,
+		// Not folded: the native runtime binds folded values of
+		// single-output ops only.
+		NoFold: true,
+		Types:  withStrings, StringInputs: true,
 		Attrs: []AttrSpec{
 			{Name: "axis", Type: AttrInt, Default: int64(0)},
 			{Name: "num_outputs", Type: AttrInt},
@@ -65,6 +68,11 @@ func init() {
 				parts = unknownDims(int(n))
 				if d >= 0 {
 					c := (d + int(n) - 1) / int(n)
+					if d > 0 && d-c*(int(n)-1) <= 0 {
+						// chunks of ceil(d/n) leave the last one empty or
+						// negative: ONNX defines no such split.
+						return nil, fmt.Errorf("cannot split %d elements into %d outputs of ceil(%d/%d) = %d with a smaller last one", d, n, d, n, c)
+					}
 					left := d
 					for i := range parts {
 						parts[i] = min(c, left)
@@ -141,6 +149,7 @@ var compressDef *OpDef
 func init() {
 	compressDef = Register(&OpDef{
 		Type: "Compress", Since: 11,
+		ShapeFromValues: true,
 		// 9 has no negative axis.
 		Compat:    []int{9},
 		MinInputs: 2, MaxInputs: 2,
@@ -193,6 +202,9 @@ func countTrue(c []bool, n int) int {
 
 func compressK[T rawElem](in []*Tensor, a Attrs, out []*Tensor) error {
 	x, c := in[0], in[1].B
+	if err := compressCheck(x, c, a, out[0]); err != nil {
+		return err
+	}
 	src, dst := raw[T](x), raw[T](out[0])
 	if !a.Has("axis") {
 		j := 0
@@ -222,6 +234,25 @@ func compressK[T rawElem](in []*Tensor, a Attrs, out []*Tensor) error {
 	return nil
 }
 
+// compressCheck verifies the output was sized for this condition (a
+// runtime that reused an earlier inference would have sized it wrong).
+func compressCheck(x *Tensor, c []bool, a Attrs, o *Tensor) error {
+	want, got := 0, 0
+	if a.Has("axis") {
+		ax, err := normAxis(a.Int("axis"), len(x.Shape))
+		if err != nil {
+			return err
+		}
+		want, got = countTrue(c, x.Shape[ax]), o.Shape[ax]
+	} else {
+		want, got = countTrue(c, x.Len()), o.Len()
+	}
+	if want != got {
+		return fmt.Errorf("condition selects %d entries, but the output was sized for %d", want, got)
+	}
+	return nil
+}
+
 // ---------- NonZero ----------
 
 var nonZeroDef *OpDef
@@ -230,7 +261,8 @@ func init() {
 	nonZeroDef = Register(&OpDef{
 		Type: "NonZero", Since: 13, Compat: []int{9},
 		MinInputs: 1, MaxInputs: 1,
-		Types: AllTypes,
+		ShapeFromValues: true,
+		Types:           AllTypes,
 		Infer: func(in []Meta, _ Attrs) ([]Meta, error) {
 			x := in[0]
 			if err := checkData(x, "X"); err != nil {
@@ -257,7 +289,7 @@ func init() {
 					continue
 				}
 				if j == n {
-					return errors.New("more non-zero elements than inferred")
+					return fmt.Errorf("more than %d non-zero elements, the count the output was sized for (a stale shape inference)", n)
 				}
 				rem := i
 				for d := 0; d < r; d++ {
@@ -265,6 +297,9 @@ func init() {
 					rem %= st[d]
 				}
 				j++
+			}
+			if j != n {
+				return fmt.Errorf("%d non-zero elements, but the output was sized for %d (a stale shape inference)", j, n)
 			}
 			return nil
 		},

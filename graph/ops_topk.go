@@ -16,7 +16,10 @@ func init() {
 		// defaults are its behaviour); 24 only adds element types.
 		Compat:    []int{10, 24},
 		MinInputs: 2, MaxInputs: 2, Outputs: 2,
-		Types: AllNumeric,
+		// Not folded: the native runtime binds folded values of
+		// single-output ops only.
+		NoFold: true,
+		Types:  AllNumeric,
 		Attrs: []AttrSpec{
 			{Name: "axis", Type: AttrInt, Default: int64(-1)},
 			{Name: "largest", Type: AttrInt, Default: int64(1)},
@@ -65,7 +68,9 @@ func init() {
 
 // topKK selects, in every slice along axis, the K largest (or smallest)
 // elements in order; equal values keep the lower index first, as in ONNX
-// Runtime. NaN counts as larger than every number.
+// Runtime. NaN counts as larger than every number. With sorted=0 the
+// order is unspecified in ONNX; odmn returns the sorted order (ONNX
+// Runtime returns its selection order, which differs).
 func topKK[T Number](in []*Tensor, a Attrs, out []*Tensor) error {
 	x := in[0]
 	ax, err := normAxis(a.Int("axis"), len(x.Shape))

@@ -112,6 +112,39 @@ func Size(shape []int) int {
 	return n
 }
 
+// SizeWithin is Size with the checks hostile shapes need: ok is false
+// when a dimension is negative or the element count exceeds limit (which
+// also rules out overflow). A shape with a zero dimension has 0 elements
+// whatever its other dimensions.
+func SizeWithin(shape []int, limit int) (n int, ok bool) {
+	for _, d := range shape {
+		if d < 0 {
+			return 0, false
+		}
+		if d == 0 {
+			return 0, true
+		}
+	}
+	n = 1
+	for _, d := range shape {
+		if n > limit/d {
+			return 0, false
+		}
+		n *= d
+	}
+	return n, n <= limit
+}
+
+// SizeFloat is the element count of shape as a float64 (for messages about
+// shapes whose count overflows int).
+func SizeFloat(shape []int) float64 {
+	n := 1.0
+	for _, d := range shape {
+		n *= float64(d)
+	}
+	return n
+}
+
 // Len is the number of elements of t.
 func (t *Tensor) Len() int {
 	switch t.DType {

@@ -201,8 +201,9 @@ func qmPass(ctx context.Context, m *Model, first, out string, sk []*train.QMSket
 			for k, c := range evCol {
 				// Back to the float32 the model gave, as the sketch saw it.
 				ev := float64(float32(t.Num[t.Col(names[c])][i]))
-				v := max(maps[k].Apply(ev), prev)
-				qm[k][i], prev = v, v
+				// float32 like the other outputs (and like eval's QM).
+				v := max(float64(float32(maps[k].Apply(ev))), prev)
+				qm[k][i], prev = Float32To64(float32(v)), v
 			}
 		}
 		ot := data.NewTable(nil, nil)

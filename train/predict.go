@@ -228,7 +228,8 @@ func ApplyQM(ev [][]float64, sketches []*QMSketch) ([][]float64, error) {
 	for i, row := range ev {
 		r := make([]float64, len(row))
 		for t, e := range row {
-			r[t] = maps[t].Apply(e)
+			// float32, like every other output of the model.
+			r[t] = float64(float32(maps[t].Apply(e)))
 		}
 		out[i] = r
 	}

@@ -48,6 +48,9 @@ type Hooks struct {
 	// OnEpoch runs after each epoch with the model at its best epoch so far;
 	// the CLI writes the checkpoint here. An error stops training.
 	OnEpoch func(m *Model, h *History) error
+	// Prepare, when set, builds the starting model instead of Prepare
+	// (a warm start: Warm.Prepare).
+	Prepare func(ds *data.Dataset, trainIdx []int, cfg Config) (*Model, error)
 }
 
 // Fit trains a model on ds. The validation split (cfg.ValFrac) drives early
@@ -68,7 +71,11 @@ func Fit(ctx context.Context, ds *data.Dataset, cfg Config, hooks Hooks) (*Model
 	if len(valIdx) == 0 {
 		valIdx = trainIdx // no validation split asked for: monitor the training loss
 	}
-	m, err := Prepare(ds, trainIdx, cfg)
+	prepare := Prepare
+	if hooks.Prepare != nil {
+		prepare = hooks.Prepare
+	}
+	m, err := prepare(ds, trainIdx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}

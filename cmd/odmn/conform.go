@@ -116,6 +116,10 @@ func runConformAny(cmd *cobra.Command, o conformOptions) error {
 	}
 	rep, err := conform.Model(o.model, o.any)
 	if err != nil {
+		if o.junitOut != "" {
+			// CI still gets a report: one test case in error.
+			writeReport(cmd, o.junitOut, func(w io.Writer) error { return conform.WriteJUnit(w, conform.ErrorSuite(o.model, err)) })
+		}
 		return fail(err)
 	}
 	if o.jsonOut != "" {

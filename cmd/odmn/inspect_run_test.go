@@ -114,8 +114,12 @@ func TestRunAndConformCmd(t *testing.T) {
 	if out, code := odmn(t, "conform", "--model", p, "--int-range", "5:1"); code != conform.ExitCannotRun {
 		t.Errorf("bad --int-range: exit %d\n%s", code, out)
 	}
-	if out, code := odmn(t, "conform", "--model", filepath.Join(dir, "missing.onnx")); code != conform.ExitCannotRun || !strings.Contains(out, "missing.onnx") {
+	if out, code := odmn(t, "conform", "--model", filepath.Join(dir, "missing.onnx"), "--junit", junit); code != conform.ExitCannotRun || !strings.Contains(out, "missing.onnx") {
 		t.Errorf("missing model: exit %d\n%s", code, out)
+	}
+	b, _ = os.ReadFile(junit)
+	if err := xml.Unmarshal(b, &doc); err != nil || doc.Errors != 1 {
+		t.Errorf("JUnit of a check that cannot run: %+v %v\n%s", doc, err, b)
 	}
 }
 

@@ -77,6 +77,8 @@ intact (a second signal ends the process at once).`,
 	f.IntVar(&cfg.Buckets.Buckets, "buckets", 12, "most buckets per sub-distribution")
 	f.Float64Var(&cfg.Buckets.PointShare, "point-share", 0.05, "share of a sub-distribution that makes a value a point bucket")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
+	f.StringVar(&o.initFrom, "init-from", "", "warm start from this model directory: its weights, architecture, label layout and bins; vocabularies extended with new categories")
+	f.BoolVar(&o.refitLayout, "refit-layout", false, "with --init-from: refit the label layout on the new data")
 	_ = cmd.MarkFlagRequired("data")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd
@@ -86,6 +88,8 @@ type trainOptions struct {
 	data, spec, out string
 	cfg             train.Config
 	quiet           bool
+	initFrom        string
+	refitLayout     bool
 }
 
 // trainGCPercent is odmn train's GOGC unless the environment sets one. The
@@ -135,8 +139,14 @@ func runTrain(ctx context.Context, o trainOptions, stdout, stderr io.Writer) (*t
 		return nil, fmt.Errorf("%s: %d rows, need at least 2", o.data, n)
 	}
 	trainRows, _ := data.Split(n, o.cfg.ValFrac, o.cfg.Seed)
-	enc, err := data.Fit(o.data, spec, data.FitOptions{Rows: trainRows, Seed: o.cfg.Seed})
-	if err != nil {
+	var warm *train.Warm
+	var enc *data.Encoder
+	if o.initFrom != "" {
+		if warm, err = train.NewWarm(o.initFrom, o.data, spec, trainRows, o.cfg, o.refitLayout); err != nil {
+			return nil, err
+		}
+		enc, o.cfg = warm.Encoder, warm.Config
+	} else if enc, err = data.Fit(o.data, spec, data.FitOptions{Rows: trainRows, Seed: o.cfg.Seed}); err != nil {
 		return nil, err
 	}
 	ds, err := data.Load(o.data, spec, enc)
@@ -190,6 +200,9 @@ func runTrain(ctx context.Context, o trainOptions, stdout, stderr io.Writer) (*t
 			return nil
 		},
 	}
+	if warm != nil {
+		hooks.Prepare = warm.Prepare
+	}
 	m, h, err := train.Fit(ctx, ds, o.cfg, hooks)
 	if bar != nil {
 		_ = bar.Finish()
@@ -205,6 +218,9 @@ func runTrain(ctx context.Context, o trainOptions, stdout, stderr io.Writer) (*t
 		return nil, err
 	}
 	_ = os.RemoveAll(ckpt)
+	if warm != nil && !o.quiet {
+		fmt.Fprintf(stdout, "warm start from %s: %d parameters reused, %d grown (new categories %v), %d cold\n", o.initFrom, warm.Reused, warm.Resized, warm.Added, warm.Cold)
+	}
 	if !o.quiet {
 		fmt.Fprintf(stdout, "trained %s (%d parameters) on %d rows: best epoch %d of %d (%s); model in %s (%s)\n",
 			m.Cfg.Variant, m.NumParams(), h.TrainRows, h.BestEpoch, len(h.Epochs), h.Stopped, o.out, time.Since(t0).Round(time.Second))

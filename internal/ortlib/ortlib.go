@@ -23,7 +23,7 @@ const FetchHint = "run 'make ort' (or scripts/fetch-ort.sh) in the odmn reposito
 
 // Path finds the library: $ODMN_ORT_LIB when set, otherwise RelPath under
 // the odmn module root (the nearest directory at or above the working
-// directory whose go.mod says `module odmn`). The file must exist and be
+// directory whose go.mod says `module github.com/odmn/odmn`). The file must exist and be
 // non-empty; the error says where it looked.
 func Path() (string, error) {
 	if p := os.Getenv(Env); p != "" {
@@ -44,7 +44,7 @@ func Path() (string, error) {
 }
 
 // ModuleRoot walks up from the working directory to the directory whose
-// go.mod declares `module odmn`, or returns "".
+// go.mod declares `module github.com/odmn/odmn`, or returns "".
 func ModuleRoot() string {
 	dir, err := os.Getwd()
 	if err != nil {

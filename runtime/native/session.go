@@ -31,6 +31,60 @@ type Options struct {
 	// same time. Zero leaves graph.Threads as it is (by default every core
 	// GOMAXPROCS allows).
 	Threads int
+	// MaxElements bounds the element count of every tensor a run makes
+	// (0: DefaultMaxElements; negative: no limit). A node whose output
+	// would be larger, or whose shape overflows, fails before anything is
+	// allocated, with an error naming the node and the size.
+	MaxElements int
+	// MaxBytes bounds the memory a run's buffers hold (0: DefaultMaxBytes;
+	// negative: no limit); buffers are kept for the next run, so this is
+	// the session's working memory per concurrent run.
+	MaxBytes int64
+}
+
+// Defaults of Options.MaxElements and Options.MaxBytes: 2^31 elements
+// (8 GiB of float32, like export.MaxTensorElements) and 16 GiB.
+const (
+	DefaultMaxElements       = 1 << 31
+	DefaultMaxBytes    int64 = 16 << 30
+)
+
+// limits resolves Options.MaxElements and Options.MaxBytes.
+func (o Options) limits() (elems int, bytes int64) {
+	elems, bytes = o.MaxElements, o.MaxBytes
+	switch {
+	case elems == 0:
+		elems = DefaultMaxElements
+	case elems < 0:
+		elems = math.MaxInt
+	}
+	switch {
+	case bytes == 0:
+		bytes = DefaultMaxBytes
+	case bytes < 0:
+		bytes = math.MaxInt64
+	}
+	return elems, bytes
+}
+
+// SizeError is a run's refusal to make a tensor beyond Options.MaxElements
+// or Options.MaxBytes (or whose shape overflows).
+type SizeError struct {
+	Node, Op string
+	Output   int
+	Shape    []int
+	Bytes    int64 // the bytes asked for, when the byte budget is what ran out
+	Held     int64 // the bytes the run's buffers already held
+	Limit    int64 // the limit exceeded (elements, or bytes when Bytes > 0)
+}
+
+func (e *SizeError) Error() string {
+	if e.Bytes > 0 {
+		return fmt.Sprintf("node %q (%s): output %d of shape %v needs %d bytes; with %d bytes held, that exceeds the run's budget of %d bytes (native.Options.MaxBytes)",
+			e.Node, e.Op, e.Output, e.Shape, e.Bytes, e.Held, e.Limit)
+	}
+	return fmt.Sprintf("node %q (%s): output %d of shape %v would hold %.4g elements, more than the limit of %d (native.Options.MaxElements)",
+		e.Node, e.Op, e.Output, e.Shape, graph.SizeFloat(e.Shape), e.Limit)
 }
 
 // Session executes a graph.Graph in Go. Run is safe for concurrent use:
@@ -152,6 +206,9 @@ type plan struct {
 	release [][]int
 	pool    sync.Pool // *state
 	profile bool
+	// limits on what a run may allocate (Options.MaxElements, MaxBytes)
+	maxElems int
+	maxBytes int64
 }
 
 // state is one run's working memory, kept across runs.
@@ -168,13 +225,11 @@ type state struct {
 	key   []int64
 	res   []*graph.Tensor
 	prof  []time.Duration // per step, with Options.Profile
+	held  int64           // bytes the buffers hold
 }
 
-// inferCache remembers a step's output metas for one input signature:
-// dtypes and shapes of the inputs and the values of int64 inputs of at
-// most valueKeyLimit elements (and of Range's float bounds): the only
-// values shape inference reads are small int64 tensors (shapes, axes,
-// starts and ends, repeats) and Range's bounds.
+// inferCache remembers a step's output metas for one input signature
+// (see state.infer).
 type inferCache struct {
 	key  []int64
 	outs []graph.Meta
@@ -213,6 +268,7 @@ func (s *Session) plan(names []string) (*plan, error) {
 		return nil, err
 	}
 	p.profile = s.opts.Profile
+	p.maxElems, p.maxBytes = s.opts.limits()
 	s.plans[k] = p
 	return p, nil
 }
@@ -628,6 +684,9 @@ func (s *Session) bind(p *plan, st *state, inputs map[string]*graph.Tensor) erro
 		if err := CheckInput(in, t); err != nil {
 			return err
 		}
+		if n, ok := graph.SizeWithin(t.Shape, p.maxElems); !ok || n != t.Len() {
+			return fmt.Errorf("native: input %q has shape %v (%.4g elements), more than the limit of %d (native.Options.MaxElements)", in.Name(), t.Shape, graph.SizeFloat(t.Shape), p.maxElems)
+		}
 		st.vals[p.inputs[i]] = t
 	}
 	for _, c := range p.consts {
@@ -650,7 +709,7 @@ func CheckInput(in *graph.Node, t *graph.Tensor) error {
 			return fmt.Errorf("native: input %q has shape %v, want %v (dimension %d)", in.Name(), t.Shape, want, i)
 		}
 	}
-	if t.Len() != graph.Size(t.Shape) {
+	if n, ok := graph.SizeWithin(t.Shape, math.MaxInt); !ok || t.Len() != n {
 		return fmt.Errorf("native: input %q holds %d values for shape %v", in.Name(), t.Len(), t.Shape)
 	}
 	return nil
@@ -686,8 +745,22 @@ func (p *plan) exec(st *state) error {
 					return fmt.Errorf("node %q (%s): output %d shape %v not concrete at run time", sp.name, sp.def.Type, j, om[j].Shape)
 				}
 			}
-			b := st.take(i, j, sl, om[j].DType, graph.Size(om[j].Shape))
-			b.Reset(om[j].DType, om[j].Shape)
+			n, ok := graph.SizeWithin(om[j].Shape, p.maxElems)
+			if !ok {
+				return &SizeError{Node: sp.name, Op: sp.def.Type, Output: j, Shape: om[j].Shape, Limit: int64(p.maxElems)}
+			}
+			dt := om[j].DType
+			b := st.take(i, j, sl, dt, n)
+			if b.Cap(dt) < n {
+				need := int64(n) * int64(dt.ElemSize())
+				if st.held+need > p.maxBytes {
+					st.release(sl)
+					return &SizeError{Node: sp.name, Op: sp.def.Type, Output: j, Shape: om[j].Shape, Bytes: need, Held: st.held, Limit: p.maxBytes}
+				}
+			}
+			before := b.Bytes()
+			b.Reset(dt, om[j].Shape)
+			st.held += b.Bytes() - before
 			st.vals[sl] = b
 			st.outs = append(st.outs, b)
 		}
@@ -702,34 +775,48 @@ func (p *plan) exec(st *state) error {
 			st.prof[i] += time.Since(t0)
 		}
 		for _, sl := range p.release[i] {
-			if b := st.own[sl]; b >= 0 {
-				st.busy[b] = false
-				st.own[sl] = -1
-			}
+			st.release(sl)
 		}
 	}
 	return nil
 }
 
 // infer returns step i's output metas, from the cache when the inputs'
-// signature is the one seen last time.
+// signature is the one seen last time. The signature is the inputs'
+// dtypes and shapes, the values of int64 inputs of at most valueKeyLimit
+// elements (the shapes, axes and repeats that shape inference reads) and,
+// for an op marked graph.OpDef.ShapeFromValues, the values of every input
+// (no caching when one is larger than valueKeyLimit or holds strings).
 func (st *state) infer(i int, sp *step) ([]graph.Meta, error) {
 	st.key = st.key[:0]
+	cacheable := true
 	for _, m := range st.metas {
 		st.key = append(st.key, int64(m.DType), int64(len(m.Shape)))
 		for _, d := range m.Shape {
 			st.key = append(st.key, int64(d))
 		}
-		if v := m.Value; v != nil && v.Len() <= valueKeyLimit {
-			switch {
-			case v.DType == graph.Int64:
-				st.key = append(st.key, v.I...)
-			case v.DType == graph.Float32 && sp.def.Type == "Range":
-				for _, x := range v.F {
-					st.key = append(st.key, int64(math.Float32bits(x)))
+		v := m.Value
+		switch {
+		case v == nil:
+		case v.DType == graph.Int64 && v.Len() <= valueKeyLimit:
+			st.key = append(st.key, v.I...)
+		case sp.def.ShapeFromValues:
+			n := v.Len()
+			if n > valueKeyLimit || v.DType == graph.String {
+				cacheable = false
+				break
+			}
+			for j := 0; j < n; j++ {
+				if v.DType.IsFloat() {
+					st.key = append(st.key, int64(math.Float64bits(v.Float(j))))
+				} else {
+					st.key = append(st.key, v.Int(j))
 				}
 			}
 		}
+	}
+	if !cacheable {
+		return sp.infer(st.metas, sp.attrs)
 	}
 	c := &st.cache[i]
 	if c.ok && slices.Equal(c.key, st.key) {
@@ -748,6 +835,14 @@ func (st *state) infer(i int, sp *step) ([]graph.Meta, error) {
 	}
 	c.ok = true
 	return c.outs, nil
+}
+
+// release frees the buffer slot sl holds, if any.
+func (st *state) release(sl int) {
+	if b := st.own[sl]; b >= 0 {
+		st.busy[b] = false
+		st.own[sl] = -1
+	}
 }
 
 // take hands slot sl (output j of step i) a free buffer able to hold n

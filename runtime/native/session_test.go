@@ -227,3 +227,34 @@ func TestEveryDTypeInOut(t *testing.T) {
 		}
 	}
 }
+
+// An op marked ShapeFromValues (Range with float bounds) is re-inferred
+// when its input values change, with no special case by op name.
+func TestShapeFromValuesReinfers(t *testing.T) {
+	g := graph.New("r")
+	lo := g.Input("lo", graph.Float32)
+	hi := g.Input("hi", graph.Float32)
+	d := g.Const(graph.ScalarF32(0.5))
+	out, err := g.Apply(graph.MustLookup("", "Range"), nil, lo, hi, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !graph.MustLookup("", "Range").ShapeFromValues {
+		t.Fatal("Range is not marked ShapeFromValues")
+	}
+	g.SetOutput("y", out[0])
+	s, err := native.New(g, native.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ lo, hi float32 }{{0, 2}, {0, 3}, {1, 1.2}, {0, 2}} {
+		res, err := s.Run(map[string]*graph.Tensor{"lo": graph.ScalarF32(c.lo), "hi": graph.ScalarF32(c.hi)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := int((c.hi - c.lo + 0.5 - 1e-6) / 0.5)
+		if y := res["y"]; len(y.F) != want || y.F[0] != c.lo {
+			t.Errorf("Range(%v, %v, 0.5) = %v, want %d values", c.lo, c.hi, y, want)
+		}
+	}
+}

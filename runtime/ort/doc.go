@@ -14,9 +14,12 @@
 // The ORT environment is created once per process (Init, called by Open and
 // OpenBytes) and never torn down. A Session is safe for concurrent Run calls.
 //
-// Tensors: graph.Float32, graph.Int64, graph.Bool and graph.String map to
-// ONNX float, int64, bool and string. Inputs are passed to ORT without
-// copying, except strings, which ORT copies into its own; outputs are
+// Tensors: every graph element type maps to its ONNX type (float, double,
+// float16, the signed and unsigned integers, bool, string). Inputs are
+// passed to ORT without copying, except strings, which ORT copies into its
+// own, and float16, which onnxruntime_go cannot exchange reliably: the
+// session runs the model with its float16 inputs and outputs rewritten to
+// float32 behind a Cast inside the model (exact both ways). Outputs are
 // allocated by ORT and copied once into Go memory, except rank-0 outputs,
 // which onnxruntime_go cannot wrap after ORT allocates them and which
 // Session.Run therefore pre-allocates (see Run).
