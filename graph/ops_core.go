@@ -238,11 +238,6 @@ func ArithKernel(op int, i func(x, y int64) (int64, error)) func([]*Tensor, Attr
 		switch a.DType {
 		case Float32:
 			binaryF32(op, a.F, a.Shape, b.F, b.Shape, o.F, o.Shape)
-		default:
-			if op == opDiv && a.DType.IsInteger() && hasZero(b) {
-				return fmt.Errorf("integer division by zero")
-			}
-			return binaryApply(a, b, o, arithFns[op])
 		case Int64:
 			var err error
 			Binary(a.I, a.Shape, b.I, b.Shape, o.I, o.Shape, func(x, y int64) int64 {
@@ -253,6 +248,11 @@ func ArithKernel(op int, i func(x, y int64) (int64, error)) func([]*Tensor, Attr
 				return r
 			})
 			return err
+		default:
+			if op == opDiv && a.DType.IsInteger() && hasZero(b) {
+				return fmt.Errorf("integer division by zero")
+			}
+			return binaryApply(a, b, o, arithFns[op])
 		}
 		return nil
 	}

@@ -24,8 +24,7 @@ func mapCopy[T any](dst, src []T, shape, st []int, maps [][]int, fill T) {
 	idx := make([]int, rank)
 	// off[a] is the source offset of axes 0..a-1 (-1: a fill position).
 	off := make([]int, rank+1)
-	var set func(a int)
-	set = func(a int) {
+	set := func(a int) {
 		for ; a < rank; a++ {
 			m := maps[a][idx[a]]
 			if off[a] < 0 || m < 0 {

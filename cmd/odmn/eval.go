@@ -110,14 +110,6 @@ func evaluateBundle(b *train.Bundle, ds *data.Dataset, pred, decode, name string
 	return compare.Evaluate(b.Model, name, b.Model.LabelsOf(ds, nil), pr, decs, points)
 }
 
-func horizonNames(hs []int) []string {
-	out := make([]string, len(hs))
-	for i, h := range hs {
-		out[i] = fmt.Sprintf("%dd", h)
-	}
-	return out
-}
-
 func runEval(o evalOptions, w io.Writer) error {
 	b, err := train.LoadBundle(o.model)
 	if err != nil {
