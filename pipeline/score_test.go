@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,6 +58,10 @@ func want(t *testing.T) map[string][]float64 {
 	return readScores(t, []string{out})
 }
 
+// scoreColumns are the score columns of the files readScores read last
+// (every file has the same).
+var scoreColumns []string
+
 func readScores(t *testing.T, files []string) map[string][]float64 {
 	t.Helper()
 	got := map[string][]float64{}
@@ -65,6 +70,7 @@ func readScores(t *testing.T, files []string) map[string][]float64 {
 		if err != nil {
 			t.Fatal(err)
 		}
+		scoreColumns = cols[1:]
 		kinds := []data.Kind{data.String}
 		for range cols[1:] {
 			kinds = append(kinds, data.Float)
@@ -96,7 +102,14 @@ func same(t *testing.T, got, want map[string][]float64) {
 		for j := range w {
 			// Shards batch other rows together than odmn score does, and
 			// float32 GEMM sums in another order: allow a few float32 ulps.
-			if math.Abs(g[j]-w[j]) > 1e-6*math.Max(1, math.Abs(w[j])) && !(math.IsNaN(g[j]) && math.IsNaN(w[j])) {
+			// The frozen-QM map and the interval quantiles amplify that
+			// rounding where the map or the CDF is steep (score's
+			// conformance widens them the same way), so they get 1e-4.
+			rel := 1e-6
+			if name := scoreColumns[j]; strings.HasPrefix(name, "ltv_fqm_") || strings.HasPrefix(name, "ltv_p") {
+				rel = 1e-4
+			}
+			if math.Abs(g[j]-w[j]) > rel*math.Max(1, math.Abs(w[j])) && !(math.IsNaN(g[j]) && math.IsNaN(w[j])) {
 				t.Fatalf("user %s column %d: %v, odmn score %v", id, j, g[j], w[j])
 			}
 		}
