@@ -506,11 +506,20 @@ func axesForm(inputFrom int) func(c *adaptCtx) (bool, error) {
 			c.since = c.def.Since
 			return true, nil
 		}
-		v, err := c.constValue(1, "axes")
+		noop, err := c.intAttr("noop_with_empty_axes", 0)
 		if err != nil {
 			return false, err
 		}
-		noop, err := c.intAttr("noop_with_empty_axes", 0)
+		if ax := c.input(1); ax != nil && ax.Value() == nil && hasSpec(c.def, "noop_with_empty_axes") {
+			// Axes computed at run time: the op takes them as its
+			// optional input, with noop_with_empty_axes set explicitly
+			// (the opset-18 form, which the native runtime runs as is).
+			c.attrs = c.without("noop_with_empty_axes")
+			c.attrs["noop_with_empty_axes"] = noop
+			c.since = c.def.Since
+			return true, nil
+		}
+		v, err := c.constValue(1, "axes")
 		if err != nil {
 			return false, err
 		}

@@ -352,6 +352,11 @@ func exportIdentity(d *graph.OpDef) (typ, domain string, since int) {
 
 func (e *exporter) node(op *graph.Op, s *scoped, nodeNames map[string]bool, fn *graph.Function) (*onnxpb.NodeProto, error) {
 	d := op.Def
+	if d.ExportCheck != nil {
+		if err := d.ExportCheck(op); err != nil {
+			return nil, fmt.Errorf("node %q: %w", op.Name, err)
+		}
+	}
 	typ, domain, since := exportIdentity(d)
 	name := op.Name
 	if name == "" {

@@ -135,6 +135,10 @@ type OpDef struct {
 	// Nil means the op is not differentiable.
 	Grad func(op *Op, gout []*Node) []*Node
 
+	// ExportCheck, when set, refuses a node that the op's declared ONNX
+	// version cannot express (a form only a later version has), so the
+	// exporter never writes an invalid file.
+	ExportCheck func(op *Op) error
 	// ExportType, when set, is the op_type written to ONNX instead of Type
 	// (StopGradient exports as Identity).
 	ExportType string

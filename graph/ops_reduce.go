@@ -547,7 +547,13 @@ func reduceAxes(rank int, axes Meta, a Attrs) (red []bool, noop bool, err error)
 // reduceInfer infers a reduction's output.
 func reduceInfer(in []Meta, a Attrs) ([]Meta, error) {
 	x := in[0]
-	axes, _ := optIn(in, 1)
+	axes, hasAxes := optIn(in, 1)
+	if hasAxes && !a.Has("noop_with_empty_axes") {
+		return nil, fmt.Errorf("an axes input needs noop_with_empty_axes set (the version-18 form); the attribute form takes the axes attribute")
+	}
+	if hasAxes && a.Has("axes") {
+		return nil, fmt.Errorf("axes given both as an attribute and as an input")
+	}
 	red, noop, err := reduceAxes(len(x.Shape), axes, a)
 	if err != nil {
 		return nil, err
@@ -602,15 +608,20 @@ func reduceKernel(k redKind) Kernel {
 }
 
 // attrReduceSpecs are the attributes of the attribute form (version 13).
+// noop_with_empty_axes has no default: set, it marks a node whose axes come
+// as the optional second input, computed at run time (the version-18
+// form, which the importer keeps when the axes are not constant; the
+// exporter refuses such a node, as odmn exports opset 17).
 var attrReduceSpecs = []AttrSpec{
 	{Name: "axes", Type: AttrInts},
 	{Name: "keepdims", Type: AttrInt, Default: int64(1)},
+	{Name: "noop_with_empty_axes", Type: AttrInt},
 }
 
 func regReduce(typ string, compat []int, types []DType, k redKind) *OpDef {
 	d := &OpDef{
 		Type: typ, Since: 13, Compat: compat,
-		MinInputs: 1, MaxInputs: 1,
+		MinInputs: 1, MaxInputs: 2,
 		Attrs:  attrReduceSpecs,
 		Infer:  reduceInfer,
 		Kernel: reduceKernel(k),
@@ -618,6 +629,13 @@ func regReduce(typ string, compat []int, types []DType, k redKind) *OpDef {
 	}
 	if typ == "ReduceSum" {
 		d.MaxInputs, d.Attrs = 2, sumAttrSpecs
+	} else {
+		d.ExportCheck = func(op *Op) error {
+			if len(op.Inputs) > 1 && op.Inputs[1] != nil {
+				return fmt.Errorf("%s with axes computed at run time needs opset 18; odmn exports %s-%d, which takes the axes as an attribute", typ, typ, d.Since)
+			}
+			return nil
+		}
 	}
 	return Register(d)
 }
