@@ -252,15 +252,23 @@ func convKernel[T Float](in []*Tensor, a Attrs, out []*Tensor) error {
 	cg, mg := c/group, m/group
 	kk, p, sp := Size(g.k), Size(g.out), Size(g.in)
 	rows := cg * kk
-	col := make([]T, rows*p)
+	// The column matrix is built a slab of output positions at a time
+	// (whole rows of the last output dimension), so its size stays
+	// bounded whatever the kernel and output sizes.
+	ol := max(1, g.out[len(g.out)-1])
+	cw := min(p, max(ol, colBudget/max(1, rows)/ol*ol))
+	col := make([]T, rows*cw)
 	xs, ws, ys := Data[T](x), Data[T](w), Data[T](y)
 	tab := g.coords()
 	inStr := rowStrides(g.in)
 	for s := 0; s < n; s++ {
 		for gi := 0; gi < group; gi++ {
 			xg := xs[(s*c+gi*cg)*sp:]
-			im2col(xg, col, cg, g, tab, inStr, kk, p, sp)
-			gemm(false, false, mg, p, rows, 1, ws[gi*mg*rows:], rows, col, p, 0, ys[(s*m+gi*mg)*p:], p)
+			for q0 := 0; q0 < p; q0 += cw {
+				width := min(cw, p-q0)
+				im2col(xg, col[:rows*width], cg, g, tab, inStr, kk, q0, width, sp)
+				gemm(false, false, mg, width, rows, 1, ws[gi*mg*rows:], rows, col, width, 0, ys[(s*m+gi*mg)*p+q0:], p)
+			}
 		}
 	}
 	if b != nil {
@@ -277,10 +285,16 @@ func convKernel[T Float](in []*Tensor, a Attrs, out []*Tensor) error {
 	return nil
 }
 
+// colBudget bounds the elements of Conv's and ConvTranspose's column
+// matrices (64 MiB of float64); a variable so that tests can shrink it.
+var colBudget = 1 << 23
+
 // im2col lays out the windows of one sample's group of channels (xg, cg
-// channels of sp elements) as a (cg·K) × P matrix: row (c, kernel index),
-// column output position; zeros in the padding.
-func im2col[T Number](xg, col []T, cg int, g *winGeom, tab [][]int, inStr []int, kk, p, sp int) {
+// channels of sp elements) as a (cg·K) × p matrix for the output positions
+// q0..q0+p-1 (q0 and p multiples of the last output dimension, or p the
+// rest): row (c, kernel index), column output position; zeros in the
+// padding.
+func im2col[T Number](xg, col []T, cg int, g *winGeom, tab [][]int, inStr []int, kk, q0, p, sp int) {
 	nd := len(g.in)
 	kidx := make([]int, nd)
 	oidx := make([]int, nd)
@@ -293,9 +307,13 @@ func im2col[T Number](xg, col []T, cg int, g *winGeom, tab [][]int, inStr []int,
 		}
 		for r := 0; r < kk; r++ {
 			dst := col[(ci*kk+r)*p : (ci*kk+r+1)*p]
-			for i := range oidx {
-				oidx[i] = 0
+			// The multi-index of output position q0 (last dimension 0).
+			rest := q0 / ol
+			for i := last - 1; i >= 0; i-- {
+				oidx[i] = rest % g.out[i]
+				rest /= g.out[i]
 			}
+			oidx[last] = 0
 			lastTab := tab[last][kidx[last]*ol : (kidx[last]+1)*ol]
 			for q := 0; q < p; q += ol {
 				// Offset of the outer dimensions; -1 when any is padding.
@@ -527,7 +545,8 @@ func convTransposeKernel[T Float](in []*Tensor, a Attrs, out []*Tensor) error {
 	cg, mg := c/group, m/group
 	kk, pin, pout := Size(g.k), Size(g.in), Size(g.out)
 	rows := mg * kk
-	col := make([]T, rows*pin)
+	cw := min(pin, max(1, colBudget/max(1, rows))) // input positions per slab
+	col := make([]T, rows*cw)
 	xs, ws, ys := Data[T](x), Data[T](w), Data[T](y)
 	clear(ys)
 	nd := len(g.in)
@@ -536,44 +555,12 @@ func convTransposeKernel[T Float](in []*Tensor, a Attrs, out []*Tensor) error {
 	iidx := make([]int, nd)
 	for s := 0; s < n; s++ {
 		for gi := 0; gi < group; gi++ {
-			// col = W_gᵀ · X_g: [Mg·K, Cg] × [Cg, P_in].
-			gemm(true, false, rows, pin, cg, 1, ws[gi*cg*rows:], rows, xs[(s*c+gi*cg)*pin:], pin, 0, col, pin)
-			// col2im: scatter-add each (m, kernel index, input position).
-			for mi := 0; mi < mg; mi++ {
-				yc := ys[(s*m+gi*mg+mi)*pout : (s*m+gi*mg+mi+1)*pout]
-				clear(kidx)
-				for r := 0; r < kk; r++ {
-					src := col[(mi*kk+r)*pin : (mi*kk+r+1)*pin]
-					clear(iidx)
-					for p := 0; p < pin; p++ {
-						off, ok := 0, true
-						for i := 0; i < nd; i++ {
-							o := iidx[i]*g.s[i] - g.pb[i] + kidx[i]*g.d[i]
-							if o < 0 || o >= g.out[i] {
-								ok = false
-								break
-							}
-							off += o * outStr[i]
-						}
-						if ok {
-							yc[off] += src[p]
-						}
-						for i := nd - 1; i >= 0; i-- {
-							iidx[i]++
-							if iidx[i] < g.in[i] {
-								break
-							}
-							iidx[i] = 0
-						}
-					}
-					for i := nd - 1; i >= 0; i-- {
-						kidx[i]++
-						if kidx[i] < g.k[i] {
-							break
-						}
-						kidx[i] = 0
-					}
-				}
+			for p0 := 0; p0 < pin; p0 += cw {
+				width := min(cw, pin-p0)
+				// col = W_gᵀ · X_g for input positions p0..p0+width-1:
+				// [Mg·K, Cg] × [Cg, width].
+				gemm(true, false, rows, width, cg, 1, ws[gi*cg*rows:], rows, xs[(s*c+gi*cg)*pin+p0:], pin, 0, col, width)
+				col2im(col, ys[(s*m+gi*mg)*pout:], g, mg, kk, p0, width, pout, outStr, kidx, iidx)
 			}
 		}
 	}
@@ -589,6 +576,52 @@ func convTransposeKernel[T Float](in []*Tensor, a Attrs, out []*Tensor) error {
 		}
 	}
 	return nil
+}
+
+// col2im scatter-adds the column slab col (rows (m, kernel index), columns
+// input positions p0..p0+w-1) into the mg output planes at y.
+func col2im[T Number](col, y []T, g *winGeom, mg, kk, p0, w, pout int, outStr, kidx, iidx []int) {
+	nd := len(g.in)
+	for mi := 0; mi < mg; mi++ {
+		yc := y[mi*pout : (mi+1)*pout]
+		clear(kidx)
+		for r := 0; r < kk; r++ {
+			src := col[(mi*kk+r)*w : (mi*kk+r+1)*w]
+			rest := p0
+			for i := nd - 1; i >= 0; i-- {
+				iidx[i] = rest % g.in[i]
+				rest /= g.in[i]
+			}
+			for p := 0; p < w; p++ {
+				off, ok := 0, true
+				for i := 0; i < nd; i++ {
+					o := iidx[i]*g.s[i] - g.pb[i] + kidx[i]*g.d[i]
+					if o < 0 || o >= g.out[i] {
+						ok = false
+						break
+					}
+					off += o * outStr[i]
+				}
+				if ok {
+					yc[off] += src[p]
+				}
+				for i := nd - 1; i >= 0; i-- {
+					iidx[i]++
+					if iidx[i] < g.in[i] {
+						break
+					}
+					iidx[i] = 0
+				}
+			}
+			for i := nd - 1; i >= 0; i-- {
+				kidx[i]++
+				if kidx[i] < g.k[i] {
+					break
+				}
+				kidx[i] = 0
+			}
+		}
+	}
 }
 
 // ConvTranspose is the transposed convolution of x (N, C, D1, ...) with w

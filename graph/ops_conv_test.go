@@ -101,3 +101,27 @@ func TestConvPoolRNNErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestConvSlabs checks that building the column matrix in slabs (a tiny
+// budget) gives what one slab gives.
+func TestConvSlabs(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	x := graphtest.Rand(r, -1, 1, 2, 4, 6, 5)
+	w := graphtest.Rand(r, -1, 1, 4, 2, 3, 2)
+	wt := graphtest.Rand(r, -1, 1, 4, 3, 2, 3)
+	build := func(_ *graph.Graph, n []*graph.Node) []*graph.Node {
+		return []*graph.Node{
+			graph.Conv(n[0], n[1], nil, graph.Attrs{"group": int64(2), "pads": ints(1, 0, 1, 1), "strides": ints(1, 2)}),
+			graph.ConvTranspose(n[0], n[2], nil, graph.Attrs{"strides": ints(2, 1), "pads": ints(0, 1, 1, 0)}),
+		}
+	}
+	want := graphtest.MustEval(t, build, x, w, wt)
+	for _, budget := range []int{1, 7, 40} {
+		restore := graph.SetColBudget(budget)
+		got := graphtest.MustEval(t, build, x, w, wt)
+		restore()
+		for i := range want {
+			closeF(t, "slabs", got[i].F, want[i].F, 1e-6)
+		}
+	}
+}
