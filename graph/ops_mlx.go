@@ -442,35 +442,9 @@ func init() {
 		Kernel: func(in []*Tensor, a Attrs, out []*Tensor) error {
 			ints, strs := a.Ints("cats_int64s"), a.Strings("cats_strings")
 			if in[0].DType == String {
-				m := make(map[string]int64, len(strs))
-				for i, s := range strs {
-					if _, dup := m[s]; !dup {
-						m[s] = ints[i]
-					}
-				}
-				def := a.Int("default_int64")
-				for i, s := range in[0].S {
-					v, ok := m[s]
-					if !ok {
-						v = def
-					}
-					out[0].I[i] = v
-				}
-				return nil
-			}
-			m := make(map[int64]string, len(ints))
-			for i, k := range ints {
-				if _, dup := m[k]; !dup {
-					m[k] = strs[i]
-				}
-			}
-			def := a.String("default_string")
-			for i, k := range in[0].I {
-				v, ok := m[k]
-				if !ok {
-					v = def
-				}
-				out[0].S[i] = v
+				mapFirst(strs, ints, a.Int("default_int64"), in[0].S, out[0].I)
+			} else {
+				mapFirst(ints, strs, a.String("default_string"), in[0].I, out[0].S)
 			}
 			return nil
 		},
@@ -772,4 +746,23 @@ func linearClassifierLayout(a Attrs) (*linearLayout, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// mapFirst maps each element of in through keys -> vals (the first of
+// duplicate keys wins, as ONNX Runtime builds its table), def where a key
+// is absent: CategoryMapper in both directions.
+func mapFirst[K comparable, V any](keys []K, vals []V, def V, in []K, out []V) {
+	m := make(map[K]V, len(keys))
+	for i, k := range keys {
+		if _, dup := m[k]; !dup {
+			m[k] = vals[i]
+		}
+	}
+	for i, k := range in {
+		v, ok := m[k]
+		if !ok {
+			v = def
+		}
+		out[i] = v
+	}
 }
