@@ -2,6 +2,7 @@ package graph
 
 import (
 	"math"
+	"strconv"
 	"unsafe"
 )
 
@@ -227,19 +228,9 @@ func (e *DTypeError) Error() string {
 		return "op " + e.Op + ": element type " + e.DType.String() + " not supported"
 	}
 	if e.Op == "" {
-		return "input " + itoa(e.Input) + ": element type " + e.DType.String() + " not supported"
+		return "input " + strconv.Itoa(e.Input) + ": element type " + e.DType.String() + " not supported"
 	}
-	return "op " + e.Op + ": input " + itoa(e.Input) + ": element type " + e.DType.String() + " not supported"
-}
-
-func itoa(i int) string {
-	if i < 0 {
-		return "-" + itoa(-i)
-	}
-	if i < 10 {
-		return string(rune('0' + i))
-	}
-	return itoa(i/10) + string(rune('0'+i%10))
+	return "op " + e.Op + ": input " + strconv.Itoa(e.Input) + ": element type " + e.DType.String() + " not supported"
 }
 
 // ---------- float16 conversion (IEEE 754 binary16, round to nearest even) ----------
