@@ -20,8 +20,10 @@
 #   make docs-check  every make target and odmn command in README.md and
 #                docs/ exists with its flags; the quick ones run
 #   make ci      what CI runs (.ci/run): lint, test, docs-check
+#   make results-deploy  pipeline score vs score (interleaved, 1M users) and
+#                serve-bench into docs/results/deploy.md
 #   make results every docs/results/ file: results-demo, results-cdnow,
-#                results-compare, conform-results
+#                results-compare, conform-results, results-deploy
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -47,7 +49,7 @@ FUZZ_TIME ?= 15s
 # Minimizing a new input defaults to 60s, which would take a brief run.
 FUZZ_MINIMIZE_TIME ?= 2s
 
-.PHONY: deps ort proto protoc-gen-go build pipeline test-pipeline test fuzz demo cdnow compare-synth compare-cdnow bench lint docs-check ci results results-demo results-cdnow conform-results foreign-fixtures results-compare
+.PHONY: deps ort proto protoc-gen-go build pipeline test-pipeline test fuzz demo cdnow compare-synth compare-cdnow bench lint docs-check ci results results-demo results-cdnow conform-results foreign-fixtures results-compare results-deploy
 
 deps:
 	scripts/deps.sh
@@ -167,7 +169,13 @@ ci: deps
 
 # Every file in docs/results/ is made by one of these targets and starts
 # with the command and the date that made it.
-results: results-demo results-cdnow results-compare conform-results
+results: results-demo results-cdnow results-compare conform-results results-deploy
+
+# Deployment figures: odmn pipeline score against odmn score on the same
+# users (interleaved rounds, outputs compared by score-diff), then
+# serve-bench against a private redis-server. USERS, ROUNDS, DURATION.
+results-deploy: build pipeline
+	scripts/results-deploy.sh
 
 # stamp FILE CMD: write the header line of a results file.
 stamp = echo "Made by \`$(2)\` on $$(date -u +%Y-%m-%d)." > $(1)

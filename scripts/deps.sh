@@ -25,6 +25,7 @@ APT_PACKAGES=(
 	libxgboost-dev
 	python3-torch
 	redis-server
+	jq
 )
 
 installed() {
