@@ -64,6 +64,16 @@ func Evaluate(m *train.Model, name string, labels [][]float64, pr *train.Predict
 			if e.Intervals, err = metrics.Intervals(labels, pr.Quantiles, pr.Q, pr.PIT, mopts.Horizons); err != nil {
 				return nil, fmt.Errorf("%s intervals: %w", name, err)
 			}
+			if pr.IntervalMass != nil {
+				for t := range e.Intervals {
+					var sum float64
+					for _, row := range pr.IntervalMass {
+						sum += row[t]
+					}
+					c := sum / float64(max(len(pr.IntervalMass), 1))
+					e.Intervals[t].ClosedMass = &c
+				}
+			}
 		}
 		out = append(out, e)
 	}

@@ -34,6 +34,14 @@ type Predictions struct {
 	// uniform on [0, 1] over users when the predicted distributions are
 	// calibrated, point masses included. Nil without a distribution.
 	PIT [][][2]float64
+	// IntervalMass is, per user and horizon, the probability the user's
+	// predicted distribution gives the closed interval [Q[0], Q[last]]:
+	// F(Q[last]) - F(Q[0]-). It is the nominal level of a quantile interval
+	// plus whatever point mass sits on its ends, so for a calibrated model
+	// its mean over users is the closed interval's expected coverage (above
+	// the nominal level wherever an end is an atom, such as the zero mass).
+	// Nil without a distribution.
+	IntervalMass [][]float64
 
 	sketches []*QMSketch // per task: the QM sketch of these rows
 }
@@ -106,6 +114,11 @@ func (p *Predictor) Predict(ds *data.Dataset, rows []int) (*Predictions, error) 
 		for i := range out.PIT {
 			out.PIT[i] = make([][2]float64, T)
 		}
+		out.IntervalMass = mat()
+	}
+	var zparams [][][3]float64 // ZILN: p, mu, sigma per user and horizon
+	if ziln {
+		zparams = make([][][3]float64, n)
 	}
 
 	sk := make([]*QMSketch, T)
@@ -156,14 +169,18 @@ func (p *Predictor) Predict(ds *data.Dataset, rows []int) (*Predictions, error) 
 					sk[t].AddUser(out.EV[i+k][t], mass, val)
 					y := float64(ds.Y[batch[k]*ds.T+m.Labels[t]])
 					out.PIT[i+k][t] = bucketPIT(m.Tasks[t], mass, y)
+					lo, hi := out.Q[0][i+k][t], out.Q[len(out.Q)-1][i+k][t]
+					out.IntervalMass[i+k][t] = bucketPIT(m.Tasks[t], mass, hi)[1] - bucketPIT(m.Tasks[t], mass, lo)[0]
 				}
 			}
 		case ziln:
 			pp, mu, sg := res[OutZILNP], res[OutZILNMu], res[OutZILNSig]
 			mass, val = grow(mass, lnAtoms+1), grow(val, lnAtoms+1)
 			for k := range batch {
+				zparams[i+k] = make([][3]float64, T)
 				for t := 0; t < T; t++ {
 					a, b, c := float64(pp.F[k*T+t]), float64(mu.F[k*T+t]), float64(sg.F[k*T+t])
+					zparams[i+k][t] = [3]float64{a, b, c}
 					for j, q := range out.Quantiles {
 						out.Q[j][i+k][t] = ZILNQuantile(q, a, b, c, m.Scales[t])
 					}
@@ -185,6 +202,12 @@ func (p *Predictor) Predict(ds *data.Dataset, rows []int) (*Predictions, error) 
 	if ziln {
 		for j := range out.Q {
 			MonotoneRows(out.Q[j])
+		}
+		for i, zp := range zparams {
+			for t, z := range zp {
+				lo, hi := out.Q[0][i][t], out.Q[len(out.Q)-1][i][t]
+				out.IntervalMass[i][t] = zilnPIT(hi, z[0], z[1], z[2], m.Scales[t])[1] - zilnPIT(lo, z[0], z[1], z[2], m.Scales[t])[0]
+			}
 		}
 	}
 	out.sketches = sk
