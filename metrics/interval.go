@@ -22,6 +22,11 @@ type IntervalReport struct {
 	// calibrated model. Set by callers that have the predictive CDFs (nil
 	// otherwise).
 	ClosedMass *float64 `json:"closed_mass,omitempty"`
+	// PredZero is the mean predicted P(y = 0) and LabelZero the share of
+	// zero labels: the zero mass's calibration in the large. Set by
+	// callers that have the predictive distributions (nil otherwise).
+	PredZero  *float64 `json:"pred_zero,omitempty"`
+	LabelZero *float64 `json:"label_zero,omitempty"`
 	// Pinball is the mean pinball (quantile) loss of each level, divided
 	// by the label mean (like NMAE; the 0.5 level's is NMAE / 2 of the
 	// median).

@@ -70,3 +70,86 @@ func TestIntervalCoverageWithAtoms(t *testing.T) {
 		t.Errorf("closed interval's predicted mass %.4f: the zero atom should lift it well above 0.8", mass)
 	}
 }
+
+// The mean property QM has (ApplyQM's doc): before the running maximum,
+// each horizon's QM mean is its mixture's mean (1e-6 relative); after it,
+// QM is the running maximum of those values, equal in mean at the first
+// horizon and above at later ones, by exactly the mean lift of the users
+// whose value fell.
+func TestQMMeanAcrossHorizons(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	const n, T, M = 5000, 3, 6
+	ev := make([][]float64, n)
+	sk := make([]*QMSketch, T)
+	for h := range sk {
+		sk[h] = NewQMSketch()
+	}
+	mixMean := make([]float64, T)
+	mass, val := make([]float64, M), make([]float64, M)
+	for i := range ev {
+		ev[i] = make([]float64, T)
+		prev := 0.0
+		for h := 0; h < T; h++ {
+			var z, e float64
+			for j := range mass {
+				mass[j] = rng.Float64()
+				z += mass[j]
+			}
+			for j := range mass {
+				mass[j] /= z
+				val[j] = float64(j*j*(h+1)) * (1 + rng.Float64())
+				if j == 0 {
+					val[j] = 0
+				}
+				e += mass[j] * val[j]
+			}
+			mixMean[h] += e / n
+			// The EV fed to QM is non-decreasing (the model's own running
+			// maximum), yet ranks change between horizons.
+			ev[i][h] = math.Max(prev, e)
+			prev = ev[i][h]
+			sk[h].AddUser(ev[i][h], mass, val)
+		}
+	}
+	raw, err := applyQMRaw(ev, sk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qm, err := ApplyQM(ev, sk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fell := 0
+	for h := 0; h < T; h++ {
+		var rm, qmm, evm float64
+		for i := range raw {
+			rm += raw[i][h] / n
+			qmm += qm[i][h] / n
+			evm += ev[i][h] / n
+			want := raw[i][h]
+			if h > 0 {
+				want = math.Max(qm[i][h-1], raw[i][h])
+				if raw[i][h] < qm[i][h-1] {
+					fell++
+				}
+			}
+			if qm[i][h] != want {
+				t.Fatalf("user %d horizon %d: QM %v, want the running maximum %v", i, h, qm[i][h], want)
+			}
+		}
+		// The mixture's mean, up to QM's 1e-6 tie-break weight on EV and
+		// float32 output rounding.
+		if math.Abs(rm-mixMean[h]) > 1e-6*mixMean[h]+1e-6*math.Abs(evm-mixMean[h]) {
+			t.Errorf("horizon %d: raw QM mean %.9g, mixture mean %.9g", h, rm, mixMean[h])
+		}
+		if h == 0 && qmm != rm {
+			t.Errorf("first horizon: QM mean %v, raw %v", qmm, rm)
+		}
+		if qmm < rm {
+			t.Errorf("horizon %d: the running maximum lowered the mean (%v < %v)", h, qmm, rm)
+		}
+	}
+	if fell == 0 {
+		t.Fatal("no user's QM value fell between horizons: the running maximum was not exercised")
+	}
+}

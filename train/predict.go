@@ -21,6 +21,13 @@ type Predictions struct {
 	// QM is the batch quantile-matched EV over the predicted rows
 	// (QMSketch): each model's own predicted distribution as the mixture.
 	QM [][]float64
+	// RawQM is QM before the running maximum across horizons: per
+	// horizon, its mean is the mixture's mean (the mean raw EV).
+	RawQM [][]float64
+	// ZeroProb is, per user and horizon, the predicted P(y = 0) (nil
+	// without a distribution): its mean against the share of zero labels
+	// is the zero mass's calibration in the large.
+	ZeroProb [][]float64
 	// FQM is the frozen QM decode (nil for a model without frozen maps).
 	FQM [][]float64
 	// Quantiles are the interval levels of Q; Q[j] is [n][T], the
@@ -115,6 +122,7 @@ func (p *Predictor) Predict(ds *data.Dataset, rows []int) (*Predictions, error) 
 			out.PIT[i] = make([][2]float64, T)
 		}
 		out.IntervalMass = mat()
+		out.ZeroProb = mat()
 	}
 	var zparams [][][3]float64 // ZILN: p, mu, sigma per user and horizon
 	if ziln {
@@ -171,6 +179,7 @@ func (p *Predictor) Predict(ds *data.Dataset, rows []int) (*Predictions, error) 
 					out.PIT[i+k][t] = bucketPIT(m.Tasks[t], mass, y)
 					lo, hi := out.Q[0][i+k][t], out.Q[len(out.Q)-1][i+k][t]
 					out.IntervalMass[i+k][t] = bucketPIT(m.Tasks[t], mass, hi)[1] - bucketPIT(m.Tasks[t], mass, lo)[0]
+					out.ZeroProb[i+k][t] = bucketPIT(m.Tasks[t], mass, 0)[1]
 				}
 			}
 		case ziln:
@@ -181,6 +190,7 @@ func (p *Predictor) Predict(ds *data.Dataset, rows []int) (*Predictions, error) 
 				for t := 0; t < T; t++ {
 					a, b, c := float64(pp.F[k*T+t]), float64(mu.F[k*T+t]), float64(sg.F[k*T+t])
 					zparams[i+k][t] = [3]float64{a, b, c}
+					out.ZeroProb[i+k][t] = 1 - a
 					for j, q := range out.Quantiles {
 						out.Q[j][i+k][t] = ZILNQuantile(q, a, b, c, m.Scales[t])
 					}
@@ -212,11 +222,16 @@ func (p *Predictor) Predict(ds *data.Dataset, rows []int) (*Predictions, error) 
 	}
 	out.sketches = sk
 	if n > 0 {
-		qm, err := ApplyQM(out.EV, sk)
+		raw, err := applyQMRaw(out.EV, sk)
 		if err != nil {
 			return nil, err
 		}
-		out.QM = qm
+		out.RawQM = raw
+		out.QM = make([][]float64, n)
+		for i, r := range raw {
+			out.QM[i] = append([]float64(nil), r...)
+		}
+		MonotoneRows(out.QM)
 	}
 	return out, nil
 }
@@ -238,7 +253,25 @@ func allRowsOf(n int) []int {
 
 // ApplyQM maps every user's EV (ev [n][T]) through the QM map of its
 // horizon's sketch and makes the result non-decreasing across horizons.
+//
+// What holds of the mean: before the running maximum, the QM values of
+// horizon t have the mean of its mixture (the slices partition the
+// quantile function), which is the mean raw EV; the running maximum then
+// adds the mean lift of the users whose QM value fell from one horizon to
+// the next, so mean(QM_t) >= mean(raw EV_t), with equality at the first
+// horizon and wherever no value fell. Both cannot hold exactly at once
+// while QM also keeps EV's order and the mixture's values (docs/decodes.md).
 func ApplyQM(ev [][]float64, sketches []*QMSketch) ([][]float64, error) {
+	out, err := applyQMRaw(ev, sketches)
+	if err != nil {
+		return nil, err
+	}
+	MonotoneRows(out)
+	return out, nil
+}
+
+// applyQMRaw is ApplyQM without the running maximum.
+func applyQMRaw(ev [][]float64, sketches []*QMSketch) ([][]float64, error) {
 	maps := make([]*QMMap, len(sketches))
 	for t, s := range sketches {
 		mp, err := s.Map()
@@ -256,7 +289,6 @@ func ApplyQM(ev [][]float64, sketches []*QMSketch) ([][]float64, error) {
 		}
 		out[i] = r
 	}
-	MonotoneRows(out)
 	return out, nil
 }
 
