@@ -146,7 +146,8 @@ func (r *Result) extras() []Extra {
 	for _, run := range r.Runs {
 		for _, e := range run.Evals {
 			for _, iv := range e.Intervals {
-				a := get(key{e.Name, iv.Horizon})
+				// The intervals are the model's, not its EV decode's.
+				a := get(key{strings.TrimSuffix(e.Name, " EV"), iv.Horizon})
 				a.cov = append(a.cov, iv.Coverage)
 				if iv.PITCoverage != nil {
 					a.pit = append(a.pit, *iv.PITCoverage)
