@@ -35,13 +35,13 @@ func Evaluate(m *train.Model, name string, labels [][]float64, pr *train.Predict
 		decs = []dec{
 			{train.DecodeArgMax, name + " argmax", KindPoint, pr.ArgMax, pr.RawArgMax, false},
 			{train.DecodeEV, name + " EV", KindMean, pr.EV, pr.RawEV, true},
-			{train.DecodeQM, name + " QM", KindQM, pr.QM, nil, false},
+			{train.DecodeQM, name + " QM", KindQM, pr.QM, pr.RawQM, false},
 			{train.DecodeFQM, name + " fqm", KindQM, pr.FQM, nil, false},
 		}
 	} else {
 		decs = []dec{
 			{train.DecodeEV, name, KindMean, pr.EV, pr.RawEV, true},
-			{train.DecodeQM, name + " QM", KindQM, pr.QM, nil, false},
+			{train.DecodeQM, name + " QM", KindQM, pr.QM, pr.RawQM, false},
 		}
 	}
 	var out []Eval
@@ -64,8 +64,36 @@ func Evaluate(m *train.Model, name string, labels [][]float64, pr *train.Predict
 			if e.Intervals, err = metrics.Intervals(labels, pr.Quantiles, pr.Q, pr.PIT, mopts.Horizons); err != nil {
 				return nil, fmt.Errorf("%s intervals: %w", name, err)
 			}
+			for t := range e.Intervals {
+				iv := &e.Intervals[t]
+				iv.ClosedMass = columnMean(pr.IntervalMass, t)
+				iv.PredZero = columnMean(pr.ZeroProb, t)
+				if iv.PredZero != nil {
+					var z float64
+					for _, row := range labels {
+						if row[t] == 0 {
+							z++
+						}
+					}
+					z /= float64(len(labels))
+					iv.LabelZero = &z
+				}
+			}
 		}
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// columnMean is the mean of column t of x ([n][T]), nil when x is.
+func columnMean(x [][]float64, t int) *float64 {
+	if len(x) == 0 {
+		return nil
+	}
+	var sum float64
+	for _, row := range x {
+		sum += row[t]
+	}
+	c := sum / float64(len(x))
+	return &c
 }

@@ -119,13 +119,19 @@ type Extra struct {
 	Horizon  string      `json:"horizon"`
 	Coverage report.Stat `json:"coverage"`
 	PIT      report.Stat `json:"pit_coverage"`
-	Pinball  report.Stat `json:"mean_pinball"`
-	Changed  report.Stat `json:"changed_by_running_max"`
+	// Mass is the closed interval's mean predicted probability: the
+	// Coverage a calibrated model has.
+	Mass report.Stat `json:"closed_mass"`
+	// PredZero and LabelZero: mean predicted P(y = 0), share of zero labels.
+	PredZero  report.Stat `json:"pred_zero"`
+	LabelZero report.Stat `json:"label_zero"`
+	Pinball   report.Stat `json:"mean_pinball"`
+	Changed   report.Stat `json:"changed_by_running_max"`
 }
 
 func (r *Result) extras() []Extra {
 	type key struct{ name, horizon string }
-	type acc struct{ cov, pit, pin, chg []float64 }
+	type acc struct{ cov, pit, mass, pz, lz, pin, chg []float64 }
 	accs := map[key]*acc{}
 	var order []key
 	get := func(k key) *acc {
@@ -140,10 +146,18 @@ func (r *Result) extras() []Extra {
 	for _, run := range r.Runs {
 		for _, e := range run.Evals {
 			for _, iv := range e.Intervals {
-				a := get(key{e.Name, iv.Horizon})
+				// The intervals are the model's, not its EV decode's.
+				a := get(key{strings.TrimSuffix(e.Name, " EV"), iv.Horizon})
 				a.cov = append(a.cov, iv.Coverage)
 				if iv.PITCoverage != nil {
 					a.pit = append(a.pit, *iv.PITCoverage)
+				}
+				if iv.ClosedMass != nil {
+					a.mass = append(a.mass, *iv.ClosedMass)
+				}
+				if iv.PredZero != nil && iv.LabelZero != nil {
+					a.pz = append(a.pz, *iv.PredZero)
+					a.lz = append(a.lz, *iv.LabelZero)
 				}
 				a.pin = append(a.pin, iv.MeanPinball)
 			}
@@ -156,7 +170,7 @@ func (r *Result) extras() []Extra {
 	var out []Extra
 	for _, k := range order {
 		a := accs[k]
-		out = append(out, Extra{Name: k.name, Horizon: k.horizon, Coverage: report.MeanStd(a.cov), PIT: report.MeanStd(a.pit), Pinball: report.MeanStd(a.pin), Changed: report.MeanStd(a.chg)})
+		out = append(out, Extra{Name: k.name, Horizon: k.horizon, Coverage: report.MeanStd(a.cov), PIT: report.MeanStd(a.pit), Mass: report.MeanStd(a.mass), PredZero: report.MeanStd(a.pz), LabelZero: report.MeanStd(a.lz), Pinball: report.MeanStd(a.pin), Changed: report.MeanStd(a.chg)})
 	}
 	return out
 }
@@ -194,13 +208,13 @@ func (r *Result) writeExtras(w io.Writer, format report.Format, heading string) 
 		}
 	}
 	if len(iv) > 0 {
-		title("Predictive intervals: coverage of [p10, p90] and pinball loss")
-		fmt.Fprintln(w, "| Model | Horizon | [p10, p90] holds the label (%) | PIT coverage (%) | Pinball / label mean |")
-		fmt.Fprintln(w, "| :---- | :------ | -----------------------------: | ---------------: | -------------------: |")
+		title("Predictive intervals: coverage of the 80% interval [p10, p90] and pinball loss")
+		fmt.Fprintln(w, "| Model | Horizon | 80% coverage (%) | Closed [p10, p90] holds the label (%) | Closed interval's predicted mass (%) | Pinball / label mean | Predicted P(y = 0) (%) | Labels = 0 (%) |")
+		fmt.Fprintln(w, "| :---- | :------ | ---------------: | ------------------------------------: | -----------------------------------: | -------------------: | ---------------------: | -------------: |")
 		for _, e := range iv {
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", e.Name, e.Horizon, cell(e.Coverage, true), cell(e.PIT, true), cell(e.Pinball, false))
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", e.Name, e.Horizon, cell(e.PIT, true), cell(e.Coverage, true), cell(e.Mass, true), cell(e.Pinball, false), cell(e.PredZero, true), cell(e.LabelZero, true))
 		}
-		fmt.Fprintln(w, "\nODMN: quantiles of each user's bucket distribution (point buckets as points, interval buckets spread uniformly over their range); ZILN: quantiles of its zero-inflated lognormal. A label on a point mass (a 0 inside [0, 0]) counts as held, so discrete labels push the first column above 80% even for a calibrated model; PIT coverage counts the randomized probability integral transform, uniform on [F(y-), F(y)], inside [0.1, 0.9]: 80% for a calibrated model, point masses included. Pinball: the mean over p10, p50 and p90 of the quantile loss, divided by the label mean. Cells: mean ± sd over seeds.")
+		fmt.Fprintln(w, "\nODMN: quantiles of each user's bucket distribution (point buckets as points, interval buckets spread uniformly over their range); ZILN: quantiles of its zero-inflated lognormal. 80% coverage: the share of users whose randomized probability integral transform (uniform on [F(y-), F(y)]) lies in [0.1, 0.9], as an expectation; it is the coverage of the interval randomized at atoms, whose predicted probability is exactly 80%, and is 80% for a calibrated model, point masses included (Czado, Gneiting and Held 2009). The closed interval [p10, p90] holds a label on an atom at its end (a 0 inside [0, 0]) in full, so it holds more than 80% of the predicted probability wherever an end is an atom: the next column is that predicted probability, averaged over users, which is what a calibrated model's closed interval covers. Pinball: the mean over p10, p50 and p90 of the quantile loss, divided by the label mean. Predicted P(y = 0): the mean over users of the predicted zero mass, beside the share of zero labels (the zero mass's calibration in the large). Cells: mean ± sd over seeds.")
 	}
 	if len(ch) > 0 {
 		title("Running maximum across horizons: share of users whose values it changed (%)")

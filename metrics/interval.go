@@ -10,9 +10,23 @@ type IntervalReport struct {
 	Horizon string `json:"horizon"`
 	// Levels are the quantile levels, increasing.
 	Levels []float64 `json:"levels"`
-	// Coverage is the share of labels inside [first quantile, last
-	// quantile] (both ends included): 0.8 is ideal for p10..p90.
+	// Coverage is the share of labels inside the closed interval [first
+	// quantile, last quantile]. Where the predictive distribution has an
+	// atom at an end (the zero mass of money labels), the closed interval
+	// holds more than its nominal level of predicted probability, so a
+	// calibrated model covers more than 80% with p10..p90: compare it with
+	// ClosedMass, not with 0.8.
 	Coverage float64 `json:"coverage"`
+	// ClosedMass is the mean over users of the predicted probability of
+	// their closed interval, F(last) - F(first-): what Coverage is for a
+	// calibrated model. Set by callers that have the predictive CDFs (nil
+	// otherwise).
+	ClosedMass *float64 `json:"closed_mass,omitempty"`
+	// PredZero is the mean predicted P(y = 0) and LabelZero the share of
+	// zero labels: the zero mass's calibration in the large. Set by
+	// callers that have the predictive distributions (nil otherwise).
+	PredZero  *float64 `json:"pred_zero,omitempty"`
+	LabelZero *float64 `json:"label_zero,omitempty"`
 	// Pinball is the mean pinball (quantile) loss of each level, divided
 	// by the label mean (like NMAE; the 0.5 level's is NMAE / 2 of the
 	// median).
@@ -20,11 +34,16 @@ type IntervalReport struct {
 	// MeanPinball is the mean over the levels of Pinball: for many evenly
 	// spaced levels it approaches CRPS / label mean.
 	MeanPinball float64 `json:"mean_pinball"`
-	// PITCoverage is the share of the randomized PIT (uniform on the
-	// user's [F(y-), F(y)]) inside [first level, last level]: the
-	// interval's coverage as a calibrated model has it, 0.8 for p10..p90
-	// even where labels sit on point masses (a 0 covered by [0, 0] counts
-	// fully in Coverage). Null without PIT ranges.
+	// PITCoverage is the coverage of the central interval between the
+	// first and last level as defined for predictive distributions with
+	// atoms: the share of users whose randomized PIT, uniform on
+	// [F(y-), F(y)], falls in [first level, last level], computed as its
+	// expectation (Czado, Gneiting and Held 2009). It is the coverage of
+	// the randomized interval that includes a label on an atom at an end
+	// with the probability the central band gives that atom, whose
+	// predicted probability is exactly the nominal level; a calibrated
+	// model (uniform PIT) has 0.8 for p10..p90, point masses included.
+	// This is the figure to hold against 80%. Null without PIT ranges.
 	PITCoverage *float64 `json:"pit_coverage,omitempty"`
 }
 

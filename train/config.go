@@ -118,6 +118,12 @@ type Config struct {
 	// and validation rows at the end of training (Model.CalibrateBias). On
 	// by default, for the same reason as BBTInit.
 	BiasCal bool `json:"bias_cal,omitempty"`
+	// ProbCal refits the intercepts of the bucket probabilities on the
+	// training and validation rows at the end of training, before BiasCal
+	// (Model.CalibrateProbs), so that the mean predicted probability of
+	// every sub-distribution and bucket equals its share of the labels. On
+	// by default: early stopping leaves the zero mass too small on CDNOW.
+	ProbCal bool `json:"prob_cal"`
 
 	LR       float64 `json:"lr"`       // Adam rate of the network weights
 	EmbedLR  float64 `json:"embed_lr"` // Adam rate of the embedding table
@@ -157,6 +163,7 @@ func DefaultConfig() Config {
 		Seed:     1,
 		BBTInit:  true,
 		BiasCal:  true,
+		ProbCal:  true,
 	}
 }
 

@@ -21,6 +21,13 @@ type Predictions struct {
 	// QM is the batch quantile-matched EV over the predicted rows
 	// (QMSketch): each model's own predicted distribution as the mixture.
 	QM [][]float64
+	// RawQM is QM before the running maximum across horizons: per
+	// horizon, its mean is the mixture's mean (the mean raw EV).
+	RawQM [][]float64
+	// ZeroProb is, per user and horizon, the predicted P(y = 0) (nil
+	// without a distribution): its mean against the share of zero labels
+	// is the zero mass's calibration in the large.
+	ZeroProb [][]float64
 	// FQM is the frozen QM decode (nil for a model without frozen maps).
 	FQM [][]float64
 	// Quantiles are the interval levels of Q; Q[j] is [n][T], the
@@ -34,6 +41,14 @@ type Predictions struct {
 	// uniform on [0, 1] over users when the predicted distributions are
 	// calibrated, point masses included. Nil without a distribution.
 	PIT [][][2]float64
+	// IntervalMass is, per user and horizon, the probability the user's
+	// predicted distribution gives the closed interval [Q[0], Q[last]]:
+	// F(Q[last]) - F(Q[0]-). It is the nominal level of a quantile interval
+	// plus whatever point mass sits on its ends, so for a calibrated model
+	// its mean over users is the closed interval's expected coverage (above
+	// the nominal level wherever an end is an atom, such as the zero mass).
+	// Nil without a distribution.
+	IntervalMass [][]float64
 
 	sketches []*QMSketch // per task: the QM sketch of these rows
 }
@@ -106,6 +121,12 @@ func (p *Predictor) Predict(ds *data.Dataset, rows []int) (*Predictions, error) 
 		for i := range out.PIT {
 			out.PIT[i] = make([][2]float64, T)
 		}
+		out.IntervalMass = mat()
+		out.ZeroProb = mat()
+	}
+	var zparams [][][3]float64 // ZILN: p, mu, sigma per user and horizon
+	if ziln {
+		zparams = make([][][3]float64, n)
 	}
 
 	sk := make([]*QMSketch, T)
@@ -156,14 +177,20 @@ func (p *Predictor) Predict(ds *data.Dataset, rows []int) (*Predictions, error) 
 					sk[t].AddUser(out.EV[i+k][t], mass, val)
 					y := float64(ds.Y[batch[k]*ds.T+m.Labels[t]])
 					out.PIT[i+k][t] = bucketPIT(m.Tasks[t], mass, y)
+					lo, hi := out.Q[0][i+k][t], out.Q[len(out.Q)-1][i+k][t]
+					out.IntervalMass[i+k][t] = bucketPIT(m.Tasks[t], mass, hi)[1] - bucketPIT(m.Tasks[t], mass, lo)[0]
+					out.ZeroProb[i+k][t] = bucketPIT(m.Tasks[t], mass, 0)[1]
 				}
 			}
 		case ziln:
 			pp, mu, sg := res[OutZILNP], res[OutZILNMu], res[OutZILNSig]
 			mass, val = grow(mass, lnAtoms+1), grow(val, lnAtoms+1)
 			for k := range batch {
+				zparams[i+k] = make([][3]float64, T)
 				for t := 0; t < T; t++ {
 					a, b, c := float64(pp.F[k*T+t]), float64(mu.F[k*T+t]), float64(sg.F[k*T+t])
+					zparams[i+k][t] = [3]float64{a, b, c}
+					out.ZeroProb[i+k][t] = 1 - a
 					for j, q := range out.Quantiles {
 						out.Q[j][i+k][t] = ZILNQuantile(q, a, b, c, m.Scales[t])
 					}
@@ -186,14 +213,25 @@ func (p *Predictor) Predict(ds *data.Dataset, rows []int) (*Predictions, error) 
 		for j := range out.Q {
 			MonotoneRows(out.Q[j])
 		}
+		for i, zp := range zparams {
+			for t, z := range zp {
+				lo, hi := out.Q[0][i][t], out.Q[len(out.Q)-1][i][t]
+				out.IntervalMass[i][t] = zilnPIT(hi, z[0], z[1], z[2], m.Scales[t])[1] - zilnPIT(lo, z[0], z[1], z[2], m.Scales[t])[0]
+			}
+		}
 	}
 	out.sketches = sk
 	if n > 0 {
-		qm, err := ApplyQM(out.EV, sk)
+		raw, err := applyQMRaw(out.EV, sk)
 		if err != nil {
 			return nil, err
 		}
-		out.QM = qm
+		out.RawQM = raw
+		out.QM = make([][]float64, n)
+		for i, r := range raw {
+			out.QM[i] = append([]float64(nil), r...)
+		}
+		MonotoneRows(out.QM)
 	}
 	return out, nil
 }
@@ -215,7 +253,25 @@ func allRowsOf(n int) []int {
 
 // ApplyQM maps every user's EV (ev [n][T]) through the QM map of its
 // horizon's sketch and makes the result non-decreasing across horizons.
+//
+// What holds of the mean: before the running maximum, the QM values of
+// horizon t have the mean of its mixture (the slices partition the
+// quantile function), which is the mean raw EV; the running maximum then
+// adds the mean lift of the users whose QM value fell from one horizon to
+// the next, so mean(QM_t) >= mean(raw EV_t), with equality at the first
+// horizon and wherever no value fell. Both cannot hold exactly at once
+// while QM also keeps EV's order and the mixture's values (docs/decodes.md).
 func ApplyQM(ev [][]float64, sketches []*QMSketch) ([][]float64, error) {
+	out, err := applyQMRaw(ev, sketches)
+	if err != nil {
+		return nil, err
+	}
+	MonotoneRows(out)
+	return out, nil
+}
+
+// applyQMRaw is ApplyQM without the running maximum.
+func applyQMRaw(ev [][]float64, sketches []*QMSketch) ([][]float64, error) {
 	maps := make([]*QMMap, len(sketches))
 	for t, s := range sketches {
 		mp, err := s.Map()
@@ -233,7 +289,6 @@ func ApplyQM(ev [][]float64, sketches []*QMSketch) ([][]float64, error) {
 		}
 		out[i] = r
 	}
-	MonotoneRows(out)
 	return out, nil
 }
 

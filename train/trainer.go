@@ -160,6 +160,11 @@ func Fit(ctx context.Context, ds *data.Dataset, cfg Config, hooks Hooks) (*Model
 		h.Stopped = "epochs done"
 	}
 	restore(m, bestParams)
+	if cfg.ProbCal {
+		if err := m.CalibrateProbs(ds, allRowsOf(ds.N)); err != nil {
+			return nil, nil, err
+		}
+	}
 	if cfg.BiasCal {
 		if err := m.CalibrateBias(ds, allRowsOf(ds.N)); err != nil {
 			return nil, nil, err

@@ -100,6 +100,7 @@ tables.`,
 	f.Float64Var(&o.cfg.EmbedLR, "embed-lr", o.cfg.EmbedLR, "Adam learning rate of the embeddings")
 	f.BoolVar(&o.cfg.BBTInit, "bbt-init", o.cfg.BBTInit, "start each bucket-bias output at its bucket's mean training bias (--bbt-init=false: at 0.5, as the paper)")
 	f.BoolVar(&o.cfg.BiasCal, "bias-cal", o.cfg.BiasCal, "calibrate each bucket-bias output on the training users at the end of training (--bias-cal=false: off)")
+	f.BoolVar(&o.cfg.ProbCal, "prob-cal", o.cfg.ProbCal, "calibrate the bucket probabilities in the large on the training users at the end of training (--prob-cal=false: off)")
 	f.Float64Var(&o.cfg.ValFrac, "val", o.cfg.ValFrac, "share of the training users held out for early stopping (all models)")
 	f.IntVar(&o.cfg.EmbedDim, "embed-dim", o.cfg.EmbedDim, "embedding width")
 	f.IntSliceVar(&o.cfg.Bottom, "bottom", o.cfg.Bottom, "share-bottom widths")

@@ -237,8 +237,17 @@ func writeEvalExtras(w io.Writer, evals []compare.Eval) {
 			if iv.PITCoverage != nil {
 				pit = fmt.Sprintf("%.1f%%", 100**iv.PITCoverage)
 			}
-			fmt.Fprintf(w, "%s %s: [p%g, p%g] holds %.1f%% of the labels (PIT coverage %s); mean pinball loss / label mean %.4f\n",
-				e.Name, iv.Horizon, 100*iv.Levels[0], 100*iv.Levels[len(iv.Levels)-1], 100*iv.Coverage, pit, iv.MeanPinball)
+			mass := "n/a"
+			if iv.ClosedMass != nil {
+				mass = fmt.Sprintf("%.1f%%", 100**iv.ClosedMass)
+			}
+			zero := ""
+			if iv.PredZero != nil && iv.LabelZero != nil {
+				zero = fmt.Sprintf("; predicted P(y = 0) %.2f%%, labels 0: %.2f%%", 100**iv.PredZero, 100**iv.LabelZero)
+			}
+			fmt.Fprintf(w, "%s %s: %g%% coverage (randomized PIT in [%g, %g]) %s; the closed [p%g, p%g] holds %.1f%% of the labels and %s of the predicted probability; mean pinball loss / label mean %.4f%s\n",
+				e.Name, iv.Horizon, 100*(iv.Levels[len(iv.Levels)-1]-iv.Levels[0]), iv.Levels[0], iv.Levels[len(iv.Levels)-1], pit,
+				100*iv.Levels[0], 100*iv.Levels[len(iv.Levels)-1], 100*iv.Coverage, mass, iv.MeanPinball, zero)
 		}
 	}
 }

@@ -69,6 +69,8 @@ intact (a second signal ends the process at once).`,
 	f.Float64Var(&cfg.LR, "lr", cfg.LR, "Adam learning rate of the network")
 	f.Float64Var(&cfg.EmbedLR, "embed-lr", cfg.EmbedLR, "Adam learning rate of the embeddings")
 	f.BoolVar(&cfg.BBTInit, "bbt-init", cfg.BBTInit, "start each bucket-bias output at its bucket's mean training bias (default: 0.5)")
+	f.BoolVar(&cfg.BiasCal, "bias-cal", cfg.BiasCal, "calibrate each bucket-bias output on the training users at the end of training")
+	f.BoolVar(&cfg.ProbCal, "prob-cal", cfg.ProbCal, "calibrate the bucket probabilities in the large on the training users at the end of training")
 	f.Float64Var(&cfg.ValFrac, "val", cfg.ValFrac, "share of rows held out for validation and early stopping")
 	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the split, initialization and shuffling")
 	f.IntVar(&cfg.EmbedDim, "embed-dim", cfg.EmbedDim, "embedding width")
