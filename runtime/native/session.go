@@ -17,6 +17,9 @@ type Options struct {
 	// BodiesOnly runs composite ops from their bodies even when a fused
 	// kernel is registered (conformance tests compare both ways).
 	BodiesOnly bool
+	// NoFusion keeps every step of the plan as the graph has it (tests
+	// compare runs with and without the plan's fusions).
+	NoFusion bool
 	// Profile records the time spent in each op's kernels (Session.Profile).
 	Profile bool
 	// SplitRows says that the graph treats the rows of a batch (dimension
@@ -187,6 +190,7 @@ type step struct {
 	in     []int // -1: absent optional input
 	out    []int
 	name   string
+	chain  *chain // a fused step's program (fuse.go)
 }
 
 type binding struct {
@@ -348,6 +352,9 @@ func compile(g *graph.Graph, targets []graph.Output, opts Options) (*plan, error
 	for _, t := range targets {
 		p.outs = append(p.outs, get(t.Node))
 		p.names = append(p.names, t.Name)
+	}
+	if !opts.NoFusion {
+		p.fuse()
 	}
 	p.liveness()
 	return p, nil
