@@ -151,3 +151,42 @@ func TestFuseCountFallback(t *testing.T) {
 		t.Errorf("fused plan ran %v, want Less+Cast+ReduceSum", ops)
 	}
 }
+
+// Reshape-like ops are views of their input: the input's buffer must stay
+// untouched while a view of it is alive, whatever runs in between.
+func TestAliasViewsKeepTheirBuffer(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	g := graph.New("alias")
+	x := g.Input("x", graph.Float32, -1, 4)
+	flat := graph.Reshape(graph.Relu(x), g.Initializer("s1", graph.I64([]int{1}, []int64{-1})))
+	w := graph.Neg(graph.Sigmoid(x)) // buffers made while flat is alive
+	back := graph.Reshape(flat, g.Initializer("s2", graph.I64([]int{2}, []int64{-1, 4})))
+	g.SetOutput("y", graph.Add(back, w))
+	g.SetOutput("flat", flat)
+	g.SetOutput("same", graph.Unsqueeze(x, 0)) // a view of the caller's input
+	in := randF32(r, 13, 4)
+	ops := fusedOps(t, g, map[string]*graph.Tensor{"x": in})
+	if !slices.Contains(ops, "Reshape") {
+		t.Errorf("plan ran %v", ops)
+	}
+	s, err := native.New(g, native.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.Run(map[string]*graph.Tensor{"x": in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range in.F {
+		relu := max(v, 0)
+		if got := out["flat"].F[i]; got != relu {
+			t.Fatalf("flat[%d] = %v, want %v", i, got, relu)
+		}
+		if got := out["same"].F[i]; got != v {
+			t.Fatalf("same[%d] = %v, want %v", i, got, v)
+		}
+	}
+	if !slices.Equal(out["same"].Shape, []int{1, 13, 4}) {
+		t.Errorf("same has shape %v", out["same"].Shape)
+	}
+}

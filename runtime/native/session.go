@@ -191,7 +191,14 @@ type step struct {
 	out    []int
 	name   string
 	chain  *chain // a fused step's program (fuse.go)
+	// alias marks an op whose output is its input's data under another
+	// shape (Reshape, Flatten, Squeeze, Unsqueeze, Identity): the run
+	// makes a view instead of copying.
+	alias bool
 }
+
+// aliasOps are the standard ops whose output is input 0's data as it is.
+var aliasOps = map[string]bool{"Reshape": true, "Flatten": true, "Squeeze": true, "Unsqueeze": true, "Identity": true}
 
 type binding struct {
 	slot int
@@ -230,6 +237,7 @@ type state struct {
 	res   []*graph.Tensor
 	prof  []time.Duration // per step, with Options.Profile
 	held  int64           // bytes the buffers hold
+	views []graph.Tensor  // per step: the output view of an alias step
 }
 
 // inferCache remembers a step's output metas for one input signature
@@ -373,7 +381,7 @@ func (p *plan) liveness() {
 		last[i] = -1
 	}
 	for i, sp := range p.steps {
-		if sp.def == moveDef {
+		if sp.def == moveDef || sp.alias {
 			root[sp.out[0]] = root[sp.in[0]]
 		}
 		for _, sl := range sp.in {
@@ -388,7 +396,7 @@ func (p *plan) liveness() {
 	}
 	p.release = make([][]int, len(p.steps))
 	for i, sp := range p.steps {
-		if sp.def == moveDef {
+		if sp.def == moveDef || sp.alias {
 			continue
 		}
 		for _, sl := range sp.out {
@@ -459,7 +467,8 @@ func (p *plan) add(def *graph.OpDef, resolved, explicit graph.Attrs, in, out []i
 	if def.Kernel == nil {
 		return fmt.Errorf("node %q: op %s has no kernel", name, def.Type)
 	}
-	p.steps = append(p.steps, step{def: def, attrs: resolved, kernel: def.Kernel, infer: def.Infer, in: in, out: out, name: name})
+	alias := !opts.NoFusion && def.Domain == "" && aliasOps[def.Type] && len(out) == 1 && len(in) > 0 && in[0] >= 0
+	p.steps = append(p.steps, step{def: def, attrs: resolved, kernel: def.Kernel, infer: def.Infer, in: in, out: out, name: name, alias: alias})
 	return nil
 }
 
@@ -634,7 +643,7 @@ func joinRows(ps []*graph.Tensor) (*graph.Tensor, bool) {
 
 func (p *plan) newState() *state {
 	st := &state{vals: make([]*graph.Tensor, p.nslots), own: make([]int32, p.nslots),
-		hint: make([][]int32, len(p.steps)), cache: make([]inferCache, len(p.steps))}
+		hint: make([][]int32, len(p.steps)), cache: make([]inferCache, len(p.steps)), views: make([]graph.Tensor, len(p.steps))}
 	if p.profile {
 		st.prof = make([]time.Duration, len(p.steps))
 	}
@@ -667,6 +676,10 @@ func (st *state) reset() {
 	}
 	for i := range st.metas {
 		st.metas[i] = graph.Meta{}
+	}
+	for i := range st.views {
+		v := &st.views[i]
+		v.F, v.I, v.B, v.S = nil, nil, nil, nil
 	}
 }
 
@@ -744,6 +757,15 @@ func (p *plan) exec(st *state) error {
 		om, err := st.infer(i, sp)
 		if err != nil {
 			return fmt.Errorf("node %q (%s): %w", sp.name, sp.def.Type, err)
+		}
+		if sp.alias {
+			if v := st.view(i, st.ins[0], om[0], p.maxElems); v != nil {
+				st.vals[sp.out[0]] = v
+				for _, sl := range p.release[i] {
+					st.release(sl)
+				}
+				continue
+			}
 		}
 		st.outs = st.outs[:0]
 		for j, sl := range sp.out {
@@ -842,6 +864,39 @@ func (st *state) infer(i int, sp *step) ([]graph.Meta, error) {
 	}
 	c.ok = true
 	return c.outs, nil
+}
+
+// view makes step i's output x's data under the shape m says (nil when
+// x's dtype has no plain slice, or the shape is beyond the limit or holds
+// another count: the copy path then runs, and refuses what it must).
+func (st *state) view(i int, x *graph.Tensor, m graph.Meta, limit int) *graph.Tensor {
+	if x == nil || m.DType != x.DType {
+		return nil
+	}
+	for _, d := range m.Shape {
+		if d < 0 {
+			return nil
+		}
+	}
+	if n, ok := graph.SizeWithin(m.Shape, limit); !ok || n != x.Len() {
+		return nil // the copy path reports what is wrong
+	}
+	v := &st.views[i]
+	v.DType = x.DType
+	v.Shape = append(v.Shape[:0], m.Shape...)
+	switch x.DType {
+	case graph.Float32:
+		v.F = x.F
+	case graph.Int64:
+		v.I = x.I
+	case graph.Bool:
+		v.B = x.B
+	case graph.String:
+		v.S = x.S
+	default:
+		return nil
+	}
+	return v
 }
 
 // release frees the buffer slot sl holds, if any.
