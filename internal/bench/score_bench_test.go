@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"sync"
@@ -22,6 +23,7 @@ import (
 type workload struct {
 	model *score.Model
 	onnx  string
+	data  string // the users' CSV file
 	feeds []map[string]*graph.Tensor
 }
 
@@ -71,7 +73,7 @@ func benchWorkload(b *testing.B) *workload {
 			wlErr = err
 			return
 		}
-		wl = &workload{model: fm, onnx: path, feeds: feeds}
+		wl = &workload{model: fm, onnx: path, data: set.Path, feeds: feeds}
 	})
 	if wlErr != nil {
 		b.Fatal(wlErr)
@@ -122,6 +124,24 @@ func BenchmarkScoreORT(b *testing.B) {
 			benchScore(b, s, w, t)
 		})
 	}
+}
+
+// BenchmarkScoreFile is odmn score's whole path on the workload's 20,000
+// users (CSV in, CSV out): parsing, feeding, the model, the decodes,
+// writing.
+func BenchmarkScoreFile(b *testing.B) {
+	w := benchWorkload(b)
+	out := filepath.Join(b.TempDir(), "scores.csv")
+	b.ReportAllocs()
+	rows := 0
+	for b.Loop() {
+		st, err := score.File(context.Background(), w.model, w.data, out, score.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows += int(st.Scored)
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "users/s")
 }
 
 func threadName(t int) string {
