@@ -479,10 +479,13 @@ var moveDef = &graph.OpDef{Type: "move"}
 // returned tensors belong to the caller.
 func (s *Session) Run(inputs map[string]*graph.Tensor, names ...string) (map[string]*graph.Tensor, error) {
 	var res map[string]*graph.Tensor
-	err := s.RunWith(inputs, names, func(outs []*graph.Tensor) error {
+	err := s.runWith(inputs, names, func(outs []*graph.Tensor, fresh bool) error {
 		res = make(map[string]*graph.Tensor, len(outs))
 		for i, t := range outs {
-			res[s.outName(names, i)] = t.Clone()
+			if !fresh {
+				t = t.Clone()
+			}
+			res[s.outName(names, i)] = t
 		}
 		return nil
 	})
@@ -502,6 +505,12 @@ func (s *Session) outName(names []string, i int) string {
 // In steady state (same input shapes as an earlier run) it allocates
 // nothing.
 func (s *Session) RunWith(inputs map[string]*graph.Tensor, names []string, fn func(outs []*graph.Tensor) error) error {
+	return s.runWith(inputs, names, func(outs []*graph.Tensor, _ bool) error { return fn(outs) })
+}
+
+// runWith is RunWith telling fn whether the outputs are fresh tensors (a
+// split run's joined rows), which the caller may keep as they are.
+func (s *Session) runWith(inputs map[string]*graph.Tensor, names []string, fn func(outs []*graph.Tensor, fresh bool) error) error {
 	p, err := s.plan(names)
 	if err != nil {
 		return err
@@ -534,7 +543,7 @@ func (s *Session) RunWith(inputs map[string]*graph.Tensor, names []string, fn fu
 	for _, sl := range p.outs {
 		st.res = append(st.res, st.vals[sl])
 	}
-	return fn(st.res)
+	return fn(st.res, false)
 }
 
 // splitMinRows is the fewest rows per part of a split run.
@@ -543,7 +552,7 @@ const splitMinRows = 256
 // runSplit runs the batch as graph.Threads() row blocks at once (SplitRows).
 // done is false when the batch cannot be split (too small, inputs without
 // a common dimension 0, outputs not per row): the caller runs it whole.
-func (s *Session) runSplit(p *plan, inputs map[string]*graph.Tensor, fn func([]*graph.Tensor) error) (done bool, err error) {
+func (s *Session) runSplit(p *plan, inputs map[string]*graph.Tensor, fn func([]*graph.Tensor, bool) error) (done bool, err error) {
 	n := -1
 	for _, t := range inputs {
 		if t == nil || len(t.Shape) == 0 || n >= 0 && t.Shape[0] != n {
@@ -609,7 +618,7 @@ func (s *Session) runSplit(p *plan, inputs map[string]*graph.Tensor, fn func([]*
 		}
 		joined[i] = t
 	}
-	return true, fn(joined)
+	return true, fn(joined, true)
 }
 
 // rowsOf is a view of rows [lo, hi) of t.
