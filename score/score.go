@@ -386,7 +386,8 @@ func scoreFile(ctx context.Context, m *Model, in, out string, opts Options, sket
 		k    int
 	}
 	results := make(chan result, 1)
-	written := make(chan error, 1)
+	written := make(chan error, 1) // the writer's outcome, when results is closed
+	failed := make(chan struct{})  // closed at the writer's first error
 	go func() {
 		var conv f32conv
 		var err error
@@ -411,6 +412,9 @@ func scoreFile(ctx context.Context, m *Model, in, out string, opts Options, sket
 			}
 			if err = layout.fill(ot, r.res, r.k, &conv); err == nil {
 				err = w.Write(ot)
+			}
+			if err != nil {
+				close(failed)
 			}
 		}
 		written <- err
@@ -469,10 +473,8 @@ func scoreFile(ctx context.Context, m *Model, in, out string, opts Options, sket
 		}
 		select {
 		case results <- result{t: t, res: res, sel: sel, base: base, k: k}:
-		case err := <-written: // the writer failed
-			sent = true
-			close(results)
-			return st, err
+		case <-failed:
+			return st, finish()
 		}
 		st.Scored += int64(k)
 		if bar != nil {
