@@ -31,10 +31,12 @@ type chain struct {
 	fast func(c *chain, in []*graph.Tensor, out []*graph.Tensor) (done bool, err error)
 }
 
-// pattern is a chain of op types (standard domain) to fuse, the first
-// input of each op after the first being the previous op's only output.
+// pattern is a chain of op types (standard domain) to fuse, an input of
+// each op after the first (the first, or the one at says) being the
+// previous op's only output.
 type pattern struct {
 	ops  []string
+	at   []int                  // the chained input of ops[k+1] (nil: input 0)
 	ok   func(subs []step) bool // further conditions (nil: none)
 	fast func(c *chain, in []*graph.Tensor, out []*graph.Tensor) (bool, error)
 }
@@ -47,6 +49,7 @@ var patterns = []pattern{
 	{ops: []string{"Greater", "Cast", "ReduceSum"}, fast: countCompare},
 	{ops: []string{"GreaterOrEqual", "Cast", "ReduceSum"}, fast: countCompare},
 	{ops: []string{"Equal", "Cast", "ReduceSum"}, fast: countCompare},
+	{ops: []string{"Add", "Gather"}, at: []int{1}, fast: addGather},
 }
 
 // fuse rewrites p.steps with the patterns. It runs after compile has
@@ -84,7 +87,7 @@ func (p *plan) fuse() {
 				continue
 			}
 			last := idx[len(idx)-1]
-			p.steps[last] = fusedStep(subs, pat.fast)
+			p.steps[last] = fusedStep(subs, pat.at, pat.fast)
 			for _, j := range idx[:len(idx)-1] {
 				gone[j] = true
 			}
@@ -120,7 +123,11 @@ func (p *plan) match(i int, pat pattern, readers, reader []int, gone []bool) []i
 			return nil
 		}
 		next := &p.steps[j]
-		if len(next.in) == 0 || next.in[0] != sl {
+		at := 0
+		if pat.at != nil {
+			at = pat.at[k]
+		}
+		if len(next.in) <= at || next.in[at] != sl {
 			return nil
 		}
 		idx = append(idx, j)
@@ -132,15 +139,19 @@ func (p *plan) match(i int, pat pattern, readers, reader []int, gone []bool) []i
 func (sp *step) fused() bool { return sp.chain != nil }
 
 // fusedStep makes the one step that runs subs.
-func fusedStep(subs []step, fast func(*chain, []*graph.Tensor, []*graph.Tensor) (bool, error)) step {
+func fusedStep(subs []step, at []int, fast func(*chain, []*graph.Tensor, []*graph.Tensor) (bool, error)) step {
 	c := &chain{fast: fast}
 	var in []int
 	var types, names []string
 	sfv := false
 	for k, sp := range subs {
 		ss := subStep{step: sp}
+		chained := 0
+		if k > 0 && at != nil {
+			chained = at[k-1]
+		}
 		for j, sl := range sp.in {
-			if k > 0 && j == 0 {
+			if k > 0 && j == chained {
 				ss.args = append(ss.args, -1)
 				continue
 			}
@@ -414,4 +425,59 @@ func countI64(op string, a, b []int64, K, ka, kb int) func(int, int) int {
 		}
 		return c
 	}
+}
+
+// addGather is Gather(data, Add(a, b)) along axis 0: each row index is
+// the sum of a and b (broadcast) taken when it is read, as the encoded
+// feature ids plus each slot's offset into the embedding table are.
+// Covered: int64 a and b, float32 data, axis 0, every index within
+// [-rows, rows).
+func addGather(c *chain, in []*graph.Tensor, out []*graph.Tensor) (bool, error) {
+	ga := &c.subs[1]
+	a, b, data, o := in[0], in[1], in[2], out[0]
+	if a.DType != graph.Int64 || b.DType != graph.Int64 || data.DType != graph.Float32 || o.DType != graph.Float32 ||
+		len(data.Shape) == 0 || ga.attrs.Int("axis") != 0 {
+		return false, nil
+	}
+	shape, err := graph.BroadcastShapes(a.Shape, b.Shape)
+	if err != nil {
+		return false, nil
+	}
+	rows, row := data.Shape[0], 1
+	for _, d := range data.Shape[1:] {
+		row *= d
+	}
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	if o.Len() != n*row || len(o.Shape) != len(shape)+len(data.Shape)-1 {
+		return false, nil
+	}
+	R := len(shape)
+	sa, sb := bstrides(a.Shape, R), bstrides(b.Shape, R)
+	pos := make([]int, R)
+	oa, ob := 0, 0
+	for e := 0; e < n; e++ {
+		id := a.I[oa] + b.I[ob]
+		if id < 0 {
+			id += int64(rows)
+		}
+		if id < 0 || id >= int64(rows) {
+			return false, nil // the kernels report the index
+		}
+		copy(o.F[e*row:(e+1)*row], data.F[int(id)*row:(int(id)+1)*row])
+		for d := R - 1; d >= 0; d-- {
+			pos[d]++
+			oa += sa[d]
+			ob += sb[d]
+			if pos[d] < shape[d] {
+				break
+			}
+			oa -= sa[d] * shape[d]
+			ob -= sb[d] * shape[d]
+			pos[d] = 0
+		}
+	}
+	return true, nil
 }

@@ -190,3 +190,34 @@ func TestAliasViewsKeepTheirBuffer(t *testing.T) {
 		t.Errorf("same has shape %v", out["same"].Shape)
 	}
 }
+
+// An embedding lookup of ids plus each slot's offset: Add then Gather.
+func TestFuseAddGather(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	g := graph.New("lookup")
+	ids := g.Input("ids", graph.Int64, -1, 5)
+	off := g.Initializer("off", graph.I64([]int{5}, []int64{0, 3, 6, -2, 9}))
+	table := g.Initializer("table", randF32(r, 12, 4))
+	g.SetOutput("rows", graph.Gather(table, graph.Add(ids, off), 0))
+	// a scalar offset and a 1-D table
+	g.SetOutput("vals", graph.Gather(g.Initializer("vec", randF32(r, 12)), graph.Add(ids, g.Initializer("one", graph.ScalarI64(1))), 0))
+	in := graph.NewTensor(graph.Int64, []int{9, 5})
+	for i := range in.I {
+		in.I[i] = int64(r.IntN(3))
+	}
+	ops := fusedOps(t, g, map[string]*graph.Tensor{"ids": in})
+	if !slices.Contains(ops, "Add+Gather") || slices.Contains(ops, "Add") {
+		t.Errorf("fused plan ran %v, want Add+Gather only", ops)
+	}
+	// An index out of range fails as the unfused Gather does.
+	in.I[7] = 40
+	for _, opts := range []native.Options{{}, {NoFusion: true}} {
+		s, err := native.New(g, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Run(map[string]*graph.Tensor{"ids": in}); err == nil {
+			t.Errorf("NoFusion %v: an index out of range gave no error", opts.NoFusion)
+		}
+	}
+}
