@@ -31,7 +31,16 @@ var (
 	wlOnce sync.Once
 	wl     *workload
 	wlErr  error
+	wlDir  string // removed when the tests end
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if wlDir != "" {
+		os.RemoveAll(wlDir)
+	}
+	os.Exit(code)
+}
 
 func benchWorkload(b *testing.B) *workload {
 	wlOnce.Do(func() {
@@ -40,6 +49,7 @@ func benchWorkload(b *testing.B) *workload {
 			wlErr = err
 			return
 		}
+		wlDir = dir
 		set, err := benchdata.Synthetic(20000, 1, dir)
 		if err != nil {
 			wlErr = err
