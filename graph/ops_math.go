@@ -146,8 +146,11 @@ func init() {
 				i: func(v int64) int64 { return max(v, 0) },
 			})
 		},
+		// The mask reads the output: relu(x) > 0 exactly where x > 0 (NaN
+		// in neither), and with the input otherwise unread the plan can
+		// apply the Relu in place on the product before it (Gemm+Relu).
 		Grad: func(op *Op, g []*Node) []*Node {
-			return []*Node{reluGrad(g[0], op.Inputs[0])}
+			return []*Node{reluGrad(g[0], op.Outputs[0])}
 		},
 	})
 	sigmoidDef = floatUnaryDef("Sigmoid", 13, []int{6}, sigmoid32, sigmoid64)

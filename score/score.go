@@ -11,11 +11,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/odmn/odmn/data"
 	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/runtime"
+	"github.com/odmn/odmn/runtime/native"
 	"github.com/odmn/odmn/train"
 )
 
@@ -233,6 +236,7 @@ func qmPass(ctx context.Context, m *Model, first, out string, sk []*train.QMSket
 func scoreFile(ctx context.Context, m *Model, in, out string, opts Options, sketches []*train.QMSketch) (Stats, error) {
 	t0 := time.Now()
 	var st Stats
+	var err error
 	if opts.Batch <= 0 {
 		opts.Batch = DefaultBatch
 	}
@@ -242,7 +246,14 @@ func scoreFile(ctx context.Context, m *Model, in, out string, opts Options, sket
 	if opts.Shard < 0 || opts.Shard >= opts.Shards {
 		return st, fmt.Errorf("shard %d/%d: want 0 <= shard < %d", opts.Shard, opts.Shards, opts.Shards)
 	}
-	sess, err := m.Session(opts.Runtime, SessionOptions{Threads: opts.Threads})
+	var sess runtime.Session
+	if opts.Runtime == Native || opts.Runtime == "" {
+		// Scoring graphs treat rows independently: with several cores a
+		// batch runs as row blocks at once, each with one-thread kernels.
+		sess, err = native.New(m.graph, native.Options{SplitRows: true})
+	} else {
+		sess, err = m.Session(opts.Runtime, SessionOptions{Threads: opts.Threads})
+	}
 	if err != nil {
 		return st, err
 	}
@@ -365,7 +376,62 @@ func scoreFile(ctx context.Context, m *Model, in, out string, opts Options, sket
 		}
 	}()
 
-	var rows []int
+	// Write (format the predictions, write them) one batch behind the one
+	// being scored.
+	type result struct {
+		t    *data.Table
+		res  map[string]*graph.Tensor
+		sel  []int
+		base int64
+		k    int
+	}
+	results := make(chan result, 1)
+	written := make(chan error, 1) // the writer's outcome, when results is closed
+	failed := make(chan struct{})  // closed at the writer's first error
+	go func() {
+		var conv f32conv
+		var err error
+		for r := range results {
+			if err != nil {
+				continue // drain
+			}
+			ot := data.NewTable(nil, nil)
+			if idCol != "" {
+				src := r.t.Str[r.t.Col(idCol)]
+				ids := make([]string, r.k)
+				for i := range ids {
+					ids[i] = src[rowAt(r.sel, i)]
+				}
+				ot.AddString(idCol, ids)
+			} else {
+				pos := make([]float64, r.k)
+				for i := range pos {
+					pos[i] = float64(r.base + int64(rowAt(r.sel, i)))
+				}
+				ot.AddFloat(RowColumn, pos)
+			}
+			if err = layout.fill(ot, r.res, r.k, &conv); err == nil {
+				err = w.Write(ot)
+			}
+			if err != nil {
+				close(failed)
+			}
+		}
+		written <- err
+	}()
+	var werr error
+	sent := false
+	finish := func() error { // the writer's outcome, once
+		if sent {
+			return werr
+		}
+		sent = true
+		close(results)
+		werr = <-written
+		return werr
+	}
+	defer finish()
+
 	for c := range chunks {
 		if c.err != nil {
 			return st, c.err
@@ -379,13 +445,11 @@ func scoreFile(ctx context.Context, m *Model, in, out string, opts Options, sket
 		st.Rows += int64(n)
 		var sel []int
 		if opts.Shards > 1 {
-			rows = rows[:0]
 			for i := 0; i < n; i++ {
 				if (base+int64(i))%int64(opts.Shards) == int64(opts.Shard) {
-					rows = append(rows, i)
+					sel = append(sel, i)
 				}
 			}
-			sel = rows
 			if len(sel) == 0 {
 				continue
 			}
@@ -402,36 +466,23 @@ func scoreFile(ctx context.Context, m *Model, in, out string, opts Options, sket
 		if sel != nil {
 			k = len(sel)
 		}
-		ot := data.NewTable(nil, nil)
-		if idCol != "" {
-			src := t.Str[t.Col(idCol)]
-			ids := make([]string, k)
-			for i := range ids {
-				ids[i] = src[rowAt(sel, i)]
-			}
-			ot.AddString(idCol, ids)
-		} else {
-			pos := make([]float64, k)
-			for i := range pos {
-				pos[i] = float64(base + int64(rowAt(sel, i)))
-			}
-			ot.AddFloat(RowColumn, pos)
-		}
-		if err := layout.fill(ot, res, k); err != nil {
-			return st, err
-		}
 		if sketches != nil {
 			if err := addToSketches(sketches, m.Horizons, res, k); err != nil {
 				return st, fmt.Errorf("%s: rows %d-%d: %w", in, base+1, base+int64(n), err)
 			}
 		}
-		if err := w.Write(ot); err != nil {
-			return st, err
+		select {
+		case results <- result{t: t, res: res, sel: sel, base: base, k: k}:
+		case <-failed:
+			return st, finish()
 		}
 		st.Scored += int64(k)
 		if bar != nil {
 			_ = bar.Set64(st.Rows)
 		}
+	}
+	if err := finish(); err != nil {
+		return st, err
 	}
 	if err := w.Close(); err != nil {
 		return st, err
@@ -576,7 +627,7 @@ func (m *Model) outputLayout(opts Options) (*layout, error) {
 }
 
 // fill adds the prediction columns of k rows to t.
-func (l *layout) fill(t *data.Table, res map[string]*graph.Tensor, k int) error {
+func (l *layout) fill(t *data.Table, res map[string]*graph.Tensor, k int, conv *f32conv) error {
 	for _, c := range l.cols {
 		x := res[c.src]
 		if x == nil || len(x.Shape) != 2 || x.Shape[0] != k {
@@ -584,19 +635,39 @@ func (l *layout) fill(t *data.Table, res map[string]*graph.Tensor, k int) error 
 		}
 		w := x.Shape[1]
 		v := make([]float64, k)
-		for i := range v {
-			switch x.DType {
-			case graph.Float32:
-				v[i] = Float32To64(x.F[i*w+c.j])
-			case graph.Int64:
-				v[i] = float64(x.I[i*w+c.j])
-			default:
-				return fmt.Errorf("output %s is %s", c.src, x.DType)
+		switch x.DType {
+		case graph.Float32:
+			for i := range v {
+				v[i] = conv.to64(x.F[i*w+c.j])
 			}
+		case graph.Int64:
+			for i := range v {
+				v[i] = float64(x.I[i*w+c.j])
+			}
+		default:
+			return fmt.Errorf("output %s is %s", c.src, x.DType)
 		}
 		t.AddFloat(c.name, v)
 	}
 	return nil
+}
+
+// f32conv is Float32To64 with a buffer of its own, so that converting a
+// column allocates nothing.
+type f32conv struct{ buf []byte }
+
+func (c *f32conv) to64(f float32) float64 {
+	if f != f || math.IsInf(float64(f), 0) {
+		return float64(f)
+	}
+	c.buf = strconv.AppendFloat(c.buf[:0], float64(f), 'g', -1, 32)
+	// The string is only read by ParseFloat, which cannot fail on it
+	// (it could keep it only in an error).
+	v, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(c.buf), len(c.buf)), 64)
+	if err != nil {
+		return float64(f)
+	}
+	return v
 }
 
 // Float32To64 converts f to the float64 with the same shortest decimal

@@ -22,6 +22,7 @@ type Adam struct {
 	// steady state)
 	order  []*Param
 	mm, vv [][]float32
+	upd    []adamUpdate // this step's rates per parameter (Begin)
 }
 
 // NewAdam makes an optimizer with the usual betas.
@@ -38,30 +39,17 @@ const adamParallelMin = 1 << 15
 // in place on the parameter tensors. Large parameters are updated on
 // graph.Threads() goroutines.
 func (a *Adam) Step(params []*Param, grads []*g.Tensor) {
-	a.step++
-	b1, b2 := a.Beta1, a.Beta2
-	c1 := 1 - math.Pow(b1, float64(a.step))
-	c2 := 1 - math.Pow(b2, float64(a.step))
-	a.moments(params)
+	a.Begin(params)
 	threads := a.Threads
 	if threads <= 0 {
 		threads = g.Threads()
 	}
-	for i, p := range params {
-		lr := a.LR
-		if p.Embedding {
-			lr = a.EmbedLR
-		}
-		u := adamUpdate{
-			step: float32(lr * math.Sqrt(c2) / c1),
-			eps:  float32(a.Epsilon * math.Sqrt(c2)),
-			b1:   float32(b1), b2: float32(b2),
-		}
-		w, gr, m, v := p.T.F, grads[i].F, a.mm[i], a.vv[i]
+	for i := range params {
+		gr := grads[i].F
 		n := len(gr)
 		parts := min(threads, n/adamParallelMin)
 		if parts < 2 {
-			u.apply(w, gr, m, v)
+			a.Update(i, 0, gr)
 			continue
 		}
 		var wg sync.WaitGroup
@@ -70,13 +58,43 @@ func (a *Adam) Step(params []*Param, grads []*g.Tensor) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				u.apply(w[lo:hi], gr[lo:hi], m[lo:hi], v[lo:hi])
+				a.Update(i, lo, gr[lo:hi])
 			}()
 		}
-		hi := n / parts
-		u.apply(w[:hi], gr[:hi], m[:hi], v[:hi])
+		a.Update(i, 0, gr[:n/parts])
 		wg.Wait()
 	}
+}
+
+// Begin starts one step over params: it counts the step and fixes the
+// bias-corrected rates; Update then applies it to any split of the
+// parameters' elements (each element once), in any order or at once.
+func (a *Adam) Begin(params []*Param) {
+	a.step++
+	b1, b2 := a.Beta1, a.Beta2
+	c1 := 1 - math.Pow(b1, float64(a.step))
+	c2 := 1 - math.Pow(b2, float64(a.step))
+	a.moments(params)
+	a.upd = a.upd[:0]
+	for _, p := range params {
+		lr := a.LR
+		if p.Embedding {
+			lr = a.EmbedLR
+		}
+		a.upd = append(a.upd, adamUpdate{
+			step: float32(lr * math.Sqrt(c2) / c1),
+			eps:  float32(a.Epsilon * math.Sqrt(c2)),
+			b1:   float32(b1), b2: float32(b2),
+		})
+	}
+}
+
+// Update applies the step Begin started to elements [lo, lo+len(gr)) of
+// parameter i, whose gradient there is gr.
+func (a *Adam) Update(i, lo int, gr []float32) {
+	hi := lo + len(gr)
+	u := a.upd[i]
+	g.AdamF32(a.order[i].T.F[lo:hi], gr, a.mm[i][lo:hi], a.vv[i][lo:hi], u.step, u.eps, u.b1, u.b2)
 }
 
 // moments lines up a.mm and a.vv with params, creating missing ones.
@@ -103,15 +121,3 @@ func (a *Adam) moments(params []*Param) {
 }
 
 type adamUpdate struct{ step, eps, b1, b2 float32 }
-
-func (u adamUpdate) apply(w, gr, m, v []float32) {
-	n := len(gr)
-	w, m, v = w[:n], m[:n], v[:n]
-	b1, b2, c1, c2 := u.b1, u.b2, 1-u.b1, 1-u.b2
-	for j, gj := range gr {
-		mj := b1*m[j] + c1*gj
-		vj := b2*v[j] + c2*gj*gj
-		m[j], v[j] = mj, vj
-		w[j] -= u.step * mj / (float32(math.Sqrt(float64(vj))) + u.eps)
-	}
-}

@@ -3,7 +3,6 @@ package train
 import (
 	"fmt"
 	"math"
-	"sort"
 	"sync"
 
 	g "github.com/odmn/odmn/graph"
@@ -157,11 +156,29 @@ func discretizeKernel(in []*g.Tensor, _ g.Attrs, out []*g.Tensor) error {
 				o.I[i*cols+c] = 0
 				continue
 			}
-			r := rows[min(c, kb-1)]
+			r := &rows[min(c, kb-1)]
 			var cnt int
-			if r.sorted {
-				cnt = sort.Search(len(r.b), func(j int) bool { return r.b[j] > v })
-			} else {
+			switch {
+			case r.sorted && len(r.b) <= 32:
+				// the count of bounds <= v without branches: quicker
+				// than a search over a few bounds
+				for _, b := range r.b {
+					cnt += b2i(b <= v)
+				}
+			case r.sorted:
+				// sort.Search for the first bound > v, inlined (no call
+				// per probe)
+				lo, hi := 0, len(r.b)
+				for lo < hi {
+					m := int(uint(lo+hi) >> 1)
+					if r.b[m] > v {
+						hi = m
+					} else {
+						lo = m + 1
+					}
+				}
+				cnt = lo
+			default:
 				for _, b := range r.b {
 					if v >= b {
 						cnt++
@@ -309,4 +326,12 @@ func nanPad(rows, width int) *g.Tensor {
 		t.F[i] = float32(math.NaN())
 	}
 	return t
+}
+
+// b2i is 1 for true, 0 for false (compiled without a branch).
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -196,27 +196,55 @@ func (tr *trainer) keepGrads(w *worker, outs []*g.Tensor) {
 }
 
 // reduce sums the workers' dense gradients into the first worker's buffer
-// (in worker order, split over the workers by element ranges) and scatters
-// the embedding rows into the table's gradient.
-func (tr *trainer) reduce(ws []*worker) {
-	if len(ws) > 1 {
-		n := tr.gradLen
-		parallel(len(ws), func(k int) {
-			lo, hi := k*n/len(ws), (k+1)*n/len(ws)
-			dst := ws[0].grad[lo:hi]
+// and scatters the embedding rows into the table's gradient (reduceWith
+// without an update).
+func (tr *trainer) reduce(ws []*worker) { tr.reduceWith(ws, nil) }
+
+// reduceWith sums the workers' gradients and, when update is set, hands
+// every summed range to it (Adam.Update) right away, while it is in cache:
+// in one parallel pass over the workers, worker k taking the k-th element
+// range of the dense gradients (summed in worker order, so the bits do not
+// depend on the split), the first also the embedding rows (added in
+// worker and row order) and then the table's update. update gets the
+// index of the parameter in tr.adamParams order, the first element and
+// the gradient.
+func (tr *trainer) reduceWith(ws []*worker, update func(i, lo int, gr []float32)) {
+	n := tr.gradLen
+	parallel(len(ws), func(k int) {
+		if k == 0 && tr.emb != nil {
+			tr.scatterEmbedding(ws)
+			if update != nil {
+				update(len(tr.params), 0, tr.embGrad.F)
+			}
+		}
+		lo, hi := k*n/len(ws), (k+1)*n/len(ws)
+		dst := ws[0].grad
+		if len(ws) > 1 {
 			for _, o := range ws[1:] {
 				for i, v := range o.grad[lo:hi] {
-					dst[i] += v
+					dst[lo+i] += v
 				}
 			}
-		})
-	}
-	if tr.emb == nil {
-		return
-	}
+		}
+		if update == nil {
+			return
+		}
+		// the parameters overlapping [lo, hi)
+		for i := range tr.params {
+			a, b := max(lo, tr.gradOff[i]), min(hi, tr.gradOff[i+1])
+			if a < b {
+				update(i, a-tr.gradOff[i], dst[a:b])
+			}
+		}
+	})
+}
+
+// scatterEmbedding adds the workers' gathered-row gradients into the
+// table's gradient, clearing first the rows the last step wrote.
+func (tr *trainer) scatterEmbedding(ws []*worker) {
 	D := tr.m.Cfg.EmbedDim
 	eg := tr.embGrad.F
-	for _, r := range tr.touched { // clear the rows the last step wrote
+	for _, r := range tr.touched {
 		clear(eg[int(r)*D : (int(r)+1)*D])
 		tr.mark[r] = false
 	}

@@ -235,8 +235,7 @@ type trainer struct {
 	// gradOff[i] is where params[i]'s gradient starts in a worker's grad.
 	gradOff []int
 	gradLen int
-	grads   []*g.Tensor // views of the reduced gradients, Adam's input
-	// adamParams are params and the embedding table, in grads' order.
+	// adamParams are params and then the embedding table, Adam's order.
 	adamParams []*Param
 
 	// the embedding table (sparse gradient): its slot offsets, the table's
@@ -323,19 +322,16 @@ func (tr *trainer) step(ds *data.Dataset, rows []int) (float64, error) {
 	if err := tr.run(ws, tr.names, tr.keepGrads); err != nil {
 		return 0, err
 	}
-	tr.reduce(ws)
-	if tr.grads == nil { // views of the first worker's buffer, which the sum is in
-		sum := tr.workers[0].grad
-		for i, p := range tr.params {
-			tr.grads = append(tr.grads, &g.Tensor{DType: g.Float32, Shape: p.T.Shape, F: sum[tr.gradOff[i]:tr.gradOff[i+1]]})
-		}
+	if tr.adamParams == nil {
 		tr.adamParams = tr.params
 		if tr.emb != nil {
 			tr.adamParams = append(tr.params[:len(tr.params):len(tr.params)], tr.emb)
-			tr.grads = append(tr.grads, tr.embGrad)
 		}
 	}
-	tr.adam.Step(tr.adamParams, tr.grads)
+	// One parallel pass: each worker sums its share of the gradients and
+	// applies Adam to it.
+	tr.adam.Begin(tr.adamParams)
+	tr.reduceWith(ws, tr.adam.Update)
 	tr.loss = 0
 	for _, w := range ws {
 		tr.loss += w.outs[0]

@@ -17,6 +17,9 @@ type Options struct {
 	// BodiesOnly runs composite ops from their bodies even when a fused
 	// kernel is registered (conformance tests compare both ways).
 	BodiesOnly bool
+	// NoFusion keeps every step of the plan as the graph has it (tests
+	// compare runs with and without the plan's fusions).
+	NoFusion bool
 	// Profile records the time spent in each op's kernels (Session.Profile).
 	Profile bool
 	// SplitRows says that the graph treats the rows of a batch (dimension
@@ -187,7 +190,15 @@ type step struct {
 	in     []int // -1: absent optional input
 	out    []int
 	name   string
+	chain  *chain // a fused step's program (fuse.go)
+	// alias marks an op whose output is its input's data under another
+	// shape (Reshape, Flatten, Squeeze, Unsqueeze, Identity): the run
+	// makes a view instead of copying.
+	alias bool
 }
+
+// aliasOps are the standard ops whose output is input 0's data as it is.
+var aliasOps = map[string]bool{"Reshape": true, "Flatten": true, "Squeeze": true, "Unsqueeze": true, "Identity": true}
 
 type binding struct {
 	slot int
@@ -226,6 +237,7 @@ type state struct {
 	res   []*graph.Tensor
 	prof  []time.Duration // per step, with Options.Profile
 	held  int64           // bytes the buffers hold
+	views []graph.Tensor  // per step: the output view of an alias step
 }
 
 // inferCache remembers a step's output metas for one input signature
@@ -349,6 +361,9 @@ func compile(g *graph.Graph, targets []graph.Output, opts Options) (*plan, error
 		p.outs = append(p.outs, get(t.Node))
 		p.names = append(p.names, t.Name)
 	}
+	if !opts.NoFusion {
+		p.fuse()
+	}
 	p.liveness()
 	return p, nil
 }
@@ -366,7 +381,7 @@ func (p *plan) liveness() {
 		last[i] = -1
 	}
 	for i, sp := range p.steps {
-		if sp.def == moveDef {
+		if sp.def == moveDef || sp.alias {
 			root[sp.out[0]] = root[sp.in[0]]
 		}
 		for _, sl := range sp.in {
@@ -381,7 +396,7 @@ func (p *plan) liveness() {
 	}
 	p.release = make([][]int, len(p.steps))
 	for i, sp := range p.steps {
-		if sp.def == moveDef {
+		if sp.def == moveDef || sp.alias {
 			continue
 		}
 		for _, sl := range sp.out {
@@ -452,7 +467,8 @@ func (p *plan) add(def *graph.OpDef, resolved, explicit graph.Attrs, in, out []i
 	if def.Kernel == nil {
 		return fmt.Errorf("node %q: op %s has no kernel", name, def.Type)
 	}
-	p.steps = append(p.steps, step{def: def, attrs: resolved, kernel: def.Kernel, infer: def.Infer, in: in, out: out, name: name})
+	alias := !opts.NoFusion && def.Domain == "" && aliasOps[def.Type] && len(out) == 1 && len(in) > 0 && in[0] >= 0
+	p.steps = append(p.steps, step{def: def, attrs: resolved, kernel: def.Kernel, infer: def.Infer, in: in, out: out, name: name, alias: alias})
 	return nil
 }
 
@@ -463,10 +479,13 @@ var moveDef = &graph.OpDef{Type: "move"}
 // returned tensors belong to the caller.
 func (s *Session) Run(inputs map[string]*graph.Tensor, names ...string) (map[string]*graph.Tensor, error) {
 	var res map[string]*graph.Tensor
-	err := s.RunWith(inputs, names, func(outs []*graph.Tensor) error {
+	err := s.runWith(inputs, names, func(outs []*graph.Tensor, fresh bool) error {
 		res = make(map[string]*graph.Tensor, len(outs))
 		for i, t := range outs {
-			res[s.outName(names, i)] = t.Clone()
+			if !fresh {
+				t = t.Clone()
+			}
+			res[s.outName(names, i)] = t
 		}
 		return nil
 	})
@@ -486,6 +505,12 @@ func (s *Session) outName(names []string, i int) string {
 // In steady state (same input shapes as an earlier run) it allocates
 // nothing.
 func (s *Session) RunWith(inputs map[string]*graph.Tensor, names []string, fn func(outs []*graph.Tensor) error) error {
+	return s.runWith(inputs, names, func(outs []*graph.Tensor, _ bool) error { return fn(outs) })
+}
+
+// runWith is RunWith telling fn whether the outputs are fresh tensors (a
+// split run's joined rows), which the caller may keep as they are.
+func (s *Session) runWith(inputs map[string]*graph.Tensor, names []string, fn func(outs []*graph.Tensor, fresh bool) error) error {
 	p, err := s.plan(names)
 	if err != nil {
 		return err
@@ -518,7 +543,7 @@ func (s *Session) RunWith(inputs map[string]*graph.Tensor, names []string, fn fu
 	for _, sl := range p.outs {
 		st.res = append(st.res, st.vals[sl])
 	}
-	return fn(st.res)
+	return fn(st.res, false)
 }
 
 // splitMinRows is the fewest rows per part of a split run.
@@ -527,7 +552,7 @@ const splitMinRows = 256
 // runSplit runs the batch as graph.Threads() row blocks at once (SplitRows).
 // done is false when the batch cannot be split (too small, inputs without
 // a common dimension 0, outputs not per row): the caller runs it whole.
-func (s *Session) runSplit(p *plan, inputs map[string]*graph.Tensor, fn func([]*graph.Tensor) error) (done bool, err error) {
+func (s *Session) runSplit(p *plan, inputs map[string]*graph.Tensor, fn func([]*graph.Tensor, bool) error) (done bool, err error) {
 	n := -1
 	for _, t := range inputs {
 		if t == nil || len(t.Shape) == 0 || n >= 0 && t.Shape[0] != n {
@@ -593,7 +618,7 @@ func (s *Session) runSplit(p *plan, inputs map[string]*graph.Tensor, fn func([]*
 		}
 		joined[i] = t
 	}
-	return true, fn(joined)
+	return true, fn(joined, true)
 }
 
 // rowsOf is a view of rows [lo, hi) of t.
@@ -627,7 +652,7 @@ func joinRows(ps []*graph.Tensor) (*graph.Tensor, bool) {
 
 func (p *plan) newState() *state {
 	st := &state{vals: make([]*graph.Tensor, p.nslots), own: make([]int32, p.nslots),
-		hint: make([][]int32, len(p.steps)), cache: make([]inferCache, len(p.steps))}
+		hint: make([][]int32, len(p.steps)), cache: make([]inferCache, len(p.steps)), views: make([]graph.Tensor, len(p.steps))}
 	if p.profile {
 		st.prof = make([]time.Duration, len(p.steps))
 	}
@@ -660,6 +685,10 @@ func (st *state) reset() {
 	}
 	for i := range st.metas {
 		st.metas[i] = graph.Meta{}
+	}
+	for i := range st.views {
+		v := &st.views[i]
+		v.F, v.I, v.B, v.S = nil, nil, nil, nil
 	}
 }
 
@@ -737,6 +766,15 @@ func (p *plan) exec(st *state) error {
 		om, err := st.infer(i, sp)
 		if err != nil {
 			return fmt.Errorf("node %q (%s): %w", sp.name, sp.def.Type, err)
+		}
+		if sp.alias {
+			if v := st.view(i, st.ins[0], om[0], p.maxElems); v != nil {
+				st.vals[sp.out[0]] = v
+				for _, sl := range p.release[i] {
+					st.release(sl)
+				}
+				continue
+			}
 		}
 		st.outs = st.outs[:0]
 		for j, sl := range sp.out {
@@ -835,6 +873,39 @@ func (st *state) infer(i int, sp *step) ([]graph.Meta, error) {
 	}
 	c.ok = true
 	return c.outs, nil
+}
+
+// view makes step i's output x's data under the shape m says (nil when
+// x's dtype has no plain slice, or the shape is beyond the limit or holds
+// another count: the copy path then runs, and refuses what it must).
+func (st *state) view(i int, x *graph.Tensor, m graph.Meta, limit int) *graph.Tensor {
+	if x == nil || m.DType != x.DType {
+		return nil
+	}
+	for _, d := range m.Shape {
+		if d < 0 {
+			return nil
+		}
+	}
+	if n, ok := graph.SizeWithin(m.Shape, limit); !ok || n != x.Len() {
+		return nil // the copy path reports what is wrong
+	}
+	v := &st.views[i]
+	v.DType = x.DType
+	v.Shape = append(v.Shape[:0], m.Shape...)
+	switch x.DType {
+	case graph.Float32:
+		v.F = x.F
+	case graph.Int64:
+		v.I = x.I
+	case graph.Bool:
+		v.B = x.B
+	case graph.String:
+		v.S = x.S
+	default:
+		return nil
+	}
+	return v
 }
 
 // release frees the buffer slot sl holds, if any.
