@@ -174,7 +174,7 @@ func (c *Customer) Add(tx Transaction) {
 // Row is one customer's row of the table: Str holds the id, weekday and
 // ISO week, Num the numeric columns in table order (Features.Columns).
 type Row struct {
-	Str [3]string
+	Str []string
 	Num []float64
 }
 
@@ -184,7 +184,7 @@ func (c *Customer) Row() Row {
 	rv, rc := rounder(f.Decimals.Value), rounder(f.Decimals.Count)
 	ft := dayTime(c.First)
 	_, wk := ft.ISOWeek()
-	r := Row{Str: [3]string{c.ID, ft.Weekday().String()[:3], strconv.Itoa(wk)}}
+	r := Row{Str: []string{c.ID, ft.Weekday().String()[:3], strconv.Itoa(wk)}}
 	r.Num = make([]float64, 4+f.stride())
 	last, days, money := 0, 0, 0.0
 	for d := 0; d < f.Window; d++ {

@@ -231,31 +231,8 @@ func Score(ctx context.Context, o ScoreOptions) (*ScoreResult, error) {
 	elems := beam.Reshuffle(s, beam.CreateList(s, tasks))
 	beam.ParDo0(s, &scoreFn{Model: o.Model, Runtime: o.Runtime, Batch: o.Batch, CacheURL: o.Cache, Name: o.Name, Version: o.Version}, elems)
 
-	runner := o.Runner
-	switch runner {
-	case "", "prism":
-		// An empty endpoint makes prism start its in-process job server
-		// (a previous universal run in this process may have set one).
-		runner, *jobopts.Endpoint = "prism", o.Endpoint
-	case "universal":
-		if o.Endpoint == "" {
-			return nil, fmt.Errorf("--runner universal needs --endpoint HOST:PORT (a portable job server)")
-		}
-		*jobopts.Endpoint = o.Endpoint
-		if *jobopts.EnvironmentType == "" {
-			*jobopts.EnvironmentType = "loopback"
-		}
-	default:
-		return nil, fmt.Errorf("--runner %q: want prism or universal", runner)
-	}
-	pr, err := beam.Run(ctx, runner, p)
-	if err != nil {
+	if err := run(ctx, p, o.Runner, o.Endpoint, res.Counters); err != nil {
 		return nil, err
-	}
-	for _, cr := range pr.Metrics().AllMetrics().Counters() {
-		if cr.Key.Namespace == "odmn" {
-			res.Counters[cr.Key.Name] += cr.Result()
-		}
 	}
 	if res.Counters["rows_read"] != total*int64(o.ShardsPerFile) || res.Counters["rows_written"] != total {
 		return res, fmt.Errorf("counters do not balance: %d rows in the files, read %d (x%d shards per file), written %d",
@@ -270,4 +247,34 @@ func Score(ctx context.Context, o ScoreOptions) (*ScoreResult, error) {
 	}
 	res.Elapsed = time.Since(t0)
 	return res, nil
+}
+
+// run runs p on the runner and adds the odmn counters to counters.
+func run(ctx context.Context, p *beam.Pipeline, runner, endpoint string, counters map[string]int64) error {
+	switch runner {
+	case "", "prism":
+		// An empty endpoint makes prism start its in-process job server
+		// (a previous universal run in this process may have set one).
+		runner, *jobopts.Endpoint = "prism", endpoint
+	case "universal":
+		if endpoint == "" {
+			return fmt.Errorf("--runner universal needs --endpoint HOST:PORT (a portable job server)")
+		}
+		*jobopts.Endpoint = endpoint
+		if *jobopts.EnvironmentType == "" {
+			*jobopts.EnvironmentType = "loopback"
+		}
+	default:
+		return fmt.Errorf("--runner %q: want prism or universal", runner)
+	}
+	pr, err := beam.Run(ctx, runner, p)
+	if err != nil {
+		return err
+	}
+	for _, cr := range pr.Metrics().AllMetrics().Counters() {
+		if cr.Key.Namespace == "odmn" {
+			counters[cr.Key.Name] += cr.Result()
+		}
+	}
+	return nil
 }
