@@ -27,6 +27,7 @@ type Task struct {
 	File          string
 	Shard, Shards int
 	Out           string
+	Bad           string // where its bad rows go
 }
 
 // Counters, in namespace "odmn".
@@ -35,6 +36,7 @@ var (
 	rowsScored  = beam.NewCounter("odmn", "rows_scored")
 	rowsWritten = beam.NewCounter("odmn", "rows_written")
 	rowsCached  = beam.NewCounter("odmn", "rows_cached")
+	rowsBad     = beam.NewCounter("odmn", "bad")
 )
 
 func init() {
@@ -81,13 +83,30 @@ func (f *scoreFn) Teardown() error {
 }
 
 func (f *scoreFn) ProcessElement(ctx context.Context, t Task) error {
-	st, err := score.File(ctx, f.m, t.File, t.Out, score.Options{
-		Runtime: f.Runtime, Batch: f.Batch, Shard: t.Shard, Shards: t.Shards,
-	})
+	c, err := checkShard(t.File, f.m, t.Shard, t.Shards)
+	if err != nil {
+		return err
+	}
+	if err := writeBad(t.Bad, t.File, c.bad); err != nil {
+		return err
+	}
+	in, opts := t.File, score.Options{Runtime: f.Runtime, Batch: f.Batch, Shard: t.Shard, Shards: t.Shards}
+	if c.anyBad {
+		// The shard's good rows, alone in a file: score.File refuses a
+		// file with a malformed row, whichever shard it falls in.
+		good, err := goodRows(t.File, t.Out, f.m, t.Shard, t.Shards, c)
+		if err != nil {
+			return err
+		}
+		defer os.Remove(good)
+		in, opts.Shard, opts.Shards = good, 0, 1
+	}
+	st, err := score.File(ctx, f.m, in, t.Out, opts)
 	if err != nil {
 		return fmt.Errorf("%s shard %d/%d: %w", t.File, t.Shard, t.Shards, err)
 	}
-	rowsRead.Inc(ctx, st.Rows)
+	rowsRead.Inc(ctx, c.rows)
+	rowsBad.Inc(ctx, int64(len(c.bad)))
 	rowsScored.Inc(ctx, st.Scored)
 	rowsWritten.Inc(ctx, st.Scored)
 	if f.c != nil {
@@ -163,11 +182,16 @@ type ScoreOptions struct {
 	// Cache, Name, Version: also load the scores into this cache version
 	// (begun before the run, finished after; never switched).
 	Cache, Name, Version string
+	// MaxBad is the largest share of bad rows tolerated (default
+	// DefaultMaxBad; negative: none). Bad rows are skipped and written to
+	// PREFIX-bad-SSSSS-of-NNNNN.csv with their reasons.
+	MaxBad float64
 }
 
 // ScoreResult reports a run.
 type ScoreResult struct {
 	Shards   []string         `json:"shards"`
+	BadFiles []string         `json:"bad_files,omitempty"`
 	Counters map[string]int64 `json:"counters"`
 	Rows     int64            `json:"rows"`
 	Cached   *cache.Version   `json:"cached,omitempty"`
@@ -184,6 +208,9 @@ func Score(ctx context.Context, o ScoreOptions) (*ScoreResult, error) {
 	if o.ShardsPerFile <= 0 {
 		o.ShardsPerFile = 1
 	}
+	if o.MaxBad == 0 {
+		o.MaxBad = DefaultMaxBad
+	}
 	if o.Runtime == "" {
 		o.Runtime = score.Native
 	}
@@ -193,11 +220,11 @@ func Score(ctx context.Context, o ScoreOptions) (*ScoreResult, error) {
 	}
 	var total int64
 	for _, f := range o.Data {
-		n, err := data.CountRows(f)
+		n, err := countRows(f)
 		if err != nil {
 			return nil, err
 		}
-		total += int64(n)
+		total += n
 	}
 	if err := os.MkdirAll(filepath.Dir(o.Out), 0o755); err != nil {
 		return nil, err
@@ -209,7 +236,7 @@ func Score(ctx context.Context, o ScoreOptions) (*ScoreResult, error) {
 		for s := 0; s < o.ShardsPerFile; s++ {
 			k := i*o.ShardsPerFile + s
 			out := fmt.Sprintf("%s-%05d-of-%05d.parquet", o.Out, k, n)
-			tasks = append(tasks, Task{File: f, Shard: s, Shards: o.ShardsPerFile, Out: out})
+			tasks = append(tasks, Task{File: f, Shard: s, Shards: o.ShardsPerFile, Out: out, Bad: badPath(o.Out, k, n)})
 			res.Shards = append(res.Shards, out)
 		}
 	}
@@ -234,12 +261,22 @@ func Score(ctx context.Context, o ScoreOptions) (*ScoreResult, error) {
 	if err := run(ctx, p, o.Runner, o.Endpoint, res.Counters); err != nil {
 		return nil, err
 	}
-	if res.Counters["rows_read"] != total*int64(o.ShardsPerFile) || res.Counters["rows_written"] != total {
-		return res, fmt.Errorf("counters do not balance: %d rows in the files, read %d (x%d shards per file), written %d",
-			total, res.Counters["rows_read"], o.ShardsPerFile, res.Counters["rows_written"])
+	for _, t := range tasks {
+		if _, err := os.Stat(t.Bad); err == nil {
+			res.BadFiles = append(res.BadFiles, t.Bad)
+		}
+	}
+	cn := res.Counters
+	if cn["rows_read"] != total || cn["rows_written"]+cn["bad"] != total {
+		return res, fmt.Errorf("counters do not balance: %d rows in the files, read %d, written %d + bad %d",
+			total, cn["rows_read"], cn["rows_written"], cn["bad"])
+	}
+	if err := checkBad(cn["bad"], total, o.MaxBad, res.BadFiles); err != nil {
+		removeAll(res.Shards)
+		return res, err // the cache version stays loading: switch refuses it
 	}
 	if c != nil {
-		v, err := c.Finish(ctx, o.Name, o.Version, total)
+		v, err := c.Finish(ctx, o.Name, o.Version, total-cn["bad"])
 		if err != nil {
 			return res, err
 		}
