@@ -178,8 +178,13 @@ func checkSame(t *testing.T, files []string, whole string, c logCols, asOf time.
 		t.Fatalf("spec\n%s\nwant (dataset from-transactions)\n%s", gotSpec, wantSpec)
 	}
 	_ = spec
+	if res.Written != int64(st.Kept) || res.Bad != 0 {
+		t.Fatalf("written %d, bad %d; build stats %+v", res.Written, res.Bad, st)
+	}
+	// Beam's counters, as the runner reports them (at most the truth:
+	// prism has been seen to drop a bundle's counters).
 	cn := res.Counters
-	if cn["written"] != int64(st.Kept) || cn["customers"] != int64(st.Customers) || cn["rows_read"]-cn["after_as_of"] != st.Rows || cn["bad"] != 0 {
+	if cn["written"] > int64(st.Kept) || cn["customers"] > int64(st.Customers) || cn["written"] == 0 || cn["bad"] != 0 {
 		t.Fatalf("counters %v, build stats %+v", cn, st)
 	}
 }
@@ -246,8 +251,8 @@ func TestFeaturesBadRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Counters["bad"] != 3 || res.Counters["rows_read"] != int64(len(withBad)) {
-		t.Fatalf("counters %v", res.Counters)
+	if res.Bad != 3 || res.Counters["bad"] > 3 || res.Counters["rows_read"] > int64(len(withBad)) {
+		t.Fatalf("bad %d, counters %v", res.Bad, res.Counters)
 	}
 	var reasons []string
 	for _, f := range res.BadFiles {
@@ -283,7 +288,7 @@ func TestFeaturesBadRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.BadFiles) != 0 || res.Counters["bad"] != 0 {
+	if len(res.BadFiles) != 0 || res.Bad != 0 || res.Counters["bad"] != 0 {
 		t.Fatalf("clean rerun: bad files %v, counters %v", res.BadFiles, res.Counters)
 	}
 }

@@ -193,7 +193,9 @@ type ScoreResult struct {
 	Shards   []string         `json:"shards"`
 	BadFiles []string         `json:"bad_files,omitempty"`
 	Counters map[string]int64 `json:"counters"`
-	Rows     int64            `json:"rows"`
+	Rows     int64            `json:"rows"`    // rows in the input files
+	Written  int64            `json:"written"` // rows in the output shards
+	Bad      int64            `json:"bad"`     // rows in the bad-row files
 	Cached   *cache.Version   `json:"cached,omitempty"`
 	Elapsed  time.Duration    `json:"elapsed_ns"`
 }
@@ -266,17 +268,24 @@ func Score(ctx context.Context, o ScoreOptions) (*ScoreResult, error) {
 			res.BadFiles = append(res.BadFiles, t.Bad)
 		}
 	}
-	cn := res.Counters
-	if cn["rows_read"] != total || cn["rows_written"]+cn["bad"] != total {
-		return res, fmt.Errorf("counters do not balance: %d rows in the files, read %d, written %d + bad %d",
-			total, cn["rows_read"], cn["rows_written"], cn["bad"])
+	// The balance is checked on the outputs: the shards' rows and the
+	// bad-row files' rows. Beam's counters are reported as the runner
+	// gives them (prism has been seen to drop a bundle's counters).
+	if res.Written, err = sumRows(res.Shards, false); err != nil {
+		return res, err
 	}
-	if err := checkBad(cn["bad"], total, o.MaxBad, res.BadFiles); err != nil {
+	if res.Bad, err = sumRows(res.BadFiles, true); err != nil {
+		return res, err
+	}
+	if res.Written+res.Bad != total {
+		return res, fmt.Errorf("rows do not balance: %d in the files, %d written + %d bad", total, res.Written, res.Bad)
+	}
+	if err := checkBad(res.Bad, total, o.MaxBad, res.BadFiles); err != nil {
 		removeAll(res.Shards)
 		return res, err // the cache version stays loading: switch refuses it
 	}
 	if c != nil {
-		v, err := c.Finish(ctx, o.Name, o.Version, total-cn["bad"])
+		v, err := c.Finish(ctx, o.Name, o.Version, res.Written)
 		if err != nil {
 			return res, err
 		}
@@ -306,7 +315,7 @@ func run(ctx context.Context, p *beam.Pipeline, runner, endpoint string, counter
 	}
 	pr, err := beam.Run(ctx, runner, p)
 	if err != nil {
-		return err
+		return fmt.Errorf("the pipeline failed (nothing is switched; a cache version it was loading stays incomplete): %w", err)
 	}
 	for _, cr := range pr.Metrics().AllMetrics().Counters() {
 		if cr.Key.Namespace == "odmn" {
@@ -314,4 +323,25 @@ func run(ctx context.Context, p *beam.Pipeline, runner, endpoint string, counter
 		}
 	}
 	return nil
+}
+
+// sumRows adds up the data rows of files (a bad-row CSV counts CSV records).
+func sumRows(files []string, csv bool) (int64, error) {
+	var n int64
+	for _, f := range files {
+		var k int64
+		var err error
+		if csv {
+			k, err = countRows(f)
+		} else {
+			var m int
+			m, err = data.CountRows(f)
+			k = int64(m)
+		}
+		if err != nil {
+			return n, err
+		}
+		n += k
+	}
+	return n, nil
 }
