@@ -132,7 +132,7 @@ func TestScorePrism(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Shards) != 3 || res.Written != res.Rows || res.Bad != 0 || res.Counters["rows_written"] > res.Rows || res.Counters["rows_cached"] > res.Rows {
+	if len(res.Shards) != 3 || res.Written != res.Rows || res.Bad != 0 || !countersAtMost(res.Counters, map[string]int64{"rows_read": res.Rows, "rows_written": res.Rows, "rows_cached": res.Rows}) {
 		t.Fatalf("result %+v", res)
 	}
 	same(t, readScores(t, res.Shards), want(t))
@@ -274,7 +274,7 @@ func TestScoreBadRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	cn := res.Counters
-	if res.Rows != 300 || res.Bad != 3 || res.Written != 297 || cn["rows_read"] > 300 || cn["bad"] > 3 || res.Cached == nil || res.Cached.Written != 297 {
+	if res.Rows != 300 || res.Bad != 3 || res.Written != 297 || !countersAtMost(cn, map[string]int64{"rows_read": 300, "bad": 3, "rows_written": 297}) || res.Cached == nil || res.Cached.Written != 297 {
 		t.Fatalf("rows %d written %d bad %d, counters %v, cached %+v", res.Rows, res.Written, res.Bad, cn, res.Cached)
 	}
 	same(t, readScores(t, res.Shards), wantFile(t, goodIn))
@@ -297,4 +297,19 @@ func TestScoreBadRows(t *testing.T) {
 	if !reflect.DeepEqual(reasons, want) {
 		t.Fatalf("bad rows %q, want %q", reasons, want)
 	}
+}
+
+// countersAtMost checks Beam's counters against the truth: present, and
+// not above it. Prism can drop counts: when bundles finish together the
+// first time a counter is reported, its metrics store keeps one payload
+// per unknown short id (jobservices/metrics.go, contributeMetrics), so the
+// pipelines check their balance on the outputs instead.
+func countersAtMost(got, truth map[string]int64) bool {
+	for k, v := range truth {
+		g, ok := got[k]
+		if !ok || g > v || (v > 0 && g <= 0) {
+			return false
+		}
+	}
+	return true
 }
