@@ -185,6 +185,12 @@ func TestScoreUniversalJobServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	same(t, readScores(t, res.Shards), want(t))
+
+	// The features pipeline on the same job server.
+	header, lines := synthLog(200, 11)
+	files, whole := splitLog(t, header, lines, 2)
+	checkSame(t, files, whole, logCols{"cust", "when", "amount", "items"}, time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC),
+		7, []int{30, 90}, true, "universal", endpoint)
 }
 
 func TestScoreRedisDown(t *testing.T) {
