@@ -530,8 +530,6 @@ func (lr *logReader) sepName() string {
 	return "whitespace"
 }
 
-func (lr *logReader) close() { lr.f.Close() }
-
 // next returns the fields of the next non-blank record and its line.
 func (lr *logReader) next() ([]string, int64, error) {
 	if lr.cr != nil {

@@ -374,7 +374,6 @@ func removeAll(paths []string) {
 // removes a stale file from an earlier run.
 type badWriter struct {
 	path string
-	tab  *data.Table
 	w    *data.Writer
 }
 
