@@ -319,3 +319,40 @@ func countersAtMost(got, truth map[string]int64) bool {
 	}
 	return true
 }
+
+func TestScoreBadRowsParquet(t *testing.T) {
+	m, err := score.Load(goldenModel, train.InferOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := append([]data.ColumnRequest{{Name: m.IDColumn, Kind: data.String}}, score.NewFeeder(m.Inputs).Columns()...)
+	tab, err := data.ReadFile(goldenInputs, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := tab.Col("spend_7d")
+	tab.Num[j][7] = -1.5
+	in := filepath.Join(t.TempDir(), "in.parquet")
+	if err := data.WriteFile(in, tab); err != nil {
+		t.Fatal(err)
+	}
+	res, err := pipeline.Score(context.Background(), pipeline.ScoreOptions{Model: goldenModel, Data: []string{in},
+		Out: filepath.Join(t.TempDir(), "s"), ShardsPerFile: 2, MaxBad: 0.01})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rows != 300 || res.Written != 299 || res.Bad != 1 || len(res.BadFiles) != 1 {
+		t.Fatalf("rows %d written %d bad %d files %v", res.Rows, res.Written, res.Bad, res.BadFiles)
+	}
+	got := readScores(t, res.Shards)
+	if _, ok := got[tab.Str[0][7]]; ok || len(got) != 299 {
+		t.Fatalf("%d users scored; the bad row's user scored: %v", len(got), ok)
+	}
+	bad, err := data.ReadFile(res.BadFiles[0], data.Request([]string{"line", "column", "reason"}, []data.Kind{data.String, data.String, data.String}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := []string{bad.Str[0][0], bad.Str[1][0], bad.Str[2][0]}; !reflect.DeepEqual(r, []string{"7", "spend_7d", "negative value -1.5"}) {
+		t.Fatalf("bad row %q", r)
+	}
+}
