@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -163,9 +165,22 @@ type customerFn struct {
 }
 
 func (f *customerFn) ProcessElement(ctx context.Context, id string, txs func(*tx) bool, dec data.Decimals, emit func(int, data.Row)) {
+	fs := &data.Features{Window: f.Window, Horizons: f.Horizons, Labels: f.Labels, Decimals: dec}
+	span := fs.Span()
+	// Keep only the transactions inside the span of the earliest day seen
+	// so far (day 0 only moves earlier), so memory is bounded by the span's
+	// transactions, not the customer's whole history.
 	var all []tx
 	var t tx
+	first := int64(math.MaxInt64 / 2)
 	for txs(&t) {
+		if t.Day >= first+span {
+			continue
+		}
+		if t.Day < first {
+			first = t.Day
+			all = slices.DeleteFunc(all, func(u tx) bool { return u.Day >= first+span })
+		}
 		all = append(all, t)
 	}
 	featCustomers.Inc(ctx, 1)
@@ -175,11 +190,6 @@ func (f *customerFn) ProcessElement(ctx context.Context, id string, txs func(*tx
 		}
 		return all[i].Line < all[j].Line
 	})
-	first := all[0].Day
-	for _, t := range all {
-		first = min(first, t.Day)
-	}
-	fs := &data.Features{Window: f.Window, Horizons: f.Horizons, Labels: f.Labels, Decimals: dec}
 	if !fs.Complete(first, f.AsOf) {
 		featIncomplete.Inc(ctx, 1)
 		return
