@@ -335,6 +335,9 @@ func Features(ctx context.Context, o FeaturesOptions) (*FeaturesResult, error) {
 		return nil, err
 	}
 	c := res.Counters
+	for _, k := range []string{"rows_read", "bad", "after_as_of", "customers", "incomplete", "written"} {
+		c[k] += 0 // a counter never incremented is not reported: show it as 0
+	}
 	for _, f := range files {
 		if _, err := os.Stat(f.Bad); err == nil {
 			res.BadFiles = append(res.BadFiles, f.Bad)
@@ -348,11 +351,11 @@ func Features(ctx context.Context, o FeaturesOptions) (*FeaturesResult, error) {
 		return res, err
 	}
 	if err := checkBad(res.Bad, max(c["rows_read"], res.Bad), o.MaxBad, res.BadFiles); err != nil {
-		removeAll(res.Shards)
+		removeAll(append(res.Shards, res.Spec)) // no table, no spec of an earlier run beside it
 		return res, err
 	}
 	if res.Written == 0 && c["rows_read"]-c["bad"]-c["after_as_of"] == 0 {
-		removeAll(res.Shards)
+		removeAll(append(res.Shards, res.Spec))
 		return res, fmt.Errorf("no transactions on or before %s in %d files", o.AsOf.Format("2006-01-02"), len(o.In))
 	}
 	if err := spec.Save(res.Spec); err != nil {

@@ -291,4 +291,16 @@ func TestFeaturesBadRows(t *testing.T) {
 	if len(res.BadFiles) != 0 || res.Bad != 0 || res.Counters["bad"] != 0 {
 		t.Fatalf("clean rerun: bad files %v, counters %v", res.BadFiles, res.Counters)
 	}
+	// A failing run into a prefix that holds a table leaves neither its
+	// shards nor its spec.
+	opts.In, opts.MaxBad = files, 0
+	res, err = pipeline.Features(context.Background(), opts)
+	if err == nil {
+		t.Fatal("no error past --max-bad")
+	}
+	for _, p := range append(res.Shards, res.Spec) {
+		if _, err := os.Stat(p); err == nil {
+			t.Fatalf("%s left beside a failed run", p)
+		}
+	}
 }

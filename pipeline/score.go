@@ -263,6 +263,13 @@ func Score(ctx context.Context, o ScoreOptions) (*ScoreResult, error) {
 	if err := run(ctx, p, o.Runner, o.Endpoint, res.Counters); err != nil {
 		return nil, err
 	}
+	names := []string{"rows_read", "rows_scored", "rows_written", "bad"}
+	if c != nil {
+		names = append(names, "rows_cached")
+	}
+	for _, k := range names {
+		res.Counters[k] += 0 // a counter never incremented is not reported: show it as 0
+	}
 	for _, t := range tasks {
 		if _, err := os.Stat(t.Bad); err == nil {
 			res.BadFiles = append(res.BadFiles, t.Bad)
