@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -322,7 +323,7 @@ func run(ctx context.Context, p *beam.Pipeline, runner, endpoint string, counter
 	}
 	pr, err := beam.Run(ctx, runner, p)
 	if err != nil {
-		return fmt.Errorf("the pipeline failed (nothing is switched; a cache version it was loading stays incomplete): %w", err)
+		return fmt.Errorf("the pipeline failed: %s (nothing is switched; a cache version it was loading stays incomplete)\nthe runner's report: %w", rootCause(err), err)
 	}
 	for _, cr := range pr.Metrics().AllMetrics().Counters() {
 		if cr.Key.Namespace == "odmn" {
@@ -351,4 +352,11 @@ func sumRows(files []string, csv bool) (int64, error) {
 		n += k
 	}
 	return n, nil
+}
+
+// rootCause is the last line of a runner's error, where Beam puts the
+// DoFn's own error after its dump of the failed bundle's plan.
+func rootCause(err error) string {
+	lines := strings.Split(strings.TrimSpace(err.Error()), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
 }
