@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A hand-made log. Window 3 days, horizons 5 and 10: ltv_5 sums days 3..7
@@ -356,4 +357,51 @@ func TestCDNOW(t *testing.T) {
 	if ds.N != 23570 || ds.F != 2+4+7+7 || ds.T != 4 {
 		t.Fatalf("dataset %d x %d, %d labels", ds.N, ds.F, ds.T)
 	}
+}
+
+func TestBuildAsOfAndScoringSet(t *testing.T) {
+	path := writeLog(t, "log.csv", ",", same, false)
+	day := func(s string) time.Time {
+		d, err := time.Parse("2006-01-02", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	base := BuildOptions{In: path, Customer: "cust", Time: "when", Value: "amount", Count: "items", Window: 3, Horizons: []int{5, 10}}
+
+	// The scoring set on 01-21: C (first 01-20) lacks a full window, D
+	// (01-19) just has one; C's 01-31 purchase is after the day.
+	o := base
+	o.NoLabels, o.AsOf = true, day("2024-01-21")
+	tab, spec, st, err := BuildFromTransactions(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tab.Str[0]; !reflect.DeepEqual(got, []string{"A", "B", "D"}) {
+		t.Fatalf("scoring set customers %v", got)
+	}
+	if tab.Col("ltv_5") >= 0 || len(spec.Labels) != 2 || st.Rows != 12 || st.Dropped != 1 || len(st.Labels) != 0 {
+		t.Fatalf("scoring set: columns %v, spec labels %v, stats %+v", tab.Names, spec.Labels, st)
+	}
+	if got := tab.Num[tab.Col("value_d1")]; !reflect.DeepEqual(got, []float64{14.75, 1.2, 9.99}) {
+		t.Fatalf("value_d1 %v", got)
+	}
+
+	// The training table on 01-17: later transactions do not exist yet.
+	o = base
+	o.AsOf = day("2024-01-17")
+	tab, _, st, err = BuildFromTransactions(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Customers != 2 || st.Kept != 2 || st.Rows != 10 || !st.LogEnd.Equal(day("2024-01-14")) {
+		t.Fatalf("stats %+v", st)
+	}
+	if got := tab.Num[tab.Col("ltv_10")]; !reflect.DeepEqual(got, []float64{1110, 0}) {
+		t.Fatalf("ltv_10 %v", got)
+	}
+	o.AsOf = day("2023-12-31")
+	_, _, _, err = BuildFromTransactions(o)
+	errContains(t, err, "log.csv", "no transactions on or before 2023-12-31")
 }

@@ -15,20 +15,32 @@ const pipelineBinary = "odmn-pipeline"
 
 func newPipelineCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "pipeline score|job-server [flags]",
+		Use:   "pipeline features|score|job-server [flags]",
 		Short: "Run the Beam pipelines (odmn-pipeline, built with make pipeline)",
 		Long: `pipeline runs odmn's Apache Beam pipelines, which live in their own Go module
 and binary so that odmn itself does not depend on Beam. It runs
 odmn-pipeline (found beside odmn, else in PATH) with the same arguments:
 
+  odmn pipeline features --in 'logs/*.csv' --customer COL --time COL --value COL
+        [--count COL] --as-of YYYY-MM-DD [--window 7d] [--horizons 30,90,180,365]
+        [--labels] --out out/features [--shards N] [--max-bad 0.001] [--json]
   odmn pipeline score --model model.onnx --data 'users-*.parquet' --out out/scores
-        [--shards-per-file N] [--runner prism|universal --endpoint HOST:PORT]
-        [--cache URL --name NAME --version V] [--json]
+        [--shards-per-file N] [--cache URL --name NAME --version V]
+        [--max-bad 0.001] [--json]
   odmn pipeline job-server --port 8073    a standalone prism job server
 
+features builds the table of 'odmn dataset from-transactions' (the same
+feature code) from many log files: without --labels the day's scoring set
+(customers whose feature window is complete by --as-of), with --labels the
+training table. Both write Parquet shards PREFIX-SSSSS-of-NNNNN.parquet;
+features also writes PREFIX.spec.json. Bad rows (a missing or unparsable
+field, a negative value) are skipped into PREFIX-bad-SSSSS-of-NNNNN.csv with
+file, line, column and reason; past --max-bad (a share of the rows read) the
+run fails with a non-zero exit and its output shards are removed.
+
 The default runner is Beam's embedded prism; --runner universal --endpoint
-submits to a portable job server (Flink's, Spark's or a standalone prism).
-Build odmn-pipeline with 'make pipeline' (bin/odmn-pipeline).`,
+HOST:PORT submits to a portable job server (Flink's, Spark's or a standalone
+prism). Build odmn-pipeline with 'make pipeline' (bin/odmn-pipeline).`,
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			bin, err := findPipeline()
