@@ -44,6 +44,7 @@ model built here can be served anywhere ONNX runs.`,
 		newServeCmd(),
 		newServeBenchCmd(),
 		newPipelineCmd(),
+		newDailyCmd(),
 	)
 	return root
 }
