@@ -59,6 +59,10 @@ type Options struct {
 	// MaxPSI stops the day before publishing when some feature's PSI
 	// exceeds it (0: no limit).
 	MaxPSI float64
+	// PSIIgnore names input features the drift gate leaves out (they are
+	// still measured and reported), such as calendar features that drift
+	// by construction.
+	PSIIgnore []string
 	// Train configures training (the architecture is the previous model's
 	// on a warm start).
 	Train train.Config

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -294,11 +295,11 @@ func (s *Summary) export() (any, error) {
 
 // ConformDone is the conformance gate's result.
 type ConformDone struct {
-	Rows     int                 `json:"rows"`
-	Runtimes []string            `json:"runtimes"`
-	Pass     bool                `json:"pass"`
-	MaxAbs   map[string]float64  `json:"max_abs"` // runtime/output -> max |x - reference|
-	Ties     int                 `json:"ties"`
+	Rows     int                  `json:"rows"`
+	Runtimes []string             `json:"runtimes"`
+	Pass     bool                 `json:"pass"`
+	MaxAbs   map[string]float64   `json:"max_abs"` // runtime/output -> max |x - reference|
+	Ties     int                  `json:"ties"`
 	Disagree []score.Disagreement `json:"disagreements,omitempty"`
 }
 
@@ -433,6 +434,7 @@ type DriftDone struct {
 	Features []FeaturePSI `json:"features"` // by decreasing PSI
 	Max      FeaturePSI   `json:"max"`
 	Limit    float64      `json:"limit,omitempty"`
+	Ignored  []string     `json:"ignored,omitempty"` // left out of the gate
 }
 
 // drift computes the PSI of every input feature between the training table
@@ -463,14 +465,22 @@ func (s *Summary) drift() (any, error) {
 
 func (s *Summary) driftGate() error {
 	d := s.Drift
-	d.Limit = s.opts.MaxPSI
-	if s.opts.MaxPSI > 0 && d.Max.PSI > s.opts.MaxPSI {
-		var over []string
-		for _, p := range d.Features {
-			if p.PSI > s.opts.MaxPSI {
-				over = append(over, fmt.Sprintf("%s %.4f", p.Feature, p.PSI))
-			}
+	d.Limit, d.Ignored = s.opts.MaxPSI, s.opts.PSIIgnore
+	for _, f := range s.opts.PSIIgnore {
+		if !slices.ContainsFunc(d.Features, func(p FeaturePSI) bool { return p.Feature == f }) {
+			return fmt.Errorf("--psi-ignore %s: not an input feature of the model", f)
 		}
+	}
+	if s.opts.MaxPSI <= 0 {
+		return nil
+	}
+	var over []string
+	for _, p := range d.Features {
+		if p.PSI > s.opts.MaxPSI && !slices.Contains(s.opts.PSIIgnore, p.Feature) {
+			over = append(over, fmt.Sprintf("%s %.4f", p.Feature, p.PSI))
+		}
+	}
+	if len(over) > 0 {
 		return &StopError{Code: ExitDrift, Err: fmt.Errorf("drift: PSI above --max-psi %g for %s (scoring set of %s against the training bins); nothing published", s.opts.MaxPSI, strings.Join(over, ", "), s.Date)}
 	}
 	return nil

@@ -39,7 +39,10 @@ func newDailyCmd() *cobra.Command {
             Runtime); a disagreement stops the day
   drift     population stability index of every input feature, scoring set
             against the training table through the model's bins (empty bins
-            count as a 1e-4 share); --max-psi stops the day
+            count as a 1e-4 share); --max-psi stops the day, except for the
+            features named by --psi-ignore (calendar features such as
+            first_isoweek drift by construction: the newest cohorts' weeks
+            are not in the training table)
   score     the whole scoring set, with odmn-pipeline (Beam, found beside
             odmn or in PATH; --engine auto uses it when present) or in this
             process (--engine local, or auto with a notice when absent)
@@ -111,6 +114,7 @@ to resume), 3 stopped by the conformance gate, 4 stopped by --max-psi,
 	f.StringVar(&o.Cache, "cache", "", "Redis URL (redis://, rediss://, user:password@ as for odmn cache)")
 	f.StringVar(&o.Name, "name", "", "cache name; the day's version is NAME-YYYYMMDD")
 	f.Float64Var(&o.MaxPSI, "max-psi", 0, "stop the day (exit 4) when any input feature's PSI exceeds this (0: no limit)")
+	f.StringSliceVar(&o.PSIIgnore, "psi-ignore", nil, "input features --max-psi leaves out (still reported), e.g. first_isoweek, whose newest weeks are unseen in training")
 	f.StringVar(&o.Engine, "engine", daily.EngineAuto, "scoring: auto (odmn-pipeline when found, else local), pipeline or local")
 	f.StringSliceVar(&o.PipelineArgs, "pipeline-arg", nil, "extra argument for odmn-pipeline score (e.g. --pipeline-arg=--runner=universal)")
 	f.IntVar(&o.ConformRows, "conform-rows", daily.DefaultConformRows, "rows of the scoring set the conformance gate samples")
