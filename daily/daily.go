@@ -91,27 +91,26 @@ type StepState struct {
 
 // Summary is the result of a day.
 type Summary struct {
-	Date     string         `json:"date"`
-	Name     string         `json:"name"`
-	Version  string         `json:"version"`
-	Status   string         `json:"status"` // published, already published, stopped, failed
-	Reason   string         `json:"reason,omitempty"`
-	ExitCode int            `json:"exit_code"`
-	Workdir  string         `json:"workdir"`
-	Steps    []StepState    `json:"steps"`
-	Features *FeaturesDone  `json:"features,omitempty"`
-	Train    *TrainDone     `json:"train,omitempty"`
-	Export   *ExportDone    `json:"export,omitempty"`
-	Conform  *ConformDone   `json:"conform,omitempty"`
-	Drift    *DriftDone     `json:"drift,omitempty"`
-	Score    *ScoreDone     `json:"score,omitempty"`
-	Load     *LoadDone      `json:"load,omitempty"`
-	Switch   *SwitchDone    `json:"switch,omitempty"`
-	Notices  []string       `json:"notices,omitempty"`
-	day      string         // DIR/DATE
-	opts     *Options       // nil after Run
-	cache    *cache.Cache   // opened on first use
-	results  map[string]any // step -> its result
+	Date     string        `json:"date"`
+	Name     string        `json:"name"`
+	Version  string        `json:"version"`
+	Status   string        `json:"status"` // published, already published, stopped, failed
+	Reason   string        `json:"reason,omitempty"`
+	ExitCode int           `json:"exit_code"`
+	Workdir  string        `json:"workdir"`
+	Steps    []StepState   `json:"steps"`
+	Features *FeaturesDone `json:"features,omitempty"`
+	Train    *TrainDone    `json:"train,omitempty"`
+	Export   *ExportDone   `json:"export,omitempty"`
+	Conform  *ConformDone  `json:"conform,omitempty"`
+	Drift    *DriftDone    `json:"drift,omitempty"`
+	Score    *ScoreDone    `json:"score,omitempty"`
+	Load     *LoadDone     `json:"load,omitempty"`
+	Switch   *SwitchDone   `json:"switch,omitempty"`
+	Notices  []string      `json:"notices,omitempty"`
+	day      string        // DIR/DATE
+	opts     *Options      // nil after Run
+	cache    *cache.Cache  // opened on first use
 }
 
 // StopError is a day stopped by a gate, or failed; Code is its exit code.
@@ -186,7 +185,7 @@ func (o *Options) check() error {
 func Run(ctx context.Context, o Options) (*Summary, error) {
 	y, m, d := o.AsOf.Date()
 	o.AsOf = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-	s := &Summary{Date: o.AsOf.Format("2006-01-02"), Name: o.Name, Workdir: o.Workdir, results: map[string]any{}}
+	s := &Summary{Date: o.AsOf.Format("2006-01-02"), Name: o.Name, Workdir: o.Workdir}
 	if err := o.check(); err != nil {
 		return s.finish(err)
 	}
@@ -330,7 +329,6 @@ func newResult(step string) any {
 }
 
 func (s *Summary) set(step string, res any) {
-	s.results[step] = res
 	switch r := res.(type) {
 	case *FeaturesDone:
 		s.Features = r
