@@ -2,8 +2,10 @@ package daily
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -13,7 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/odmn/odmn/cache"
+	"github.com/odmn/odmn/compat"
 	"github.com/odmn/odmn/data"
 	"github.com/odmn/odmn/internal/redistest"
 	"github.com/odmn/odmn/internal/testenv"
@@ -306,4 +311,72 @@ func TestDailyChild(t *testing.T) {
 	o.Train.Epochs = 50 // long enough to be killed while training
 	_, err := Run(context.Background(), o)
 	t.Fatalf("the child was meant to be killed, it ended: %v", err)
+}
+
+// TestConformanceGateStops tampers with the exported file's discretization
+// bounds (the reference keeps the model's own): the runtimes then disagree
+// with the reference and the day stops, exit 3, before anything reaches the
+// cache.
+func TestConformanceGateStops(t *testing.T) {
+	testenv.RequireLib(t)
+	srv := redistest.Start(t, redistest.Options{})
+	ctx := context.Background()
+	dir := t.TempDir()
+	log := filepath.Join(dir, "log.csv")
+	writeLog(t, log, 4, 800, 0, 60, 60, 1, "c")
+	o := testOptions([]string{log}, filepath.Join(dir, "work"), srv.URL(), 50)
+	o.AfterStep = func(step string) error {
+		if step == "export" {
+			return errors.New("stop after export")
+		}
+		return nil
+	}
+	if _, err := Run(ctx, o); err == nil {
+		t.Fatal("the hook did not stop the day")
+	}
+	path := filepath.Join(o.Workdir, "2026-02-20", ModelONNX)
+	mp, err := compat.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tampered := false
+	for _, tp := range mp.GetGraph().GetInitializer() {
+		if tp.GetName() != "discretize.bounds" {
+			continue
+		}
+		for i := range tp.FloatData {
+			tp.FloatData[i] *= 3
+		}
+		for i := 0; i+4 <= len(tp.RawData); i += 4 {
+			v := math.Float32frombits(binary.LittleEndian.Uint32(tp.RawData[i:]))
+			binary.LittleEndian.PutUint32(tp.RawData[i:], math.Float32bits(3*v))
+		}
+		tampered = len(tp.FloatData)+len(tp.RawData) > 0
+	}
+	if !tampered {
+		t.Fatal("no discretize.bounds initializer to tamper with")
+	}
+	b, err := proto.Marshal(mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o.AfterStep = nil
+	s, err := Run(ctx, o)
+	if ExitCode(err) != ExitConform || s.Status != "stopped" || s.Conform == nil || s.Conform.Pass || len(s.Conform.Disagree) == 0 && s.Conform.MaxAbs["native/ltv_ev"] == 0 {
+		t.Fatalf("tampered model: err %v, status %s, conform %+v", err, s.Status, s.Conform)
+	}
+	c, err := cache.Open(ctx, srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if vers, err := c.Versions(ctx, "ltv"); err != nil || len(vers) != 0 {
+		t.Fatalf("a day stopped by the gate left versions %v (%v)", vers, err)
+	}
+	if _, err := os.Stat(filepath.Join(o.Workdir, "2026-02-20", "conform.done")); !os.IsNotExist(err) {
+		t.Fatalf("a failed gate was marked done: %v", err)
+	}
 }

@@ -295,12 +295,15 @@ func (s *Summary) export() (any, error) {
 
 // ConformDone is the conformance gate's result.
 type ConformDone struct {
-	Rows     int                  `json:"rows"`
-	Runtimes []string             `json:"runtimes"`
-	Pass     bool                 `json:"pass"`
-	MaxAbs   map[string]float64   `json:"max_abs"` // runtime/output -> max |x - reference|
-	Ties     int                  `json:"ties"`
-	Disagree []score.Disagreement `json:"disagreements,omitempty"`
+	Rows     int                `json:"rows"`
+	Runtimes []string           `json:"runtimes"`
+	Pass     bool               `json:"pass"`
+	MaxAbs   map[string]float64 `json:"max_abs"` // runtime/output -> max |x - reference|
+	Ties     int                `json:"ties"`
+	// Disagreements counts the decodes that differ outside ties; Disagree
+	// lists the first few (the full report is conform/report.txt).
+	Disagreements int                  `json:"disagreements"`
+	Disagree      []score.Disagreement `json:"first_disagreements,omitempty"`
 }
 
 // conform runs the exported file on a seeded sample of the scoring set
@@ -337,14 +340,22 @@ func (s *Summary) conform() (any, error) {
 	}
 	for _, d := range rep.Disagreements {
 		if !d.Tie {
-			res.Disagree = append(res.Disagree, d)
+			res.Disagreements++
+			if len(res.Disagree) < 10 {
+				res.Disagree = append(res.Disagree, d)
+			}
 		}
 	}
 	if !res.Pass {
 		var buf bytes.Buffer
 		_ = rep.Print(&buf, false)
-		s.logf("%s", buf.String())
-		return res, &StopError{Code: ExitConform, Err: fmt.Errorf("conformance gate: %s disagrees across runtimes on %d sampled rows of the scoring set; nothing published", m.Path, n)}
+		full := filepath.Join(s.day, "conform", "report.txt")
+		if err := fsutil.WriteFile(full, buf.Bytes()); err != nil {
+			return res, err
+		}
+		lines := strings.SplitN(buf.String(), "\n", 21)
+		s.logf("%s\n(full report: %s)", strings.Join(lines[:min(len(lines), 20)], "\n"), full)
+		return res, &StopError{Code: ExitConform, Err: fmt.Errorf("conformance gate: %s disagrees with the Go reference on %d sampled rows of the scoring set (%d decodes differ; %s); nothing published", m.Path, n, res.Disagreements, full)}
 	}
 	s.logf("%s: conformance gate passed: native and ONNX Runtime agree with the reference on %d rows (%d ties)", s.Date, n, res.Ties)
 	return res, nil
