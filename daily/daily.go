@@ -77,6 +77,9 @@ type Options struct {
 	ConformRows int
 	// Log receives progress lines (nil: none).
 	Log io.Writer
+	// Progress, when set (a terminal), receives progress bars of training,
+	// scoring and loading.
+	Progress io.Writer
 	// AfterStep, when set, runs after each step this run completes; an
 	// error stops the day there (tests use it to simulate a crash).
 	AfterStep func(step string) error

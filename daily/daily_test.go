@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -70,6 +71,7 @@ func testOptions(logs []string, workdir, url string, asOf int) Options {
 		Engine:       EngineLocal,
 		ConformRows:  300,
 		Log:          os.Stderr,
+		Progress:     io.Discard,
 	}
 }
 

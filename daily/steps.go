@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
+
 	"github.com/odmn/odmn/cache"
 	"github.com/odmn/odmn/data"
 	"github.com/odmn/odmn/export"
@@ -234,15 +236,34 @@ func (s *Summary) train(ctx context.Context) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	var bar *progressbar.ProgressBar
 	hooks := train.Hooks{OnEpoch: func(m *train.Model, h *train.History) error {
+		if bar != nil {
+			_ = bar.Finish()
+			bar = nil
+		}
 		e := h.Epochs[len(h.Epochs)-1]
 		s.logf("%s: epoch %d: train loss %.4f, validation loss %.4f", s.Date, e.Epoch, e.TrainLoss, e.ValLoss)
 		return nil
 	}}
+	if o.Progress != nil {
+		hooks.OnBatch = func(p train.Progress) {
+			if bar == nil {
+				bar = progressbar.NewOptions(p.Batches, progressbar.OptionSetWriter(o.Progress),
+					progressbar.OptionShowCount(), progressbar.OptionThrottle(100*time.Millisecond),
+					progressbar.OptionClearOnFinish())
+			}
+			bar.Describe(fmt.Sprintf("epoch %d/%d loss %.4f", p.Epoch, p.Epochs, p.Loss))
+			_ = bar.Set(p.Batch)
+		}
+	}
 	if warm != nil {
 		hooks.Prepare = warm.Prepare
 	}
 	m, h, err := train.Fit(ctx, ds, cfg, hooks)
+	if bar != nil {
+		_ = bar.Finish()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -552,7 +573,7 @@ func (s *Summary) score(ctx context.Context) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		st, err := score.File(ctx, m, in, filepath.Join(dir.Path, "scores-00000-of-00001.parquet"), score.Options{Runtime: score.Native})
+		st, err := score.File(ctx, m, in, filepath.Join(dir.Path, "scores-00000-of-00001.parquet"), score.Options{Runtime: score.Native, Progress: o.Progress})
 		if err != nil {
 			return nil, err
 		}
@@ -601,7 +622,7 @@ func (s *Summary) load(ctx context.Context) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := cache.LoadFiles(ctx, c, s.Score.Files, cache.LoadOptions{Name: s.Name, Version: s.Version,
+	st, err := cache.LoadFiles(ctx, c, s.Score.Files, cache.LoadOptions{Name: s.Name, Version: s.Version, Progress: s.opts.Progress,
 		Source: "odmn daily " + s.Date + " " + filepath.Join(s.day, ModelONNX)})
 	if errors.Is(err, cache.ErrComplete) {
 		v, verr := c.Version(ctx, s.Name, s.Version)

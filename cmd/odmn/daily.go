@@ -85,6 +85,9 @@ to resume), 3 stopped by the conformance gate, 4 stopped by --max-psi,
 				}
 			}
 			o.Log = cmd.ErrOrStderr()
+			if isTerminal(o.Log) {
+				o.Progress = o.Log
+			}
 			sum, err := daily.Run(cmd.Context(), o)
 			if asJSON {
 				if perr := printJSON(cmd.OutOrStdout(), sum); perr != nil && err == nil {
