@@ -49,6 +49,13 @@ type BuildOptions struct {
 	// Bins is written into the spec for every numeric and sequence feature
 	// (0: DefaultBins).
 	Bins int
+	// AsOf, when set, is the last day of the log: later transactions are
+	// ignored. Zero: the last date in the log.
+	AsOf time.Time
+	// NoLabels builds the scoring set instead of the training table:
+	// every customer whose feature window is complete by AsOf, without
+	// label columns.
+	NoLabels bool
 	// Out, when set, is where the table is written (.csv or .parquet); the
 	// spec goes beside it as <Out without extension>.spec.json. Both are
 	// written atomically. Empty: nothing is written.
@@ -88,7 +95,10 @@ type LabelStats struct {
 // horizon H is the value summed over days Window .. Window+H-1 (cumulative,
 // so non-decreasing across horizons). A customer is kept only if that
 // whole span is inside the log, i.e. first day + Window + max(H) - 1 <= the
-// log's last date; the others are dropped (counted in BuildStats.Dropped).
+// log's last date (or AsOf); the others are dropped (counted in
+// BuildStats.Dropped). With NoLabels (the scoring set) the span is the
+// window alone and there are no label columns. Each row is computed by
+// Features and Customer, the definition odmn's Beam pipeline shares.
 //
 // Columns, in order (the spec's Columns order):
 //
@@ -110,8 +120,8 @@ type LabelStats struct {
 // floating-point noise such as 25.740000000000002 without changing any
 // real digit; counts likewise for the Count column.
 //
-// The log is read twice (first days, then sums), so memory grows with the
-// number of customers, not transactions. Rows come out in order of each
+// The log is read twice (first days, then sums, added in log order), so
+// memory grows with the number of customers, not transactions. Rows come out in order of each
 // customer's first appearance in the log.
 func BuildFromTransactions(o BuildOptions) (*Table, *Spec, *BuildStats, error) {
 	if o.Window == 0 {
@@ -124,21 +134,19 @@ func BuildFromTransactions(o BuildOptions) (*Table, *Spec, *BuildStats, error) {
 		return nil, nil, nil, err
 	}
 	st := &BuildStats{}
-	cols := []string{o.Customer, o.Time, o.Value}
-	if o.Count != "" {
-		cols = append(cols, o.Count)
+	lo := LogOptions{Customer: o.Customer, Time: o.Time, Value: o.Value, Count: o.Count, DateFormat: o.DateFormat}
+	asOf := int64(math.MaxInt64)
+	if !o.AsOf.IsZero() {
+		y, m, d := o.AsOf.Date()
+		asOf = time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
 	}
 
 	// Pass 1: first day per customer, log range, decimals, every value checked.
-	lr, err := openLog(o.In, cols)
+	lr, err := OpenLog(o.In, lo)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	st.Separator = lr.sepName()
-	dp := dateParser{layout: o.DateFormat}
-	if dp.layout != "" {
-		dp.kind = dateCustom
-	}
+	st.Separator = lr.Separator()
 	type customer struct {
 		id    string
 		first int64
@@ -146,185 +154,113 @@ func BuildFromTransactions(o BuildOptions) (*Table, *Spec, *BuildStats, error) {
 	var custs []customer
 	index := map[string]int{}
 	logStart, logEnd := int64(math.MaxInt64), int64(math.MinInt64)
-	valDec, cntDec := 0, 0
+	var dec Decimals
 	for {
-		rec, line, err := lr.next()
+		tx, _, err := lr.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			lr.close()
+			lr.Close()
 			return nil, nil, nil, err
 		}
-		tx, err := lr.parse(rec, line, &dp, &valDec, &cntDec)
-		if err != nil {
-			lr.close()
-			return nil, nil, nil, err
+		if tx.Day > asOf {
+			continue
 		}
 		st.Rows++
-		if tx.value == 0 {
+		if tx.Value == 0 {
 			st.ZeroValueRows++
 		}
-		i, ok := index[tx.id]
+		dec.Add(tx)
+		i, ok := index[tx.Customer]
 		if !ok {
 			i = len(custs)
-			index[tx.id] = i
-			custs = append(custs, customer{id: tx.id, first: tx.day})
-		} else if tx.day < custs[i].first {
-			custs[i].first = tx.day
+			index[tx.Customer] = i
+			custs = append(custs, customer{id: tx.Customer, first: tx.Day})
+		} else if tx.Day < custs[i].first {
+			custs[i].first = tx.Day
 		}
-		logStart = min(logStart, tx.day)
-		logEnd = max(logEnd, tx.day)
+		logStart = min(logStart, tx.Day)
+		logEnd = max(logEnd, tx.Day)
 	}
-	lr.close()
+	lr.Close()
 	if st.Rows == 0 {
+		if !o.AsOf.IsZero() {
+			return nil, nil, nil, fmt.Errorf("%s: no transactions on or before %s", o.In, o.AsOf.Format("2006-01-02"))
+		}
 		return nil, nil, nil, fmt.Errorf("%s: no transactions (only a header line)", o.In)
 	}
-	st.DateFormat = dp.name()
+	st.DateFormat = lr.DateFormat()
 	st.Customers = len(custs)
 	st.LogStart, st.LogEnd = dayTime(logStart), dayTime(logEnd)
+	if o.AsOf.IsZero() {
+		asOf = logEnd
+	}
 
-	W := int64(o.Window)
-	T := len(o.Horizons)
-	hmax := int64(o.Horizons[T-1])
-	kept := make([]int, len(custs)) // customer -> kept row, or -1
+	f := &Features{Window: o.Window, Horizons: o.Horizons, Labels: !o.NoLabels, Decimals: dec, Bins: o.Bins}
+	rows := make([]*Customer, len(custs)) // nil: dropped
+	stride := f.stride()
 	nk := 0
-	for i, c := range custs {
-		if c.first+W+hmax-1 <= logEnd {
-			kept[i] = nk
+	for _, c := range custs {
+		if f.Complete(c.first, asOf) {
 			nk++
-		} else {
-			kept[i] = -1
+		}
+	}
+	sums := make([]float64, nk*stride)
+	active := make([]bool, nk*o.Window)
+	k := 0
+	for i, c := range custs {
+		if f.Complete(c.first, asOf) {
+			rows[i] = f.customer(c.id, c.first, sums[k*stride:(k+1)*stride:(k+1)*stride], active[k*o.Window:(k+1)*o.Window:(k+1)*o.Window])
+			k++
 		}
 	}
 	st.Kept, st.Dropped = nk, len(custs)-nk
 
-	// Pass 2: sums for the kept customers.
-	stride := 2*o.Window + T
-	sums := make([]float64, nk*stride) // value days, count days, labels
-	active := make([]bool, nk*o.Window)
-	lr, err = openLog(o.In, cols)
+	// Pass 2: sums for the kept customers, in log order.
+	lr, err = OpenLog(o.In, lo)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	var d1, d2 int
 	for {
-		rec, line, err := lr.next()
+		tx, _, err := lr.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			lr.close()
+			lr.Close()
 			return nil, nil, nil, err
 		}
-		tx, err := lr.parse(rec, line, &dp, &d1, &d2)
-		if err != nil {
-			lr.close()
-			return nil, nil, nil, err
-		}
-		k := kept[index[tx.id]]
-		if k < 0 {
+		if tx.Day > asOf {
 			continue
 		}
-		rel := tx.day - custs[index[tx.id]].first
-		row := sums[k*stride : (k+1)*stride]
-		switch {
-		case rel < W:
-			row[rel] += tx.value
-			row[o.Window+int(rel)] += tx.count
-			active[k*o.Window+int(rel)] = true
-		case rel < W+hmax:
-			for t, h := range o.Horizons {
-				if rel < W+int64(h) {
-					row[2*o.Window+t] += tx.value
-				}
-			}
+		if c := rows[index[tx.Customer]]; c != nil {
+			c.Add(tx)
 		}
 	}
-	lr.close()
+	lr.Close()
 
 	// Assemble the table.
-	rv, rc := rounder(valDec), rounder(cntDec)
-	ids := make([]string, 0, nk)
-	weekday := make([]string, 0, nk)
-	isoweek := make([]string, 0, nk)
-	firstValue := make([]float64, 0, nk)
-	recency := make([]float64, 0, nk)
-	frequency := make([]float64, 0, nk)
-	monetary := make([]float64, 0, nk)
-	vdays := make([][]float64, o.Window)
-	cdays := make([][]float64, o.Window)
-	for d := range vdays {
-		vdays[d] = make([]float64, 0, nk)
-		cdays[d] = make([]float64, 0, nk)
-	}
-	labels := make([][]float64, T)
-	for t := range labels {
-		labels[t] = make([]float64, 0, nk)
-	}
-	for i, c := range custs {
-		k := kept[i]
-		if k < 0 {
-			continue
-		}
-		row := sums[k*stride : (k+1)*stride]
-		ids = append(ids, c.id)
-		ft := dayTime(c.first)
-		weekday = append(weekday, ft.Weekday().String()[:3])
-		_, wk := ft.ISOWeek()
-		isoweek = append(isoweek, strconv.Itoa(wk))
-		last, days, money := 0, 0, 0.0
-		for d := 0; d < o.Window; d++ {
-			if active[k*o.Window+d] {
-				last = d
-				days++
-			}
-			money += row[d]
-			vdays[d] = append(vdays[d], rv(row[d]))
-			cdays[d] = append(cdays[d], rc(row[o.Window+d]))
-		}
-		firstValue = append(firstValue, rv(row[0]))
-		recency = append(recency, float64(o.Window-1-last))
-		frequency = append(frequency, float64(days))
-		monetary = append(monetary, rv(money))
-		for t := range labels {
-			labels[t] = append(labels[t], rv(row[2*o.Window+t]))
+	out := make([]Row, 0, nk)
+	for _, c := range rows {
+		if c != nil {
+			out = append(out, c.Row())
 		}
 	}
-	tab := NewTable(nil, nil)
-	tab.AddString(IDColumn, ids)
-	tab.AddString("first_weekday", weekday)
-	tab.AddString("first_isoweek", isoweek)
-	tab.AddFloat("first_value", firstValue)
-	tab.AddFloat("recency", recency)
-	tab.AddFloat("frequency", frequency)
-	tab.AddFloat("monetary", monetary)
-	for d := 0; d < o.Window; d++ {
-		tab.AddFloat(SeqColumn("value", d+1), vdays[d])
-	}
-	for d := 0; d < o.Window; d++ {
-		tab.AddFloat(SeqColumn("count", d+1), cdays[d])
-	}
-	spec := &Spec{
-		ID:          IDColumn,
-		Categorical: []Categorical{{Name: "first_weekday"}, {Name: "first_isoweek"}},
-		Numeric: []Numeric{{Name: "first_value", Bins: o.Bins}, {Name: "recency", Bins: o.Bins},
-			{Name: "frequency", Bins: o.Bins}, {Name: "monetary", Bins: o.Bins}},
-		Sequences: []Sequence{{Name: "value", Length: o.Window, Bins: o.Bins}, {Name: "count", Length: o.Window, Bins: o.Bins}},
-		LabelKind: "money",
-	}
-	for t, h := range o.Horizons {
-		name := fmt.Sprintf("ltv_%d", h)
-		tab.AddFloat(name, labels[t])
-		spec.Labels = append(spec.Labels, Label{Name: name, Horizon: h})
-		st.Labels = append(st.Labels, labelStats(name, h, labels[t]))
+	tab := f.Table(out)
+	spec := f.Spec()
+	if f.Labels {
+		for _, h := range o.Horizons {
+			name := labelName(h)
+			st.Labels = append(st.Labels, labelStats(name, h, tab.Num[tab.Col(name)]))
+		}
 	}
 	if err := spec.Validate(); err != nil {
 		return nil, nil, nil, err
 	}
 	if o.Out != "" {
 		if nk == 0 {
-			return nil, nil, nil, fmt.Errorf("%s: every customer was dropped (history shorter than %d + %d days); nothing to write", o.In, W, hmax)
+			return nil, nil, nil, fmt.Errorf("%s: every customer was dropped (history shorter than %d days); nothing to write", o.In, f.Span())
 		}
 		st.Out, st.SpecPath = o.Out, SpecPathFor(o.Out)
 		if err := WriteFile(o.Out, tab); err != nil {
@@ -498,18 +434,6 @@ func decimals(s string) int {
 	return d
 }
 
-func mergeDecimals(acc *int, s string) {
-	d := decimals(s)
-	if *acc < 0 {
-		return
-	}
-	if d < 0 {
-		*acc = -1
-		return
-	}
-	*acc = max(*acc, d)
-}
-
 // ---- the log reader ----
 
 type logReader struct {
@@ -522,12 +446,6 @@ type logReader struct {
 	width int
 	idx   []int    // field index of customer, time, value[, count]
 	names []string // their names
-}
-
-type transaction struct {
-	id           string
-	day          int64
-	value, count float64
 }
 
 func openLog(path string, cols []string) (*logReader, error) {
@@ -629,7 +547,7 @@ func (lr *logReader) next() ([]string, int64, error) {
 				if errors.Is(pe.Err, csv.ErrFieldCount) {
 					msg = fmt.Sprintf("has %d fields, the header has %d", len(rec), lr.width)
 				}
-				return nil, 0, fmt.Errorf("%s: line %d: %s", lr.path, pe.StartLine, msg)
+				return nil, int64(pe.StartLine), &RowError{File: lr.path, Line: int64(pe.StartLine), Reason: msg}
 			}
 			return nil, 0, fmt.Errorf("%s: %w", lr.path, err)
 		}
@@ -649,30 +567,30 @@ func (lr *logReader) next() ([]string, int64, error) {
 			continue
 		}
 		if len(f) != lr.width {
-			return nil, 0, fmt.Errorf("%s: line %d: has %d fields, the header has %d", lr.path, lr.line, len(f), lr.width)
+			return nil, lr.line, &RowError{File: lr.path, Line: lr.line, Reason: fmt.Sprintf("has %d fields, the header has %d", len(f), lr.width)}
 		}
 		return f, lr.line, nil
 	}
 }
 
 func (lr *logReader) fail(line int64, col int, format string, args ...any) error {
-	return fmt.Errorf("%s: line %d, column %q: %s", lr.path, line, lr.names[col], fmt.Sprintf(format, args...))
+	return &RowError{File: lr.path, Line: line, Column: lr.names[col], Reason: fmt.Sprintf(format, args...)}
 }
 
 // parse reads one transaction of a record.
-func (lr *logReader) parse(rec []string, line int64, dp *dateParser, valDec, cntDec *int) (transaction, error) {
-	var tx transaction
-	tx.id = strings.TrimSpace(rec[lr.idx[0]])
-	if tx.id == "" {
+func (lr *logReader) parse(rec []string, line int64, dp *dateParser) (Transaction, error) {
+	var tx Transaction
+	tx.Customer = strings.TrimSpace(rec[lr.idx[0]])
+	if tx.Customer == "" {
 		return tx, lr.fail(line, 0, "empty customer id")
 	}
-	tx.id = strings.Clone(tx.id)
+	tx.Customer = strings.Clone(tx.Customer)
 	ts := strings.TrimSpace(rec[lr.idx[1]])
 	day, err := dp.day(ts)
 	if err != nil {
 		return tx, lr.fail(line, 1, "%v", err)
 	}
-	tx.day = day
+	tx.Day = day
 	vs := strings.TrimSpace(rec[lr.idx[2]])
 	v, err := strconv.ParseFloat(vs, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
@@ -681,9 +599,8 @@ func (lr *logReader) parse(rec []string, line int64, dp *dateParser, valDec, cnt
 	if v < 0 {
 		return tx, lr.fail(line, 2, "negative value %s (refunds and corrections must be netted out before building)", vs)
 	}
-	tx.value = v
-	mergeDecimals(valDec, vs)
-	tx.count = 1
+	tx.Value, tx.vdec = v, int8(decimals(vs))
+	tx.Count = 1
 	if len(lr.idx) > 3 {
 		cs := strings.TrimSpace(rec[lr.idx[3]])
 		c, err := strconv.ParseFloat(cs, 64)
@@ -693,8 +610,7 @@ func (lr *logReader) parse(rec []string, line int64, dp *dateParser, valDec, cnt
 		if c < 0 {
 			return tx, lr.fail(line, 3, "negative count %s", cs)
 		}
-		tx.count = c
-		mergeDecimals(cntDec, cs)
+		tx.Count, tx.cdec = c, int8(decimals(cs))
 	}
 	return tx, nil
 }

@@ -27,6 +27,7 @@ type Task struct {
 	File          string
 	Shard, Shards int
 	Out           string
+	Bad           string // where its bad rows go
 }
 
 // Counters, in namespace "odmn".
@@ -35,6 +36,7 @@ var (
 	rowsScored  = beam.NewCounter("odmn", "rows_scored")
 	rowsWritten = beam.NewCounter("odmn", "rows_written")
 	rowsCached  = beam.NewCounter("odmn", "rows_cached")
+	rowsBad     = beam.NewCounter("odmn", "bad")
 )
 
 func init() {
@@ -81,13 +83,30 @@ func (f *scoreFn) Teardown() error {
 }
 
 func (f *scoreFn) ProcessElement(ctx context.Context, t Task) error {
-	st, err := score.File(ctx, f.m, t.File, t.Out, score.Options{
-		Runtime: f.Runtime, Batch: f.Batch, Shard: t.Shard, Shards: t.Shards,
-	})
+	c, err := checkShard(t.File, f.m, t.Shard, t.Shards)
+	if err != nil {
+		return err
+	}
+	if err := writeBad(t.Bad, t.File, c.bad); err != nil {
+		return err
+	}
+	in, opts := t.File, score.Options{Runtime: f.Runtime, Batch: f.Batch, Shard: t.Shard, Shards: t.Shards}
+	if c.anyBad {
+		// The shard's good rows, alone in a file: score.File refuses a
+		// file with a malformed row, whichever shard it falls in.
+		good, err := goodRows(t.File, t.Out, f.m, t.Shard, t.Shards, c)
+		if err != nil {
+			return err
+		}
+		defer os.Remove(good)
+		in, opts.Shard, opts.Shards = good, 0, 1
+	}
+	st, err := score.File(ctx, f.m, in, t.Out, opts)
 	if err != nil {
 		return fmt.Errorf("%s shard %d/%d: %w", t.File, t.Shard, t.Shards, err)
 	}
-	rowsRead.Inc(ctx, st.Rows)
+	rowsRead.Inc(ctx, c.rows)
+	rowsBad.Inc(ctx, int64(len(c.bad)))
 	rowsScored.Inc(ctx, st.Scored)
 	rowsWritten.Inc(ctx, st.Scored)
 	if f.c != nil {
@@ -163,13 +182,20 @@ type ScoreOptions struct {
 	// Cache, Name, Version: also load the scores into this cache version
 	// (begun before the run, finished after; never switched).
 	Cache, Name, Version string
+	// MaxBad is the largest share of bad rows tolerated (default
+	// DefaultMaxBad; negative: none). Bad rows are skipped and written to
+	// PREFIX-bad-SSSSS-of-NNNNN.csv with their reasons.
+	MaxBad float64
 }
 
 // ScoreResult reports a run.
 type ScoreResult struct {
 	Shards   []string         `json:"shards"`
+	BadFiles []string         `json:"bad_files,omitempty"`
 	Counters map[string]int64 `json:"counters"`
-	Rows     int64            `json:"rows"`
+	Rows     int64            `json:"rows"`    // rows in the input files
+	Written  int64            `json:"written"` // rows in the output shards
+	Bad      int64            `json:"bad"`     // rows in the bad-row files
 	Cached   *cache.Version   `json:"cached,omitempty"`
 	Elapsed  time.Duration    `json:"elapsed_ns"`
 }
@@ -184,6 +210,9 @@ func Score(ctx context.Context, o ScoreOptions) (*ScoreResult, error) {
 	if o.ShardsPerFile <= 0 {
 		o.ShardsPerFile = 1
 	}
+	if o.MaxBad == 0 {
+		o.MaxBad = DefaultMaxBad
+	}
 	if o.Runtime == "" {
 		o.Runtime = score.Native
 	}
@@ -193,11 +222,11 @@ func Score(ctx context.Context, o ScoreOptions) (*ScoreResult, error) {
 	}
 	var total int64
 	for _, f := range o.Data {
-		n, err := data.CountRows(f)
+		n, err := countRows(f)
 		if err != nil {
 			return nil, err
 		}
-		total += int64(n)
+		total += n
 	}
 	if err := os.MkdirAll(filepath.Dir(o.Out), 0o755); err != nil {
 		return nil, err
@@ -209,7 +238,7 @@ func Score(ctx context.Context, o ScoreOptions) (*ScoreResult, error) {
 		for s := 0; s < o.ShardsPerFile; s++ {
 			k := i*o.ShardsPerFile + s
 			out := fmt.Sprintf("%s-%05d-of-%05d.parquet", o.Out, k, n)
-			tasks = append(tasks, Task{File: f, Shard: s, Shards: o.ShardsPerFile, Out: out})
+			tasks = append(tasks, Task{File: f, Shard: s, Shards: o.ShardsPerFile, Out: out, Bad: badPath(o.Out, k, n)})
 			res.Shards = append(res.Shards, out)
 		}
 	}
@@ -231,38 +260,32 @@ func Score(ctx context.Context, o ScoreOptions) (*ScoreResult, error) {
 	elems := beam.Reshuffle(s, beam.CreateList(s, tasks))
 	beam.ParDo0(s, &scoreFn{Model: o.Model, Runtime: o.Runtime, Batch: o.Batch, CacheURL: o.Cache, Name: o.Name, Version: o.Version}, elems)
 
-	runner := o.Runner
-	switch runner {
-	case "", "prism":
-		// An empty endpoint makes prism start its in-process job server
-		// (a previous universal run in this process may have set one).
-		runner, *jobopts.Endpoint = "prism", o.Endpoint
-	case "universal":
-		if o.Endpoint == "" {
-			return nil, fmt.Errorf("--runner universal needs --endpoint HOST:PORT (a portable job server)")
-		}
-		*jobopts.Endpoint = o.Endpoint
-		if *jobopts.EnvironmentType == "" {
-			*jobopts.EnvironmentType = "loopback"
-		}
-	default:
-		return nil, fmt.Errorf("--runner %q: want prism or universal", runner)
-	}
-	pr, err := beam.Run(ctx, runner, p)
-	if err != nil {
+	if err := run(ctx, p, o.Runner, o.Endpoint, res.Counters); err != nil {
 		return nil, err
 	}
-	for _, cr := range pr.Metrics().AllMetrics().Counters() {
-		if cr.Key.Namespace == "odmn" {
-			res.Counters[cr.Key.Name] += cr.Result()
+	for _, t := range tasks {
+		if _, err := os.Stat(t.Bad); err == nil {
+			res.BadFiles = append(res.BadFiles, t.Bad)
 		}
 	}
-	if res.Counters["rows_read"] != total*int64(o.ShardsPerFile) || res.Counters["rows_written"] != total {
-		return res, fmt.Errorf("counters do not balance: %d rows in the files, read %d (x%d shards per file), written %d",
-			total, res.Counters["rows_read"], o.ShardsPerFile, res.Counters["rows_written"])
+	// The balance is checked on the outputs: the shards' rows and the
+	// bad-row files' rows. Beam's counters are reported as the runner
+	// gives them (prism has been seen to drop a bundle's counters).
+	if res.Written, err = sumRows(res.Shards, false); err != nil {
+		return res, err
+	}
+	if res.Bad, err = sumRows(res.BadFiles, true); err != nil {
+		return res, err
+	}
+	if res.Written+res.Bad != total {
+		return res, fmt.Errorf("rows do not balance: %d in the files, %d written + %d bad", total, res.Written, res.Bad)
+	}
+	if err := checkBad(res.Bad, total, o.MaxBad, res.BadFiles); err != nil {
+		removeAll(res.Shards)
+		return res, err // the cache version stays loading: switch refuses it
 	}
 	if c != nil {
-		v, err := c.Finish(ctx, o.Name, o.Version, total)
+		v, err := c.Finish(ctx, o.Name, o.Version, res.Written)
 		if err != nil {
 			return res, err
 		}
@@ -270,4 +293,55 @@ func Score(ctx context.Context, o ScoreOptions) (*ScoreResult, error) {
 	}
 	res.Elapsed = time.Since(t0)
 	return res, nil
+}
+
+// run runs p on the runner and adds the odmn counters to counters.
+func run(ctx context.Context, p *beam.Pipeline, runner, endpoint string, counters map[string]int64) error {
+	switch runner {
+	case "", "prism":
+		// An empty endpoint makes prism start its in-process job server
+		// (a previous universal run in this process may have set one).
+		runner, *jobopts.Endpoint = "prism", endpoint
+	case "universal":
+		if endpoint == "" {
+			return fmt.Errorf("--runner universal needs --endpoint HOST:PORT (a portable job server)")
+		}
+		*jobopts.Endpoint = endpoint
+		if *jobopts.EnvironmentType == "" {
+			*jobopts.EnvironmentType = "loopback"
+		}
+	default:
+		return fmt.Errorf("--runner %q: want prism or universal", runner)
+	}
+	pr, err := beam.Run(ctx, runner, p)
+	if err != nil {
+		return fmt.Errorf("the pipeline failed (nothing is switched; a cache version it was loading stays incomplete): %w", err)
+	}
+	for _, cr := range pr.Metrics().AllMetrics().Counters() {
+		if cr.Key.Namespace == "odmn" {
+			counters[cr.Key.Name] += cr.Result()
+		}
+	}
+	return nil
+}
+
+// sumRows adds up the data rows of files (a bad-row CSV counts CSV records).
+func sumRows(files []string, csv bool) (int64, error) {
+	var n int64
+	for _, f := range files {
+		var k int64
+		var err error
+		if csv {
+			k, err = countRows(f)
+		} else {
+			var m int
+			m, err = data.CountRows(f)
+			k = int64(m)
+		}
+		if err != nil {
+			return n, err
+		}
+		n += k
+	}
+	return n, nil
 }

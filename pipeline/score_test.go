@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +41,10 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 		select {}
+	}
+	if os.Getenv(scoreChildEnv) != "" {
+		beam.Init()
+		runScoreChild()
 	}
 	beam.Init()
 	os.Exit(m.Run())
@@ -126,7 +132,7 @@ func TestScorePrism(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Shards) != 3 || res.Counters["rows_written"] != res.Rows || res.Counters["rows_cached"] != res.Rows {
+	if len(res.Shards) != 3 || res.Written != res.Rows || res.Bad != 0 || res.Counters["rows_written"] > res.Rows || res.Counters["rows_cached"] > res.Rows {
 		t.Fatalf("result %+v", res)
 	}
 	same(t, readScores(t, res.Shards), want(t))
@@ -189,5 +195,106 @@ func TestScoreRedisDown(t *testing.T) {
 	})
 	if err == nil {
 		t.Fatal("no error with redis down")
+	}
+}
+
+// wantFile scores a file with odmn score.
+func wantFile(t *testing.T, in string) map[string][]float64 {
+	t.Helper()
+	m, err := score.Load(goldenModel, train.InferOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "want.parquet")
+	if _, err := score.File(context.Background(), m, in, out, score.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return readScores(t, []string{out})
+}
+
+func TestScoreBadRows(t *testing.T) {
+	b, err := os.ReadFile(goldenInputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	header := strings.Split(lines[0], ",")
+	col := func(name string) int {
+		for i, h := range header {
+			if h == name {
+				return i
+			}
+		}
+		t.Fatalf("no column %s", name)
+		return -1
+	}
+	set := func(line int, name, v string) {
+		f := strings.Split(lines[line], ",")
+		f[col(name)] = v
+		lines[line] = strings.Join(f, ",")
+	}
+	good := append([]string{}, lines...)
+	// Lines (1-based in the file) 5, 10 and 21 go bad.
+	set(4, "spend_7d", "-3")
+	set(9, "active_days_7d", "many")
+	lines[20] = lines[20][:strings.LastIndexByte(lines[20], ',')]
+	good = append(append(append(good[:4:4], good[5:9]...), good[10:20]...), good[21:]...)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.csv")
+	goodIn := filepath.Join(dir, "good.csv")
+	os.WriteFile(in, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	os.WriteFile(goodIn, []byte(strings.Join(good, "\n")+"\n"), 0o644)
+
+	rs := redistest.Start(t, redistest.Options{})
+	out := filepath.Join(dir, "scores")
+	o := pipeline.ScoreOptions{Model: goldenModel, Data: []string{in}, Out: out, ShardsPerFile: 2,
+		Cache: rs.URL(), Name: "ltv", Version: "d1"}
+	// The default --max-bad (0.1%): 3 of 300 fails, nothing left to switch to.
+	res, err := pipeline.Score(context.Background(), o)
+	if err == nil || !strings.Contains(err.Error(), "3 bad rows of 300") {
+		t.Fatalf("error %v, want 3 bad rows of 300 past --max-bad", err)
+	}
+	for _, s := range res.Shards {
+		if _, err := os.Stat(s); err == nil {
+			t.Fatalf("%s left by a failed run", s)
+		}
+	}
+	c, err := cache.Open(context.Background(), rs.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Switch(context.Background(), "ltv", "d1"); err == nil {
+		t.Fatal("switched to the version of a failed run")
+	}
+
+	o.MaxBad, o.Version = 0.02, "d2"
+	res, err = pipeline.Score(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cn := res.Counters
+	if res.Rows != 300 || res.Bad != 3 || res.Written != 297 || cn["rows_read"] > 300 || cn["bad"] > 3 || res.Cached == nil || res.Cached.Written != 297 {
+		t.Fatalf("rows %d written %d bad %d, counters %v, cached %+v", res.Rows, res.Written, res.Bad, cn, res.Cached)
+	}
+	same(t, readScores(t, res.Shards), wantFile(t, goodIn))
+	var reasons []string
+	for _, f := range res.BadFiles {
+		tab, err := data.ReadFile(f, data.Request([]string{"file", "line", "column", "reason"}, []data.Kind{data.String, data.String, data.String, data.String}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < tab.Rows(); i++ {
+			reasons = append(reasons, filepath.Base(tab.Str[0][i])+":"+tab.Str[1][i]+":"+tab.Str[2][i]+":"+tab.Str[3][i])
+		}
+	}
+	sort.Strings(reasons)
+	want := []string{
+		`in.csv:10:active_days_7d:not a number: "many"`,
+		"in.csv:21::has 42 fields, the header has 43",
+		"in.csv:5:spend_7d:negative value -3",
+	}
+	if !reflect.DeepEqual(reasons, want) {
+		t.Fatalf("bad rows %q, want %q", reasons, want)
 	}
 }

@@ -1,6 +1,7 @@
 // Command odmn-pipeline runs odmn's Beam pipelines. odmn finds it
 // git-style: `odmn pipeline score ...` runs `odmn-pipeline score ...`.
 //
+//	odmn-pipeline features --in GLOB --customer COL --time COL --value COL --as-of DATE --out PREFIX [--labels]
 //	odmn-pipeline score --model M --data GLOB --out PREFIX [--runner prism|universal --endpoint HOST:PORT]
 //	odmn-pipeline job-server --port 8073     a standalone prism job server
 package main
@@ -22,13 +23,17 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
 
+	"github.com/odmn/odmn/data"
 	"github.com/odmn/odmn/pipeline"
 )
 
 const usage = `usage:
+  odmn-pipeline features --in GLOB --customer COL --time COL --value COL [--count COL]
+        --as-of DATE [--window 7d] [--horizons 30,90,180,365] [--labels]
+        --out PREFIX [--shards N] [--max-bad 0.001] [--runner ...] [--json]
   odmn-pipeline score --model model.onnx|MODEL_DIR --data GLOB --out PREFIX
         [--shards-per-file N] [--runner prism|universal] [--endpoint HOST:PORT]
-        [--cache URL --name NAME --version V] [--json]
+        [--cache URL --name NAME --version V] [--max-bad 0.001] [--json]
   odmn-pipeline job-server [--port 8073]
 `
 
@@ -43,6 +48,8 @@ func main() {
 	switch os.Args[1] {
 	case "score":
 		err = runScore(ctx, os.Args[2:])
+	case "features":
+		err = runFeatures(ctx, os.Args[2:])
 	case "job-server":
 		err = runJobServer(ctx, os.Args[2:])
 	case "-h", "--help", "help":
@@ -73,6 +80,7 @@ func runScore(ctx context.Context, args []string) error {
 	fs.StringVar(&o.Cache, "cache", "", "also write the scores to this Redis URL (a new version, not switched)")
 	fs.StringVar(&o.Name, "name", "", "cache name")
 	fs.StringVar(&o.Version, "version", "", "cache version to write")
+	fs.Float64Var(&o.MaxBad, "max-bad", pipeline.DefaultMaxBad, "fail past this share of bad rows (written to PREFIX-bad-*.csv); negative: never")
 	fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -95,13 +103,9 @@ func runScore(ctx context.Context, args []string) error {
 			e.SetIndent("", "  ")
 			_ = e.Encode(res)
 		} else {
-			names := make([]string, 0, len(res.Counters))
-			for k := range res.Counters {
-				names = append(names, k)
-			}
-			sort.Strings(names)
-			for _, k := range names {
-				fmt.Printf("%-13s %d\n", k, res.Counters[k])
+			printCounters(res.Counters)
+			for _, f := range res.BadFiles {
+				fmt.Printf("bad rows: %s\n", f)
 			}
 			if err == nil {
 				fmt.Printf("scored %d rows into %d shards (%s-*.parquet) in %s\n", res.Rows, len(res.Shards), o.Out, res.Elapsed.Round(time.Millisecond))
@@ -127,4 +131,80 @@ func runJobServer(ctx context.Context, args []string) error {
 	fmt.Fprintf(os.Stderr, "prism job server on localhost:%d\n", *port)
 	<-ctx.Done()
 	return nil
+}
+
+func printCounters(c map[string]int64) {
+	names := make([]string, 0, len(c))
+	for k := range c {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		fmt.Printf("%-13s %d\n", k, c[k])
+	}
+}
+
+// runFeatures builds the customer table from transaction logs.
+func runFeatures(ctx context.Context, args []string) error {
+	var o pipeline.FeaturesOptions
+	var in, asOf, window, horizons string
+	var asJSON bool
+	fs := flag.CommandLine
+	fs.StringVar(&in, "in", "", "transaction logs (glob; header line; comma, tab or whitespace separated)")
+	fs.StringVar(&o.Customer, "customer", "", "customer id column")
+	fs.StringVar(&o.Time, "time", "", "transaction date column")
+	fs.StringVar(&o.Value, "value", "", "money column (non-negative)")
+	fs.StringVar(&o.Count, "count", "", "optional quantity column (default: number of transactions)")
+	fs.StringVar(&o.DateFormat, "date-format", "", "Go time layout of the date column (default: detected per file)")
+	fs.StringVar(&asOf, "as-of", "", "the day the log ends (YYYY-MM-DD): later transactions are ignored")
+	fs.StringVar(&window, "window", "7d", "feature window: days (7d, 7) or weeks (1w)")
+	fs.StringVar(&horizons, "horizons", "30,90,180,365", "label horizons after the window, comma-separated days")
+	fs.BoolVar(&o.Labels, "labels", false, "build the training table (horizons complete too), not the scoring set")
+	fs.StringVar(&o.Out, "out", "", "output prefix: PREFIX-SSSSS-of-NNNNN.parquet and PREFIX.spec.json")
+	fs.IntVar(&o.Shards, "shards", 0, "output shards (default: one per input file)")
+	fs.Float64Var(&o.MaxBad, "max-bad", pipeline.DefaultMaxBad, "fail past this share of bad rows (written to PREFIX-bad-*.csv); negative: never")
+	fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	o.Runner, o.Endpoint = *runners.Runner, *jobopts.Endpoint
+	beam.Init()
+	if in == "" || o.Out == "" || asOf == "" {
+		return fmt.Errorf("--in, --as-of and --out are required")
+	}
+	t, err := time.Parse("2006-01-02", asOf)
+	if err != nil {
+		return fmt.Errorf("--as-of %q: want YYYY-MM-DD", asOf)
+	}
+	o.AsOf = t
+	if o.Window, err = data.ParseDays(window); err != nil {
+		return fmt.Errorf("--window: %w", err)
+	}
+	if o.Horizons, err = data.ParseHorizons(horizons); err != nil {
+		return fmt.Errorf("--horizons: %w", err)
+	}
+	files, err := filepath.Glob(in)
+	if err != nil || len(files) == 0 {
+		return fmt.Errorf("--in %s: no such file", in)
+	}
+	sort.Strings(files)
+	o.In = files
+	res, err := pipeline.Features(ctx, o)
+	if res != nil {
+		if asJSON {
+			e := json.NewEncoder(os.Stdout)
+			e.SetIndent("", "  ")
+			_ = e.Encode(res)
+		} else {
+			printCounters(res.Counters)
+			for _, f := range res.BadFiles {
+				fmt.Printf("bad rows: %s\n", f)
+			}
+			if err == nil {
+				fmt.Printf("wrote %d customers into %d shards (%s-*.parquet) and %s in %s\n",
+					res.Counters["written"], len(res.Shards), o.Out, res.Spec, res.Elapsed.Round(time.Millisecond))
+			}
+		}
+	}
+	return err
 }
