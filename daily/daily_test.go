@@ -113,7 +113,7 @@ func TestTwoDays(t *testing.T) {
 	if s1.Status != "published" || s1.Train.Warm || s1.Switch.Current != "ltv-20260220" {
 		t.Fatalf("day 1: status %s, warm %v, switch %+v", s1.Status, s1.Train.Warm, s1.Switch)
 	}
-	if s1.Features.Later == 0 || s1.Features.TrainRows == 0 || s1.Features.ScoreRows <= s1.Features.TrainRows {
+	if s1.Features.LogEnd != s1.Date || s1.Features.TrainRows == 0 || s1.Features.ScoreRows <= s1.Features.TrainRows {
 		t.Fatalf("day 1 features: %+v", s1.Features)
 	}
 	if s1.Drift == nil || len(s1.Drift.Features) != 2+4+2*3 {

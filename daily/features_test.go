@@ -32,7 +32,31 @@ func TestFeaturesAsOf(t *testing.T) {
 	if err := os.WriteFile(log, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	o := Options{Transactions: []string{log}, AsOf: day0.AddDate(0, 0, 10), Workdir: dir,
+	// The same log in two files, the second tab-separated with its columns
+	// in another order: joined, it must give the same tables.
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	part1 := filepath.Join(dir, "part1.csv")
+	part2 := filepath.Join(dir, "part2.tsv")
+	var p2 strings.Builder
+	p2.WriteString("paid\twhen\twho\n")
+	for _, l := range lines[6:] {
+		f := strings.Split(l, ",")
+		fmt.Fprintf(&p2, "%s\t%s\t%s\n", f[2], f[1], f[0])
+	}
+	if err := os.WriteFile(part1, []byte(strings.Join(lines[:6], "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(part2, []byte(p2.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, logs := range [][]string{{log}, {part1, part2}} {
+		t.Run(fmt.Sprint(len(logs)), func(t *testing.T) { checkFeaturesAsOf(t, logs) })
+	}
+}
+
+func checkFeaturesAsOf(t *testing.T, logs []string) {
+	dir := t.TempDir()
+	o := Options{Transactions: logs, AsOf: day0.AddDate(0, 0, 10), Workdir: dir,
 		Build: data.BuildOptions{Customer: "who", Time: "when", Value: "paid", Window: 2, Horizons: []int{3}}}
 	s := &Summary{Date: "d", opts: &o, day: filepath.Join(dir, "day")}
 	res, err := s.features()
@@ -40,7 +64,7 @@ func TestFeaturesAsOf(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := res.(*FeaturesDone)
-	if f.Later != 3 || f.TrainRows != 2 || f.ScoreRows != 4 || f.TrainCutoff != "2026-01-07" || f.ScoreCutoff != "2026-01-10" {
+	if f.Transactions != 8 || f.LogEnd != "2026-01-11" || f.TrainRows != 2 || f.ScoreRows != 4 || f.TrainCutoff != "2026-01-07" || f.ScoreCutoff != "2026-01-10" {
 		t.Errorf("result %+v", f)
 	}
 	trainT, err := data.ReadFile(filepath.Join(s.day, TrainTable), []data.ColumnRequest{{Name: "customer_id", Kind: data.String}, {Name: "ltv_3", Kind: data.Float}})
@@ -76,7 +100,7 @@ func TestFeaturesAsOf(t *testing.T) {
 			t.Errorf("c9 value_d2 = %g, want 5 (day 10)", scoreT.Num[1][i])
 		}
 	}
-	if ents, _ := os.ReadDir(filepath.Join(s.day, "features")); len(ents) != 3 {
-		t.Errorf("features/ holds %d files, want the two tables and the spec", len(ents))
+	if ents, _ := os.ReadDir(filepath.Join(s.day, "features")); len(ents) != 4 {
+		t.Errorf("features/ holds %d files, want the two tables and their specs", len(ents))
 	}
 }

@@ -1,6 +1,7 @@
 package daily
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,18 +37,9 @@ const (
 	ScoresDir  = "score" // scores-*.parquet
 )
 
-// asOfMarker is the id of the one zero-value transaction added to each
-// day's copy of the log so that the log ends exactly on the cut-off day
-// that BuildFromTransactions measures completeness against. Its first day
-// is that cut-off, so it is never kept (its window cannot be complete);
-// a zero value adds nothing to anyone's sums, so even a real customer of
-// that id would get the same row.
-const asOfMarker = "odmn-daily-as-of"
-
 // FeaturesDone is the features step's result.
 type FeaturesDone struct {
-	Transactions int64     `json:"transactions"` // rows read from the logs
-	Later        int64     `json:"later"`        // rows dated after the day, left out
+	Transactions int64     `json:"transactions"` // rows read dated on or before the day
 	LogEnd       string    `json:"log_end"`      // last transaction date on or before the day
 	TrainRows    int       `json:"train_rows"`
 	ScoreRows    int       `json:"score_rows"`
@@ -63,7 +56,8 @@ type FeaturesDone struct {
 // before the day (first day + window + longest horizon - 1 <= as-of), with
 // their labels; scoring set: customers whose window ended on or before
 // the day (first day + window - 1 <= as-of), features only. Both come from
-// data.BuildFromTransactions on the log cut at the day.
+// data.BuildFromTransactions with AsOf set to the day; several logs are
+// first joined into one.
 func (s *Summary) features() (any, error) {
 	o := s.opts
 	b := o.Build
@@ -83,75 +77,35 @@ func (s *Summary) features() (any, error) {
 			os.RemoveAll(dir.Path)
 		}
 	}()
-	trainLog := filepath.Join(dir.Path, "log-train.csv")
-	scoreLog := filepath.Join(dir.Path, "log-score.csv")
-	ft, err := os.Create(trainLog)
-	if err != nil {
-		return nil, err
+	b.In, b.AsOf = o.Transactions[0], o.AsOf
+	joined := ""
+	if len(o.Transactions) > 1 {
+		joined = filepath.Join(dir.Path, "log.csv")
+		if err := joinLogs(joined, b, o.Transactions, o.AsOf); err != nil {
+			return nil, err
+		}
+		b.In, b.DateFormat = joined, "2006-01-02"
 	}
-	fs, err := os.Create(scoreLog)
-	if err != nil {
-		ft.Close()
-		return nil, err
-	}
-	cst, err := data.CopyTransactions(io.MultiWriter(ft, fs), b, o.Transactions, o.AsOf)
-	if err == nil {
-		err = appendMarker(ft, b, o.AsOf)
-	}
-	if err == nil {
-		err = appendMarker(fs, b, o.AsOf.AddDate(0, 0, 1))
-	}
-	if e := ft.Close(); err == nil {
-		err = e
-	}
-	if e := fs.Close(); err == nil {
-		err = e
-	}
-	if err != nil {
-		return nil, err
-	}
-	res := &FeaturesDone{Transactions: cst.Rows, Later: cst.Later, LogEnd: cst.LastDay.Format("2006-01-02"),
-		Horizons: b.Horizons, Window: b.Window, Created: time.Now().UTC()}
+	res := &FeaturesDone{Horizons: b.Horizons, Window: b.Window, Created: time.Now().UTC()}
 	hmax := b.Horizons[len(b.Horizons)-1]
 	res.TrainCutoff = o.AsOf.AddDate(0, 0, -(b.Window + hmax - 1)).Format("2006-01-02")
 	res.ScoreCutoff = o.AsOf.AddDate(0, 0, -(b.Window - 1)).Format("2006-01-02")
 
-	// The copies use ISO dates, whatever the logs used.
-	b.DateFormat = "2006-01-02"
 	tb := b
-	tb.In, tb.Out = trainLog, filepath.Join(dir.Path, filepath.Base(TrainTable))
-	if _, _, st, err := data.BuildFromTransactions(tb); err != nil {
-		return nil, fmt.Errorf("training table as of %s: %w", s.Date, err)
-	} else {
-		res.TrainRows = st.Kept
-	}
-	// The scoring set: a window-only build on the log that ends the day
-	// after, with a one-day horizon whose label is dropped.
-	sb := b
-	sb.In, sb.Horizons = scoreLog, []int{1}
-	tab, _, st, err := data.BuildFromTransactions(sb)
+	tb.Out = filepath.Join(dir.Path, filepath.Base(TrainTable))
+	_, _, st, err := data.BuildFromTransactions(tb)
 	if err != nil {
+		return nil, fmt.Errorf("training table as of %s: %w", s.Date, err)
+	}
+	res.TrainRows, res.Transactions, res.LogEnd = st.Kept, st.Rows, st.LogEnd.Format("2006-01-02")
+	sb := b
+	sb.NoLabels, sb.Out = true, filepath.Join(dir.Path, filepath.Base(ScoreTable))
+	if _, _, st, err = data.BuildFromTransactions(sb); err != nil {
 		return nil, fmt.Errorf("scoring set as of %s: %w", s.Date, err)
 	}
-	if st.Kept == 0 {
-		return nil, fmt.Errorf("scoring set as of %s: no customer's %d-day window is complete", s.Date, b.Window)
-	}
-	feat := data.NewTable(nil, nil)
-	for i, name := range tab.Names {
-		if name == "ltv_1" {
-			continue
-		}
-		feat.Names = append(feat.Names, name)
-		feat.Kinds = append(feat.Kinds, tab.Kinds[i])
-		feat.Num = append(feat.Num, tab.Num[i])
-		feat.Str = append(feat.Str, tab.Str[i])
-	}
-	if err := data.WriteFile(filepath.Join(dir.Path, filepath.Base(ScoreTable)), feat); err != nil {
-		return nil, err
-	}
 	res.ScoreRows = st.Kept
-	for _, p := range []string{trainLog, scoreLog} {
-		if err := os.Remove(p); err != nil {
+	if joined != "" {
+		if err := os.Remove(joined); err != nil {
 			return nil, err
 		}
 	}
@@ -159,23 +113,68 @@ func (s *Summary) features() (any, error) {
 		return nil, err
 	}
 	ok = true
-	s.logf("%s: %d transactions up to %s (%d later left out); training table %d customers (first day + window + horizons complete by %s), scoring set %d customers",
-		s.Date, cst.Kept, res.LogEnd, cst.Later, res.TrainRows, s.Date, res.ScoreRows)
+	s.logf("%s: %d transactions up to %s; training table %d customers (first day + window + horizons complete by %s), scoring set %d customers",
+		s.Date, res.Transactions, res.LogEnd, res.TrainRows, s.Date, res.ScoreRows)
 	return res, nil
 }
 
-// appendMarker writes the as-of marker transaction dated day.
-func appendMarker(f *os.File, b data.BuildOptions, day time.Time) error {
-	rec := []string{asOfMarker, day.Format("2006-01-02"), "0"}
-	if b.Count != "" {
-		rec = append(rec, "0")
-	}
-	w := csv.NewWriter(f)
-	if err := w.Write(rec); err != nil {
+// joinLogs writes the transactions of logs dated on or before asOf into
+// one comma-separated log at path, with the column names of b and ISO
+// dates, for BuildFromTransactions, which reads one file.
+func joinLogs(path string, b data.BuildOptions, logs []string, asOf time.Time) error {
+	f, err := os.Create(path)
+	if err != nil {
 		return err
 	}
+	w := csv.NewWriter(bufio.NewWriter(f))
+	cols := []string{b.Customer, b.Time, b.Value}
+	if b.Count != "" {
+		cols = append(cols, b.Count)
+	}
+	err = w.Write(cols)
+	y, m, d := asOf.Date()
+	cut := time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
+	rec := make([]string, len(cols))
+	for _, in := range logs {
+		if err != nil {
+			break
+		}
+		var lr *data.LogReader
+		if lr, err = data.OpenLog(in, data.LogOptions{Customer: b.Customer, Time: b.Time, Value: b.Value, Count: b.Count, DateFormat: b.DateFormat}); err != nil {
+			break
+		}
+		for {
+			var tx data.Transaction
+			tx, _, err = lr.Next()
+			if err != nil {
+				break
+			}
+			if tx.Day > cut {
+				continue
+			}
+			rec[0] = tx.Customer
+			rec[1] = time.Unix(tx.Day*86400, 0).UTC().Format("2006-01-02")
+			rec[2] = strconv.FormatFloat(tx.Value, 'f', -1, 64)
+			if len(rec) > 3 {
+				rec[3] = strconv.FormatFloat(tx.Count, 'f', -1, 64)
+			}
+			if err = w.Write(rec); err != nil {
+				break
+			}
+		}
+		lr.Close()
+		if err == io.EOF {
+			err = nil
+		}
+	}
 	w.Flush()
-	return w.Error()
+	if err == nil {
+		err = w.Error()
+	}
+	if e := f.Close(); err == nil {
+		err = e
+	}
+	return err
 }
 
 // TrainDone is the train step's result.
