@@ -45,6 +45,7 @@ model built here can be served anywhere ONNX runs.`,
 		newServeBenchCmd(),
 		newPipelineCmd(),
 		newScoreDiffCmd(),
+		newDailyCmd(),
 	)
 	return root
 }
