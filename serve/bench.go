@@ -34,6 +34,8 @@ type BenchOptions struct {
 	// phase, which lasts Duration.
 	GetRate, PostRate int
 	Duration          time.Duration
+	// Warmup precedes each phase at its rate, unrecorded (LoadOptions).
+	Warmup time.Duration
 }
 
 // BenchName is the cache name Bench writes.
@@ -88,13 +90,13 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchReport, error) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	r := rand.New(rand.NewPCG(1, 1))
-	rep.Get, err = Load(ctx, LoadOptions{Rate: o.GetRate, Duration: o.Duration, Request: func(int) (*http.Request, error) {
+	rep.Get, err = Load(ctx, LoadOptions{Rate: o.GetRate, Duration: o.Duration, Warmup: o.Warmup, Request: func(int) (*http.Request, error) {
 		return http.NewRequest("GET", base+"/v1/ltv/u"+strconv.Itoa(1+r.IntN(o.Users)), nil)
 	}})
 	if err != nil {
 		return nil, err
 	}
-	rep.Post, err = Load(ctx, LoadOptions{Rate: o.PostRate, Duration: o.Duration, Request: func(i int) (*http.Request, error) {
+	rep.Post, err = Load(ctx, LoadOptions{Rate: o.PostRate, Duration: o.Duration, Warmup: o.Warmup, Request: func(i int) (*http.Request, error) {
 		req, err := http.NewRequest("POST", base+"/v1/score", bytes.NewReader(bodies[i%len(bodies)]))
 		if err == nil {
 			req.Header.Set("Content-Type", "application/json")

@@ -22,6 +22,10 @@ type LoadOptions struct {
 	// due while that many are in flight is counted as dropped.
 	MaxInFlight int
 	Client      *http.Client
+	// Warmup runs the same load for this long first, unrecorded: the
+	// client's and the server's connection pools fill and the runtime
+	// warms up, so the figures describe the steady state, not the start.
+	Warmup time.Duration
 }
 
 // LoadResult summarizes a load.
@@ -58,6 +62,13 @@ func Load(ctx context.Context, o LoadOptions) (*LoadResult, error) {
 		o.Client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
 			MaxIdleConns: o.MaxInFlight, MaxIdleConnsPerHost: o.MaxInFlight, IdleConnTimeout: time.Minute,
 		}}
+	}
+	if o.Warmup > 0 {
+		w := o
+		w.Duration, w.Warmup = o.Warmup, 0
+		if _, err := Load(ctx, w); err != nil {
+			return nil, err
+		}
 	}
 	total := int(float64(o.Rate) * o.Duration.Seconds())
 	res := &LoadResult{Codes: map[int]int{}, Latency: make([]time.Duration, 0, total)}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 
@@ -24,6 +25,31 @@ runtime or with ONNX Runtime, checking that both give the same answers, so a
 model built here can be served anywhere ONNX runs.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+	}
+	// --cpuprofile: a pprof CPU profile of any command, for finding where
+	// time goes (go tool pprof bin/odmn FILE).
+	var cpuprofile string
+	var stopProfile func()
+	root.PersistentFlags().StringVar(&cpuprofile, "cpuprofile", "", "write a pprof CPU profile of the command to `FILE`")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if cpuprofile == "" {
+			return nil
+		}
+		f, err := os.Create(cpuprofile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return fmt.Errorf("--cpuprofile: %v", err)
+		}
+		stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
+		return nil
+	}
+	root.PersistentPostRun = func(*cobra.Command, []string) {
+		if stopProfile != nil {
+			stopProfile()
+		}
 	}
 	root.AddCommand(
 		newVersionCmd(),

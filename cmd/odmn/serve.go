@@ -108,7 +108,7 @@ route but /healthz.`,
 
 func newServeBenchCmd() *cobra.Command {
 	var f cacheFlags
-	o := serve.BenchOptions{Users: 100000, GetRate: 5000, PostRate: 500, Duration: 10 * time.Second}
+	o := serve.BenchOptions{Users: 100000, GetRate: 5000, PostRate: 500, Duration: 10 * time.Second, Warmup: 2 * time.Second}
 	var model string
 	cmd := &cobra.Command{
 		Use:   "serve-bench --cache URL --model model.onnx --data FILE",
@@ -117,8 +117,9 @@ func newServeBenchCmd() *cobra.Command {
 ` + serve.BenchName + `, reused by later runs), starts serve in this process on a
 loopback port and loads it open-loop, the generator sharing the cores: GET
 /v1/ltv/{user} of random users at --get-rate for --duration, then POST
-/v1/score of one row (taken from --data) at --post-rate for --duration. It
-prints the achieved rate, errors and the latency quantiles of each phase.`,
+/v1/score of one row (taken from --data) at --post-rate for --duration. Each
+phase is preceded by --warmup of the same load, not recorded. It prints the
+achieved rate, errors and the latency quantiles of each phase.`,
 		Example: `  odmn serve-bench --cache redis://127.0.0.1:6379 --model model.onnx --data users.parquet`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -156,5 +157,6 @@ prints the achieved rate, errors and the latency quantiles of each phase.`,
 	fl.IntVar(&o.GetRate, "get-rate", o.GetRate, "GET requests per second")
 	fl.IntVar(&o.PostRate, "post-rate", o.PostRate, "POST requests per second")
 	fl.DurationVar(&o.Duration, "duration", o.Duration, "length of each phase")
+	fl.DurationVar(&o.Warmup, "warmup", o.Warmup, "unrecorded load at the phase's rate before each phase (connection pools fill)")
 	return cmd
 }
