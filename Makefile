@@ -20,6 +20,8 @@
 #   make docs-check  every make target and odmn command in README.md and
 #                docs/ exists with its flags; the quick ones run
 #   make ci      what CI runs (.ci/run): lint, test, docs-check
+#   make results-bench  odmn bench twice (OpenBLAS kernels as the environment
+#                sets them, then as OpenBLAS picks them) into docs/results/bench*.
 #   make results-deploy  pipeline score vs score (interleaved, 1M users) and
 #                serve-bench into docs/results/deploy.md
 #   make results every docs/results/ file: results-demo, results-cdnow,
@@ -49,7 +51,7 @@ FUZZ_TIME ?= 15s
 # Minimizing a new input defaults to 60s, which would take a brief run.
 FUZZ_MINIMIZE_TIME ?= 2s
 
-.PHONY: deps ort proto protoc-gen-go build pipeline test-pipeline test fuzz demo cdnow compare-synth compare-cdnow bench lint docs-check ci results results-demo results-cdnow conform-results foreign-fixtures results-compare results-deploy
+.PHONY: deps ort proto protoc-gen-go build pipeline test-pipeline test fuzz demo cdnow compare-synth compare-cdnow bench lint docs-check ci results results-demo results-cdnow conform-results foreign-fixtures results-compare results-deploy results-bench
 
 deps:
 	scripts/deps.sh
@@ -169,7 +171,19 @@ ci: deps
 
 # Every file in docs/results/ is made by one of these targets and starts
 # with the command and the date that made it.
-results: results-demo results-cdnow results-compare conform-results results-deploy
+results: results-demo results-cdnow results-compare conform-results results-deploy results-bench
+
+# odmn bench as the environment configures OpenBLAS (some machines force an
+# older core type through OPENBLAS_CORETYPE), then with OpenBLAS choosing its
+# kernels for this CPU; both reports and a Markdown summary.
+results-bench: build
+	bin/odmn bench --json > docs/results/bench.json.tmp
+	mv docs/results/bench.json.tmp docs/results/bench.json
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE bin/odmn bench --json > docs/results/bench-blas-auto.json.tmp
+	mv docs/results/bench-blas-auto.json.tmp docs/results/bench-blas-auto.json
+	$(call stamp,docs/results/bench.md.tmp,make results-bench)
+	{ echo; scripts/bench-md.sh docs/results/bench.json docs/results/bench-blas-auto.json; } >> docs/results/bench.md.tmp
+	mv docs/results/bench.md.tmp docs/results/bench.md
 
 # Deployment figures: odmn pipeline score against odmn score on the same
 # users (interleaved rounds, outputs compared by score-diff), then
