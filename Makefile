@@ -81,7 +81,9 @@ build:
 pipeline:
 	cd pipeline && $(GO) build -o ../bin/odmn-pipeline ./cmd/odmn-pipeline
 
-test-pipeline:
+# It also builds bin/odmn-pipeline, which the daily tests run (make test
+# runs this target before go test).
+test-pipeline: pipeline
 	cd pipeline && $(GO) vet ./... && $(GO) test -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./...
 
 # Fuzz first, so that go test's summary is the last thing CI prints. The
