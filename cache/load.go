@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -67,30 +65,6 @@ func ScoreHorizons(cols []string) []string {
 		}
 	}
 	return hs
-}
-
-// ExpandGlobs expands each pattern (a plain path must exist), sorted and
-// without duplicates.
-func ExpandGlobs(patterns []string) ([]string, error) {
-	seen := map[string]bool{}
-	var out []string
-	for _, p := range patterns {
-		m, err := filepath.Glob(p)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
-		if len(m) == 0 {
-			return nil, fmt.Errorf("%s: no such file", p)
-		}
-		sort.Strings(m)
-		for _, f := range m {
-			if !seen[f] {
-				seen[f] = true
-				out = append(out, f)
-			}
-		}
-	}
-	return out, nil
 }
 
 // LoadFiles loads score files (CSV or Parquet, the columns odmn score

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/odmn/odmn/cache"
+	"github.com/odmn/odmn/data"
 	"github.com/odmn/odmn/internal/redistest"
 )
 
@@ -20,7 +21,7 @@ func TestLoadFiles(t *testing.T) {
 	b := filepath.Join(dir, "s-1.csv")
 	os.WriteFile(a, []byte("user_id,ltv_7,ltv_30,ltv_ev_7,ltv_ev_30\nu1,1,2,1.5,2.5\nu2,0,0,0.25,0.5\n"), 0o644)
 	os.WriteFile(b, []byte("user_id,ltv_7,ltv_30,ltv_ev_7,ltv_ev_30\nu3,3,4,3.5,4.5\n"), 0o644)
-	files, err := cache.ExpandGlobs([]string{filepath.Join(dir, "s-*.csv")})
+	files, err := data.ExpandGlobs([]string{filepath.Join(dir, "s-*.csv")})
 	if err != nil || len(files) != 2 {
 		t.Fatal(files, err)
 	}
@@ -50,7 +51,7 @@ func TestLoadFiles(t *testing.T) {
 	if _, err := cache.LoadFiles(ctx, c, []string{bad}, cache.LoadOptions{Name: "m", Version: "v3"}); err == nil || !strings.Contains(err.Error(), "bad.csv") {
 		t.Fatalf("no score columns: %v", err)
 	}
-	if _, err := cache.ExpandGlobs([]string{filepath.Join(dir, "none-*.csv")}); err == nil {
+	if _, err := data.ExpandGlobs([]string{filepath.Join(dir, "none-*.csv")}); err == nil {
 		t.Fatal("empty glob accepted")
 	}
 }

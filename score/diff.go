@@ -2,9 +2,7 @@ package score
 
 import (
 	"fmt"
-	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -243,26 +241,4 @@ func readKeys(f, key string) ([]string, error) {
 		keys[i] = strconv.FormatFloat(v, 'g', -1, 64)
 	}
 	return keys, nil
-}
-
-// ExpandGlobs expands each pattern (a plain path is itself), sorted and
-// without repeats; a pattern matching nothing is an error naming it.
-func ExpandGlobs(patterns []string) ([]string, error) {
-	var out []string
-	for _, p := range patterns {
-		m, err := filepath.Glob(p)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", p, err)
-		}
-		if len(m) == 0 {
-			return nil, fmt.Errorf("%s: no such file", p)
-		}
-		sort.Strings(m)
-		for _, f := range m {
-			if !slices.Contains(out, f) {
-				out = append(out, f)
-			}
-		}
-	}
-	return out, nil
 }

@@ -33,7 +33,7 @@ func TestDiffFilesShardsAnyOrder(t *testing.T) {
 	// The same scores as two shards in another order, one off by 5e-7.
 	writeScores(t, filepath.Join(dir, "b-00000-of-00002.parquet"), "row", nil, []float64{3, 1}, []float64{4, 2}, []float64{5, 3})
 	writeScores(t, filepath.Join(dir, "b-00001-of-00002.csv"), "row", nil, []float64{2, 0}, []float64{3, 1}, []float64{4, 2 + 5e-7})
-	b, err := ExpandGlobs([]string{filepath.Join(dir, "b-*")})
+	b, err := data.ExpandGlobs([]string{filepath.Join(dir, "b-*")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestDiffFilesMismatches(t *testing.T) {
 	if _, err := DiffFiles([]string{a}, []string{other}, DiffOptions{}); err == nil || !strings.Contains(err.Error(), "--key") {
 		t.Errorf("no common key: want an error suggesting --key, got %v", err)
 	}
-	if _, err := ExpandGlobs([]string{filepath.Join(dir, "none-*")}); err == nil {
+	if _, err := data.ExpandGlobs([]string{filepath.Join(dir, "none-*")}); err == nil {
 		t.Error("a glob matching nothing must be an error")
 	}
 }

@@ -79,18 +79,7 @@ func (m *Model) CalibrateBias(ds *data.Dataset, rows []int) error {
 			}
 		}
 	}
-	const bs = 4096
-	ids := &g.Tensor{}
-	for i := 0; i < len(rows); i += bs {
-		batch := rows[i:min(i+bs, len(rows))]
-		ids.Reset(g.Int64, []int{len(batch), ds.F})
-		for k, r := range batch {
-			ds.RowInt64(r, ids.I[k*ds.F:(k+1)*ds.F])
-		}
-		res, err := sess.Run(map[string]*g.Tensor{InputIDs: ids})
-		if err != nil {
-			return err
-		}
+	err = inBatches(sess, ds, rows, func(_ int, batch []int, res map[string]*g.Tensor) error {
 		for t, h := range m.Horizons {
 			o, v := res[DistOutput(h)], res[ValuesOutput(h)]
 			M := o.Shape[1]
@@ -107,6 +96,10 @@ func (m *Model) CalibrateBias(ds *data.Dataset, rows []int) error {
 				}
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	for t, h := range m.Horizons {
 		for _, cl := range cols[t] {
@@ -359,6 +352,21 @@ func (m *Model) taskDistributions(ds *data.Dataset, rows []int, h, M int) ([]flo
 	}
 	defer sess.Close()
 	out := make([]float32, 0, len(rows)*M)
+	err = inBatches(sess, ds, rows, func(_ int, batch []int, res map[string]*g.Tensor) error {
+		o := res[DistOutput(h)]
+		if o == nil || o.Shape[1] != M {
+			return fmt.Errorf("calibrate: no distribution output of %d buckets for horizon %d", M, h)
+		}
+		out = append(out, o.F[:len(batch)*M]...)
+		return nil
+	})
+	return out, err
+}
+
+// inBatches runs sess on rows of ds, 4096 at a time, and calls fn with
+// each batch's offset into rows, the batch and its outputs (valid until fn
+// returns).
+func inBatches(sess *native.Session, ds *data.Dataset, rows []int, fn func(i int, batch []int, res map[string]*g.Tensor) error) error {
 	const bs = 4096
 	ids := &g.Tensor{}
 	for i := 0; i < len(rows); i += bs {
@@ -369,13 +377,11 @@ func (m *Model) taskDistributions(ds *data.Dataset, rows []int, h, M int) ([]flo
 		}
 		res, err := sess.Run(map[string]*g.Tensor{InputIDs: ids})
 		if err != nil {
-			return nil, err
+			return err
 		}
-		o := res[DistOutput(h)]
-		if o == nil || o.Shape[1] != M {
-			return nil, fmt.Errorf("calibrate: no distribution output of %d buckets for horizon %d", M, h)
+		if err := fn(i, batch, res); err != nil {
+			return err
 		}
-		out = append(out, o.F[:len(batch)*M]...)
 	}
-	return out, nil
+	return nil
 }

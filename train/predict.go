@@ -134,18 +134,7 @@ func (p *Predictor) Predict(ds *data.Dataset, rows []int) (*Predictions, error) 
 		sk[t] = NewQMSketch()
 	}
 	var mass, val []float64
-	const bs = 4096
-	ids := &g.Tensor{}
-	for i := 0; i < n; i += bs {
-		batch := rows[i:min(i+bs, n)]
-		ids.Reset(g.Int64, []int{len(batch), ds.F})
-		for k, r := range batch {
-			ds.RowInt64(r, ids.I[k*ds.F:(k+1)*ds.F])
-		}
-		res, err := p.sess.Run(map[string]*g.Tensor{InputIDs: ids})
-		if err != nil {
-			return nil, err
-		}
+	err := inBatches(p.sess, ds, rows[:n], func(i int, batch []int, res map[string]*g.Tensor) error {
 		copyOut := func(dst [][]float64, name string) {
 			x := res[name]
 			for k := range batch {
@@ -208,6 +197,10 @@ func (p *Predictor) Predict(ds *data.Dataset, rows []int) (*Predictions, error) 
 				}
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if ziln {
 		for j := range out.Q {

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/odmn/odmn/cache"
+	"github.com/odmn/odmn/data"
 )
 
 // DefaultCacheURL is --cache's default: the ODMN_CACHE environment
@@ -100,7 +101,7 @@ points N at V when the load completes.`,
 				return err
 			}
 			defer c.Close()
-			files, err := cache.ExpandGlobs(scores)
+			files, err := data.ExpandGlobs(scores)
 			if err != nil {
 				return err
 			}

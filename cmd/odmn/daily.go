@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/odmn/odmn/cache"
 	"github.com/odmn/odmn/conform"
 	"github.com/odmn/odmn/daily"
 	"github.com/odmn/odmn/data"
@@ -67,7 +66,7 @@ to resume), 3 stopped by the conformance gate, 4 stopped by --max-psi,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
-			if o.Transactions, err = cache.ExpandGlobs(globs); err != nil {
+			if o.Transactions, err = data.ExpandGlobs(globs); err != nil {
 				return fmt.Errorf("--transactions: %w", err)
 			}
 			if o.Build.Window, err = data.ParseDays(window); err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/odmn/odmn/conform"
+	"github.com/odmn/odmn/data"
 	"github.com/odmn/odmn/score"
 )
 
@@ -33,11 +34,11 @@ Exit status: 0 the outputs agree, 1 they do not, 2 the check could not run
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fail := func(err error) error { return &conform.ExitError{Code: conform.ExitCannotRun, Err: err} }
-			a, err := score.ExpandGlobs([]string{args[0]})
+			a, err := data.ExpandGlobs([]string{args[0]})
 			if err != nil {
 				return fail(err)
 			}
-			b, err := score.ExpandGlobs([]string{args[1]})
+			b, err := data.ExpandGlobs([]string{args[1]})
 			if err != nil {
 				return fail(err)
 			}

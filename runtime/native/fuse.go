@@ -315,9 +315,9 @@ func countCompare(c *chain, in []*graph.Tensor, out []*graph.Tensor) (bool, erro
 	var count func(offA, offB int) int
 	switch a.DType {
 	case graph.Float32:
-		count = countF32(cmp.def.Type, a.F, b.F, K, ka, kb)
+		count = countPairs(cmp.def.Type, a.F, b.F, K, ka, kb)
 	case graph.Int64:
-		count = countI64(cmp.def.Type, a.I, b.I, K, ka, kb)
+		count = countPairs(cmp.def.Type, a.I, b.I, K, ka, kb)
 	}
 	if count == nil {
 		return false, nil
@@ -360,19 +360,21 @@ func bstrides(shape []int, R int) []int {
 	return s
 }
 
-func countF32(op string, a, b []float32, K, ka, kb int) func(int, int) int {
-	var f func(x, y float32) bool
+// countPairs returns the comparison count of one output element: how many of
+// the K pairs a[oa+k*ka] op b[ob+k*kb] hold; nil for an unknown op.
+func countPairs[T float32 | int64](op string, a, b []T, K, ka, kb int) func(int, int) int {
+	var f func(x, y T) bool
 	switch op {
 	case "Less":
-		f = func(x, y float32) bool { return x < y }
+		f = func(x, y T) bool { return x < y }
 	case "LessOrEqual":
-		f = func(x, y float32) bool { return x <= y }
+		f = func(x, y T) bool { return x <= y }
 	case "Greater":
-		f = func(x, y float32) bool { return x > y }
+		f = func(x, y T) bool { return x > y }
 	case "GreaterOrEqual":
-		f = func(x, y float32) bool { return x >= y }
+		f = func(x, y T) bool { return x >= y }
 	case "Equal":
-		f = func(x, y float32) bool { return x == y }
+		f = func(x, y T) bool { return x == y }
 	default:
 		return nil
 	}
@@ -388,33 +390,6 @@ func countF32(op string, a, b []float32, K, ka, kb int) func(int, int) int {
 			}
 			return c
 		}
-	}
-	return func(oa, ob int) int {
-		c := 0
-		for k := 0; k < K; k++ {
-			if f(a[oa+k*ka], b[ob+k*kb]) {
-				c++
-			}
-		}
-		return c
-	}
-}
-
-func countI64(op string, a, b []int64, K, ka, kb int) func(int, int) int {
-	var f func(x, y int64) bool
-	switch op {
-	case "Less":
-		f = func(x, y int64) bool { return x < y }
-	case "LessOrEqual":
-		f = func(x, y int64) bool { return x <= y }
-	case "Greater":
-		f = func(x, y int64) bool { return x > y }
-	case "GreaterOrEqual":
-		f = func(x, y int64) bool { return x >= y }
-	case "Equal":
-		f = func(x, y int64) bool { return x == y }
-	default:
-		return nil
 	}
 	return func(oa, ob int) int {
 		c := 0

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"sort"
 	"syscall"
 	"time"
@@ -68,11 +67,11 @@ func main() {
 // Beam's own flags (--environment_type, --job_name, ...).
 func runScore(ctx context.Context, args []string) error {
 	var o pipeline.ScoreOptions
-	var data string
+	var dataGlob string
 	var asJSON bool
 	fs := flag.CommandLine
 	fs.StringVar(&o.Model, "model", "", "ONNX file from odmn export, or a model directory")
-	fs.StringVar(&data, "data", "", "tables to score (glob, .csv or .parquet)")
+	fs.StringVar(&dataGlob, "data", "", "tables to score (glob, .csv or .parquet)")
 	fs.StringVar(&o.Out, "out", "", "output prefix: PREFIX-SSSSS-of-NNNNN.parquet")
 	fs.IntVar(&o.ShardsPerFile, "shards-per-file", 1, "elements per input file (rows r with r mod n = i)")
 	fs.StringVar(&o.Runtime, "score_runtime", "native", "scoring runtime: native or ort")
@@ -87,31 +86,20 @@ func runScore(ctx context.Context, args []string) error {
 	}
 	o.Runner, o.Endpoint = *runners.Runner, *jobopts.Endpoint
 	beam.Init()
-	if o.Model == "" || data == "" || o.Out == "" {
+	if o.Model == "" || dataGlob == "" || o.Out == "" {
 		return fmt.Errorf("--model, --data and --out are required")
 	}
-	files, err := filepath.Glob(data)
-	if err != nil || len(files) == 0 {
-		return fmt.Errorf("--data %s: no such file", data)
+	var err error
+	if o.Data, err = inputs("data", dataGlob); err != nil {
+		return err
 	}
-	sort.Strings(files)
-	o.Data = files
 	res, err := pipeline.Score(ctx, o)
 	if res != nil {
-		if asJSON {
-			e := json.NewEncoder(os.Stdout)
-			e.SetIndent("", "  ")
-			_ = e.Encode(res)
-		} else {
-			printCounters(res.Counters)
-			for _, f := range res.BadFiles {
-				fmt.Printf("bad rows: %s\n", f)
-			}
-			if err == nil {
-				fmt.Printf("scored %d rows into %d shards (%s-*.parquet) in %s\n", res.Rows, len(res.Shards), o.Out, res.Elapsed.Round(time.Millisecond))
-				if res.Cached != nil {
-					fmt.Printf("cache %s version %s complete (%d users), not switched\n", o.Name, o.Version, res.Cached.Written)
-				}
+		report(asJSON, res, res.Counters, res.BadFiles)
+		if !asJSON && err == nil {
+			fmt.Printf("scored %d rows into %d shards (%s-*.parquet) in %s\n", res.Rows, len(res.Shards), o.Out, res.Elapsed.Round(time.Millisecond))
+			if res.Cached != nil {
+				fmt.Printf("cache %s version %s complete (%d users), not switched\n", o.Name, o.Version, res.Cached.Written)
 			}
 		}
 	}
@@ -131,6 +119,30 @@ func runJobServer(ctx context.Context, args []string) error {
 	fmt.Fprintf(os.Stderr, "prism job server on localhost:%d\n", *port)
 	<-ctx.Done()
 	return nil
+}
+
+// inputs expands a file flag's glob.
+func inputs(flagName, pattern string) ([]string, error) {
+	files, err := data.ExpandGlobs([]string{pattern})
+	if err != nil {
+		return nil, fmt.Errorf("--%s %w", flagName, err)
+	}
+	return files, nil
+}
+
+// report prints a pipeline's result: all of it as JSON, or its counters
+// and bad-row files.
+func report(asJSON bool, res any, counters map[string]int64, bad []string) {
+	if asJSON {
+		e := json.NewEncoder(os.Stdout)
+		e.SetIndent("", "  ")
+		_ = e.Encode(res)
+		return
+	}
+	printCounters(counters)
+	for _, f := range bad {
+		fmt.Printf("bad rows: %s\n", f)
+	}
 }
 
 func printCounters(c map[string]int64) {
@@ -183,27 +195,15 @@ func runFeatures(ctx context.Context, args []string) error {
 	if o.Horizons, err = data.ParseHorizons(horizons); err != nil {
 		return fmt.Errorf("--horizons: %w", err)
 	}
-	files, err := filepath.Glob(in)
-	if err != nil || len(files) == 0 {
-		return fmt.Errorf("--in %s: no such file", in)
+	if o.In, err = inputs("in", in); err != nil {
+		return err
 	}
-	sort.Strings(files)
-	o.In = files
 	res, err := pipeline.Features(ctx, o)
 	if res != nil {
-		if asJSON {
-			e := json.NewEncoder(os.Stdout)
-			e.SetIndent("", "  ")
-			_ = e.Encode(res)
-		} else {
-			printCounters(res.Counters)
-			for _, f := range res.BadFiles {
-				fmt.Printf("bad rows: %s\n", f)
-			}
-			if err == nil {
-				fmt.Printf("wrote %d customers into %d shards (%s-*.parquet) and %s in %s\n",
-					res.Counters["written"], len(res.Shards), o.Out, res.Spec, res.Elapsed.Round(time.Millisecond))
-			}
+		report(asJSON, res, res.Counters, res.BadFiles)
+		if !asJSON && err == nil {
+			fmt.Printf("wrote %d customers into %d shards (%s-*.parquet) and %s in %s\n",
+				res.Counters["written"], len(res.Shards), o.Out, res.Spec, res.Elapsed.Round(time.Millisecond))
 		}
 	}
 	return err
