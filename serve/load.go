@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 )
@@ -42,11 +42,18 @@ type LoadResult struct {
 	Max      time.Duration   `json:"max_ns"`
 	Elapsed  time.Duration   `json:"elapsed_ns"`
 	Latency  []time.Duration `json:"-"`
+	// LagP50, LagP99 and LagMax describe the generator itself: how late
+	// requests left against their schedule. Requests that leave late leave
+	// together, so a large lag shows up as queueing in the latencies.
+	LagP50 time.Duration `json:"lag_p50_ns"`
+	LagP99 time.Duration `json:"lag_p99_ns"`
+	LagMax time.Duration `json:"lag_max_ns"`
 }
 
 func (r *LoadResult) String() string {
-	return fmt.Sprintf("%d requests (%.0f/s), %d ok, %d errors, %d dropped, codes %v; latency p50 %s p90 %s p99 %s max %s",
-		r.Requests, r.Rate, r.OK, r.Errors, r.Dropped, r.Codes, r.P50.Round(time.Microsecond), r.P90.Round(time.Microsecond), r.P99.Round(time.Microsecond), r.Max.Round(time.Microsecond))
+	return fmt.Sprintf("%d requests (%.0f/s), %d ok, %d errors, %d dropped, codes %v; latency p50 %s p90 %s p99 %s max %s; generator lag p50 %s p99 %s max %s",
+		r.Requests, r.Rate, r.OK, r.Errors, r.Dropped, r.Codes, r.P50.Round(time.Microsecond), r.P90.Round(time.Microsecond), r.P99.Round(time.Microsecond), r.Max.Round(time.Microsecond),
+		r.LagP50.Round(time.Microsecond), r.LagP99.Round(time.Microsecond), r.LagMax.Round(time.Microsecond))
 }
 
 // Load runs the load and waits for the last answer. It stops by itself
@@ -72,6 +79,7 @@ func Load(ctx context.Context, o LoadOptions) (*LoadResult, error) {
 	}
 	total := int(float64(o.Rate) * o.Duration.Seconds())
 	res := &LoadResult{Codes: map[int]int{}, Latency: make([]time.Duration, 0, total)}
+	lags := make([]time.Duration, 0, total)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, o.MaxInFlight)
@@ -91,6 +99,7 @@ func Load(ctx context.Context, o LoadOptions) (*LoadResult, error) {
 		if err != nil {
 			return nil, err
 		}
+		lags = append(lags, max(0, time.Since(due)))
 		res.Requests++
 		select {
 		case sem <- struct{}{}:
@@ -127,16 +136,18 @@ func Load(ctx context.Context, o LoadOptions) (*LoadResult, error) {
 	wg.Wait()
 	res.Elapsed = time.Since(t0)
 	res.Rate = float64(res.Requests) / res.Elapsed.Seconds()
-	sort.Slice(res.Latency, func(i, j int) bool { return res.Latency[i] < res.Latency[j] })
-	q := func(p float64) time.Duration {
-		if len(res.Latency) == 0 {
-			return 0
-		}
-		return res.Latency[min(len(res.Latency)-1, int(p*float64(len(res.Latency))))]
-	}
-	res.P50, res.P90, res.P99 = q(0.50), q(0.90), q(0.99)
-	if n := len(res.Latency); n > 0 {
-		res.Max = res.Latency[n-1]
-	}
+	res.P50, res.P90, res.P99, res.Max = quantiles(res.Latency)
+	res.LagP50, _, res.LagP99, res.LagMax = quantiles(lags)
 	return res, nil
+}
+
+// quantiles sorts d and returns its 50th, 90th and 99th percentiles and
+// its maximum (zeros for none).
+func quantiles(d []time.Duration) (p50, p90, p99, mx time.Duration) {
+	if len(d) == 0 {
+		return
+	}
+	slices.Sort(d)
+	q := func(p float64) time.Duration { return d[min(len(d)-1, int(p*float64(len(d))))] }
+	return q(0.50), q(0.90), q(0.99), d[len(d)-1]
 }
