@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -51,10 +49,6 @@ func (f *cacheFlags) open(ctx context.Context) (*cache.Cache, error) {
 	return cache.Open(ctx, f.url)
 }
 
-func signalContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-}
-
 func printJSON(w io.Writer, v any) error {
 	e := json.NewEncoder(w)
 	e.SetIndent("", "  ")
@@ -93,8 +87,7 @@ points N at V when the load completes.`,
 		Example: `  odmn cache load --name ltv --version 2024-06-01 --scores 'out/scores-*.parquet' --switch`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, stop := signalContext(cmd.Context())
-			defer stop()
+			ctx := cmd.Context()
 			o.Name = f.name
 			c, err := f.open(ctx)
 			if err != nil {

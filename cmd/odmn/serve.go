@@ -46,8 +46,7 @@ route but /healthz.`,
   curl -s localhost:8080/v1/ltv/u42`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, stop := signalContext(cmd.Context())
-			defer stop()
+			ctx := cmd.Context()
 			cfg.Log = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 			if tokenFile != "" {
 				b, err := os.ReadFile(tokenFile)
@@ -123,8 +122,7 @@ achieved rate, errors and the latency quantiles of each phase.`,
 		Example: `  odmn serve-bench --cache redis://127.0.0.1:6379 --model model.onnx --data users.parquet`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, stop := signalContext(cmd.Context())
-			defer stop()
+			ctx := cmd.Context()
 			m, err := score.Load(model, train.InferOptions{})
 			if err != nil {
 				return err
