@@ -210,15 +210,6 @@ var nodeModes = map[string]nodeMode{
 	"BRANCH_GT": modeGT, "BRANCH_EQ": modeEQ, "BRANCH_NEQ": modeNEQ, "LEAF": modeLeaf,
 }
 
-type postTransform uint8
-
-const (
-	postNone postTransform = iota
-	postLogistic
-	postSoftmax
-	postSoftmaxZero
-)
-
 type aggregate uint8
 
 const (
@@ -244,7 +235,7 @@ type ensemble struct {
 	roots      []int32
 	maxFeature int32
 	base       []float32
-	post       postTransform
+	post       string // post_transform: NONE, LOGISTIC, SOFTMAX, SOFTMAX_ZERO
 	agg        aggregate
 	// classifiers
 	labels      []int64
@@ -578,14 +569,8 @@ func compileEnsemble(a Attrs, classifier bool) (*ensemble, error) {
 		e.base = a.Floats("base_values")
 	}
 	switch p := a.String("post_transform"); p {
-	case "NONE":
-		e.post = postNone
-	case "LOGISTIC":
-		e.post = postLogistic
-	case "SOFTMAX":
-		e.post = postSoftmax
-	case "SOFTMAX_ZERO":
-		e.post = postSoftmaxZero
+	case "NONE", "LOGISTIC", "SOFTMAX", "SOFTMAX_ZERO":
+		e.post = p
 	case "PROBIT":
 		return nil, errors.New("post_transform PROBIT is not supported")
 	default:
@@ -608,7 +593,7 @@ func compileEnsemble(a Attrs, classifier bool) (*ensemble, error) {
 		if len(e.base) != 0 && len(e.base) != targets {
 			return nil, fmt.Errorf("base_values has %d values for %d targets", len(e.base), targets)
 		}
-		if targets == 1 && e.post != postNone {
+		if targets == 1 && e.post != "NONE" {
 			return nil, fmt.Errorf("post_transform %s with a single target is not supported (ONNX Runtime ignores it)", a.String("post_transform"))
 		}
 		return e, nil
@@ -817,7 +802,7 @@ func (e *ensemble) finishClassification(scores []float32, has []bool, z []float3
 		if pos > 0 {
 			label = e.labels[1]
 		}
-		if e.post == postLogistic {
+		if e.post == "LOGISTIC" {
 			z[0], z[1] = logistic32(-s), logistic32(s)
 		} else {
 			z[0], z[1] = -s, s
@@ -848,45 +833,9 @@ func (e *ensemble) finishClassification(scores []float32, has []bool, z []float3
 	return e.labels[best]
 }
 
-func (e *ensemble) transform(z []float32) {
-	switch e.post {
-	case postLogistic:
-		for k, v := range z {
-			z[k] = logistic32(v)
-		}
-	case postSoftmax:
-		m := float32(-math.MaxFloat32)
-		for _, v := range z {
-			m = max(m, v)
-		}
-		var sum float32
-		for k, v := range z {
-			z[k] = float32(math.Exp(float64(v - m)))
-			sum += z[k]
-		}
-		for k := range z {
-			z[k] /= sum
-		}
-	case postSoftmaxZero:
-		m := float32(-math.MaxFloat32)
-		for _, v := range z {
-			m = max(m, v)
-		}
-		expNegMax := float32(math.Exp(float64(-m)))
-		var sum float32
-		for k, v := range z {
-			if v > 0.0000001 || v < -0.0000001 {
-				z[k] = float32(math.Exp(float64(v - m)))
-				sum += z[k]
-			} else {
-				z[k] = v * expNegMax
-			}
-		}
-		for k := range z {
-			z[k] /= sum
-		}
-	}
-}
+// transform applies the post_transform to one row of scores (the
+// linear models' applyTransform, ONNX Runtime's float32 arithmetic).
+func (e *ensemble) transform(z []float32) { applyTransform(e.post, z, len(z)) }
 
 // logistic32 is ONNX Runtime's ComputeLogistic in float32.
 func logistic32(v float32) float32 {
