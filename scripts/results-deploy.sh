@@ -5,12 +5,14 @@
 # the two outputs compared row by row with odmn score-diff; then
 # odmn serve-bench against a private redis-server on a loopback port.
 # Run by `make results-deploy` (after make build pipeline). Environment:
-# USERS (default 1000000), ROUNDS (3), DURATION (10s).
+# USERS (default 1000000), ROUNDS (3), DURATION (10s), SERVE_ROUNDS (3 runs
+# of serve-bench, each reported, with the median).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 USERS=${USERS:-1000000}
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10s}
+SERVE_ROUNDS=${SERVE_ROUNDS:-3}
 odmn=bin/odmn
 out=out/results-deploy
 mkdir -p "$out" docs/results
@@ -48,9 +50,13 @@ redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$r
 	--daemonize yes --pidfile "$rdir/redis.pid" >/dev/null
 trap 'kill "$(cat "$rdir/redis.pid")" 2>/dev/null || true; rm -rf "$rdir"' EXIT
 for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
-$odmn serve-bench --cache "redis://127.0.0.1:$port" --model "$out/model.onnx" --data "$users" \
-	--users "$USERS" --duration "$DURATION" --json > "$out/serve.json"
-cp "$out/serve.json" docs/results/deploy-serve.json
+rm -f "$out"/serve-*.json
+for ((r = 1; r <= SERVE_ROUNDS; r++)); do
+	$odmn serve-bench --cache "redis://127.0.0.1:$port" --model "$out/model.onnx" --data "$users" \
+		--users "$USERS" --duration "$DURATION" --json > "$out/serve-$r.json"
+	echo "serve-bench run $r: GET p99 $(jq '.get.p99_ns/1e6' "$out/serve-$r.json") ms" >&2
+done
+jq -s . "$out"/serve-[0-9]*.json > docs/results/deploy-serve.json
 
 {
 	echo "Made by \`make results-deploy\` on $(date -u +%Y-%m-%d) ($(nproc) cores, load average before the serve phase: $load)."
@@ -70,10 +76,13 @@ cp "$out/serve.json" docs/results/deploy-serve.json
 	echo
 	echo "## odmn serve-bench, $USERS users in the cache, $DURATION per phase, generator sharing the cores"
 	echo
-	echo "| phase | target rate | achieved | ok | errors | dropped | p50 | p99 | generator lag p99 |"
-	echo "|---|---|---|---|---|---|---|---|---|"
-	jq -r '[["GET /v1/ltv/{user}", .get, 5000], ["POST /v1/score, 1 row", .post, 500]][] |
-		"| \(.[0]) | \(.[2])/s | \(.[1].achieved_rate|floor)/s | \(.[1].ok) | \(.[1].errors) | \(.[1].dropped) | \(.[1].p50_ns/1e6*100|round/100) ms | \(.[1].p99_ns/1e6*100|round/100) ms | \(.[1].lag_p99_ns/1e6*100|round/100) ms |"' "$out/serve.json"
+	echo "| run | phase | target rate | achieved | ok | errors | dropped | p50 | p99 | generator lag p99 |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
+	jq -r 'to_entries[] | .key as $k | [["GET /v1/ltv/{user}", .value.get, 5000], ["POST /v1/score, 1 row", .value.post, 500]][] |
+		"| \($k + 1) | \(.[0]) | \(.[2])/s | \(.[1].achieved_rate|floor)/s | \(.[1].ok) | \(.[1].errors) | \(.[1].dropped) | \(.[1].p50_ns/1e6*100|round/100) ms | \(.[1].p99_ns/1e6*100|round/100) ms | \(.[1].lag_p99_ns/1e6*100|round/100) ms |"' docs/results/deploy-serve.json
+	echo
+	jq -r 'def med: sort | .[(length - 1) / 2 | floor];
+		"Median of the \(length) runs: GET p99 \([.[].get.p99_ns] | med / 1e6 * 100 | round / 100) ms (runs \([.[].get.p99_ns] | min / 1e6 * 100 | round / 100)-\([.[].get.p99_ns] | max / 1e6 * 100 | round / 100) ms), POST p99 \([.[].post.p99_ns] | med / 1e6 * 100 | round / 100) ms (runs \([.[].post.p99_ns] | min / 1e6 * 100 | round / 100)-\([.[].post.p99_ns] | max / 1e6 * 100 | round / 100) ms)."' docs/results/deploy-serve.json
 } > docs/results/deploy.md.tmp
 mv docs/results/deploy.md.tmp docs/results/deploy.md
 cat docs/results/deploy.md

@@ -12,7 +12,10 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/odmn/odmn/cache"
@@ -36,6 +39,13 @@ type BenchOptions struct {
 	Duration          time.Duration
 	// Warmup precedes each phase at its rate, unrecorded (LoadOptions).
 	Warmup time.Duration
+	// Command, when set, makes the server under test a child process: it
+	// returns the command that serves BenchName from the same cache (and
+	// the model, for POST) on the loopback address addr. Bench starts it,
+	// loads it from this process and stops it with SIGTERM. Without it the
+	// Server runs inside this process, sharing its Go runtime with the
+	// generator.
+	Command func(addr string) *exec.Cmd
 }
 
 // BenchName is the cache name Bench writes.
@@ -48,10 +58,11 @@ type BenchReport struct {
 	Post  *LoadResult `json:"post"`
 }
 
-// Bench starts a Server on a loopback port in this process, then loads it
-// open-loop: cached GET /v1/ltv/{user} of random users at GetRate, then
-// POST /v1/score of one row at PostRate. The load generator shares the
-// process and the cores with the server.
+// Bench starts a server on a loopback port (a child process with
+// o.Command, else a Server in this process), then loads it open-loop from
+// this process: cached GET /v1/ltv/{user} of random users at GetRate,
+// then POST /v1/score of one row at PostRate. The load generator shares
+// the cores with the server.
 func Bench(ctx context.Context, o BenchOptions) (*BenchReport, error) {
 	rep := &BenchReport{Users: o.Users}
 	if err := benchUsers(ctx, o.Cache, o.Users); err != nil {
@@ -61,31 +72,45 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := New(Config{Store: o.Cache, Name: BenchName, Model: o.Model, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		return nil, err
+	var base string
+	if o.Command != nil {
+		stop, addr, err := startChild(o.Command)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+		base = "http://" + addr
+	} else {
+		s, err := New(Config{Store: o.Cache, Name: BenchName, Model: o.Model, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			return nil, err
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		sctx, stop := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- s.Run(sctx, l, 5*time.Second) }()
+		defer func() {
+			stop()
+			<-done
+		}()
+		base = "http://" + l.Addr().String()
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	sctx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- s.Run(sctx, l, 5*time.Second) }()
-	defer func() {
-		stop()
-		<-done
-	}()
-	base := "http://" + l.Addr().String()
+	// Ready, and serving the bench version (a child polls the pointer).
 	for t0 := time.Now(); ; {
-		if resp, err := http.Get(base + "/readyz"); err == nil {
+		if resp, err := http.Get(base + "/v1/ltv/u1"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
 				break
 			}
 		}
-		if time.Since(t0) > 5*time.Second {
-			return nil, errors.New("serve-bench: the server was not ready within 5s")
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if time.Since(t0) > 10*time.Second {
+			return nil, errors.New("serve-bench: the server did not answer GET /v1/ltv/u1 within 10s")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -185,4 +210,40 @@ func RowBodies(m *score.Model, path string, n int) ([][]byte, error) {
 		return nil, fmt.Errorf("%s: no row to send", path)
 	}
 	return out, nil
+}
+
+// startChild picks a free loopback port, starts the server command on it
+// and returns how to stop it (SIGTERM, then a kill after 10s).
+func startChild(command func(addr string) *exec.Cmd) (stop func(), addr string, err error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", err
+	}
+	addr = l.Addr().String()
+	l.Close()
+	cmd := command(addr)
+	if cmd.Stderr == nil {
+		cmd.Stderr = os.Stderr
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, "", fmt.Errorf("serve-bench: starting the server: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stop = func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	}
+	// A child that dies at once (bad flags, port taken) fails fast.
+	select {
+	case err := <-exited:
+		return nil, "", fmt.Errorf("serve-bench: the server exited at start: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	return stop, addr, nil
 }

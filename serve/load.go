@@ -1,9 +1,11 @@
 package serve
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"sync"
@@ -21,7 +23,8 @@ type LoadOptions struct {
 	// MaxInFlight bounds the concurrent requests (default 512); a request
 	// due while that many are in flight is counted as dropped.
 	MaxInFlight int
-	Client      *http.Client
+	// Timeout bounds each request (default 10s).
+	Timeout time.Duration
 	// Warmup runs the same load for this long first, unrecorded: the
 	// client's and the server's connection pools fill and the runtime
 	// warms up, so the figures describe the steady state, not the start.
@@ -58,6 +61,16 @@ func (r *LoadResult) String() string {
 
 // Load runs the load and waits for the last answer. It stops by itself
 // after Duration (or when ctx is done).
+//
+// The generator is lean on purpose, since it shares the cores with the
+// server it measures: each in-flight request owns one keep-alive
+// connection and one goroutine that writes the request and reads the
+// answer itself (no http.Transport, whose per-connection reader and
+// writer goroutines cost several wake-ups per request). A request due
+// while every connection is busy gets a new connection, up to
+// MaxInFlight; past that it is dropped. Latency runs from the first byte
+// written to the last byte read; the lag from the schedule is reported
+// apart.
 func Load(ctx context.Context, o LoadOptions) (*LoadResult, error) {
 	if o.Rate <= 0 || o.Duration <= 0 {
 		return nil, fmt.Errorf("load: rate %d/s for %s: want both > 0", o.Rate, o.Duration)
@@ -65,10 +78,8 @@ func Load(ctx context.Context, o LoadOptions) (*LoadResult, error) {
 	if o.MaxInFlight <= 0 {
 		o.MaxInFlight = 512
 	}
-	if o.Client == nil {
-		o.Client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-			MaxIdleConns: o.MaxInFlight, MaxIdleConnsPerHost: o.MaxInFlight, IdleConnTimeout: time.Minute,
-		}}
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
 	}
 	if o.Warmup > 0 {
 		w := o
@@ -80,65 +91,175 @@ func Load(ctx context.Context, o LoadOptions) (*LoadResult, error) {
 	total := int(float64(o.Rate) * o.Duration.Seconds())
 	res := &LoadResult{Codes: map[int]int{}, Latency: make([]time.Duration, 0, total)}
 	lags := make([]time.Duration, 0, total)
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, o.MaxInFlight)
+	var (
+		mu      sync.Mutex
+		wg      sync.WaitGroup
+		workers int
+		jobs    = make(chan loadJob) // unbuffered: a send succeeds only to an idle worker
+	)
+	merge := func(w *loadWorker) {
+		mu.Lock()
+		defer mu.Unlock()
+		res.OK += w.ok
+		res.Errors += w.errors
+		for c, n := range w.codes {
+			res.Codes[c] += n
+		}
+		res.Latency = append(res.Latency, w.lat...)
+		lags = append(lags, w.lag...)
+	}
 	interval := time.Second / time.Duration(o.Rate)
+	timer := time.NewTimer(0)
+	<-timer.C
 	t0 := time.Now()
+	var err error
+loop:
 	for i := 0; i < total; i++ {
 		due := t0.Add(time.Duration(i) * interval)
-		if d := time.Until(due); d > 0 {
+		if d := time.Until(due); d > 2*time.Millisecond {
+			timer.Reset(d)
 			select {
-			case <-time.After(d):
+			case <-timer.C:
 			case <-ctx.Done():
-				i = total
-				continue
+				break loop
 			}
+		} else if d > 0 {
+			if ctx.Err() != nil {
+				break loop
+			}
+			preciseSleep(d)
 		}
-		req, err := o.Request(i)
-		if err != nil {
-			return nil, err
+		req, rerr := o.Request(i)
+		if rerr != nil {
+			err = rerr
+			break
 		}
-		lags = append(lags, max(0, time.Since(due)))
+		if req.URL.Scheme != "http" {
+			err = fmt.Errorf("load: %s: only http:// URLs", req.URL)
+			break
+		}
 		res.Requests++
+		j := loadJob{due: due, req: req}
 		select {
-		case sem <- struct{}{}:
+		case jobs <- j:
+			continue
 		default:
+		}
+		if workers == o.MaxInFlight {
 			res.Dropped++
 			continue
 		}
+		workers++
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() { <-sem }()
-			start := time.Now()
-			resp, err := o.Client.Do(req.WithContext(ctx))
-			code := 0
-			if err == nil {
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				code = resp.StatusCode
+			w := &loadWorker{codes: map[int]int{}, timeout: o.Timeout}
+			defer merge(w)
+			defer w.close()
+			w.do(ctx, j)
+			for j := range jobs {
+				w.do(ctx, j)
 			}
-			lat := time.Since(start)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				res.Errors++
-				return
-			}
-			res.Codes[code]++
-			if code == http.StatusOK {
-				res.OK++
-			}
-			res.Latency = append(res.Latency, lat)
 		}()
 	}
+	close(jobs)
 	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
 	res.Elapsed = time.Since(t0)
 	res.Rate = float64(res.Requests) / res.Elapsed.Seconds()
 	res.P50, res.P90, res.P99, res.Max = quantiles(res.Latency)
 	res.LagP50, _, res.LagP99, res.LagMax = quantiles(lags)
 	return res, nil
+}
+
+type loadJob struct {
+	due time.Time
+	req *http.Request
+}
+
+// loadWorker is one keep-alive connection and what was measured on it.
+type loadWorker struct {
+	conn    net.Conn
+	addr    string
+	br      *bufio.Reader
+	bw      *bufio.Writer
+	timeout time.Duration
+
+	ok, errors int
+	codes      map[int]int
+	lat, lag   []time.Duration
+}
+
+func (w *loadWorker) close() {
+	if w.conn != nil {
+		w.conn.Close()
+		w.conn = nil
+	}
+}
+
+// do sends one request on the worker's connection (dialed or redialed as
+// needed) and reads the whole answer.
+func (w *loadWorker) do(ctx context.Context, j loadJob) {
+	start := time.Now()
+	w.lag = append(w.lag, max(0, start.Sub(j.due)))
+	if ctx.Err() != nil {
+		w.errors++
+		return
+	}
+	code, err := w.roundTrip(j.req, start)
+	if err != nil {
+		w.close()
+		w.errors++
+		return
+	}
+	w.lat = append(w.lat, time.Since(start))
+	w.codes[code]++
+	if code == http.StatusOK {
+		w.ok++
+	}
+}
+
+func (w *loadWorker) roundTrip(req *http.Request, start time.Time) (int, error) {
+	if w.conn != nil && w.addr != req.URL.Host {
+		w.close()
+	}
+	if w.conn == nil {
+		c, err := net.DialTimeout("tcp", req.URL.Host, w.timeout)
+		if err != nil {
+			return 0, err
+		}
+		w.conn, w.addr = c, req.URL.Host
+		if w.br == nil {
+			w.br, w.bw = bufio.NewReaderSize(c, 16<<10), bufio.NewWriterSize(c, 16<<10)
+		} else {
+			w.br.Reset(c)
+			w.bw.Reset(c)
+		}
+	}
+	if err := w.conn.SetDeadline(start.Add(w.timeout)); err != nil {
+		return 0, err
+	}
+	if err := req.Write(w.bw); err != nil {
+		return 0, err
+	}
+	if err := w.bw.Flush(); err != nil {
+		return 0, err
+	}
+	resp, err := http.ReadResponse(w.br, req)
+	if err != nil {
+		return 0, err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return 0, err
+	}
+	if resp.Close {
+		w.close()
+	}
+	return resp.StatusCode, nil
 }
 
 // quantiles sorts d and returns its 50th, 90th and 99th percentiles and

@@ -13,6 +13,7 @@ type metrics struct {
 	version   *prometheus.GaugeVec
 	cacheUp   prometheus.Gauge
 	batchRows prometheus.Histogram
+	roundTrip prometheus.Histogram
 }
 
 func newMetrics() *metrics {
@@ -39,7 +40,12 @@ func newMetrics() *metrics {
 		Help:    "Rows per model call of /v1/score (concurrent requests are batched).",
 		Buckets: prometheus.ExponentialBuckets(1, 2, 12),
 	})
-	m.reg.MustRegister(m.requests, m.latency, m.lookups, m.version, m.cacheUp, m.batchRows,
+	m.roundTrip = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "odmn_serve_cache_round_trip_lookups",
+		Help:    "Single-user lookups per Redis round trip (concurrent lookups are pipelined together).",
+		Buckets: prometheus.ExponentialBuckets(1, 2, 10),
+	})
+	m.reg.MustRegister(m.requests, m.latency, m.lookups, m.version, m.cacheUp, m.batchRows, m.roundTrip,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -42,6 +43,10 @@ type Config struct {
 	CacheTimeout time.Duration
 	// MaxUsers bounds a batch lookup (1000).
 	MaxUsers int
+	// MaxRoundTrips bounds the concurrent Redis round trips of single-user
+	// lookups (GOMAXPROCS); lookups arriving past it are sent together as
+	// one pipeline when a round trip ends.
+	MaxRoundTrips int
 	// MaxBodyBytes bounds a /v1/score body (1 MiB); MaxRows its rows (1000).
 	MaxBodyBytes int64
 	MaxRows      int
@@ -60,6 +65,7 @@ type Server struct {
 	up      atomic.Bool
 	lastErr atomic.Pointer[string]
 	scorer  *scorer
+	co      *coalescer
 	mux     *http.ServeMux
 }
 
@@ -82,6 +88,7 @@ func New(cfg Config) (*Server, error) {
 	def(&cfg.MaxRows, 1000)
 	def(&cfg.MaxBatch, 1024)
 	def(&cfg.Workers, 2)
+	def(&cfg.MaxRoundTrips, runtime.GOMAXPROCS(0))
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
@@ -95,6 +102,10 @@ func New(cfg Config) (*Server, error) {
 		cfg.Log = slog.Default()
 	}
 	s := &Server{cfg: cfg, m: newMetrics(), mux: http.NewServeMux()}
+	if cfg.Store != nil {
+		s.co = &coalescer{store: cfg.Store, timeout: cfg.CacheTimeout, max: cfg.MaxRoundTrips,
+			observe: func(n int) { s.m.roundTrip.Observe(float64(n)) }}
+	}
 	if cfg.Model != nil {
 		sc, err := newScorer(cfg.Model, cfg.Workers, cfg.MaxBatch, s.m)
 		if err != nil {
@@ -329,9 +340,21 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request, users []string) 
 		}
 		return nil, nil, nil, false
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.CacheTimeout)
-	defer cancel()
-	sc, found, err := s.cfg.Store.Get(ctx, v, users)
+	var (
+		sc    []cache.Scores
+		found []bool
+		err   error
+	)
+	if len(users) == 1 {
+		var one cache.Scores
+		var f bool
+		one, f, err = s.co.get(v, users[0])
+		sc, found = []cache.Scores{one}, []bool{f}
+	} else {
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.CacheTimeout)
+		sc, found, err = s.cfg.Store.Get(ctx, v, users)
+		cancel()
+	}
 	if err != nil {
 		s.m.lookups.WithLabelValues("error").Add(float64(len(users)))
 		writeError(w, http.StatusServiceUnavailable, "cache unavailable: %v", err)

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"strings"
 	"time"
 
@@ -109,12 +111,14 @@ func newServeBenchCmd() *cobra.Command {
 	var f cacheFlags
 	o := serve.BenchOptions{Users: 100000, GetRate: 5000, PostRate: 500, Duration: 10 * time.Second, Warmup: 2 * time.Second}
 	var model string
+	var inProcess bool
 	cmd := &cobra.Command{
 		Use:   "serve-bench --cache URL --model model.onnx --data FILE",
 		Short: "Load-test odmn serve on loopback: cached GET and one-row POST latency",
 		Long: `serve-bench writes --users synthetic users to the cache (name
-` + serve.BenchName + `, reused by later runs), starts serve in this process on a
-loopback port and loads it open-loop, the generator sharing the cores: GET
+` + serve.BenchName + `, reused by later runs), starts odmn serve as a child
+process on a loopback port (--in-process: inside this process) and loads it
+open-loop from this process, the generator sharing the cores: GET
 /v1/ltv/{user} of random users at --get-rate for --duration, then POST
 /v1/score of one row (taken from --data) at --post-rate for --duration. Each
 phase is preceded by --warmup of the same load, not recorded. It prints the
@@ -135,6 +139,12 @@ achieved rate, errors and the latency quantiles of each phase.`,
 			}
 			defer c.Close()
 			o.Cache = c
+			if !inProcess {
+				o.Command = func(addr string) *exec.Cmd {
+					return serveChild(ctx, "serve", "--cache", f.url, "--name", serve.BenchName,
+						"--model", model, "--listen", addr, "--poll", "100ms")
+				}
+			}
 			rep, err := serve.Bench(ctx, o)
 			if err != nil {
 				return err
@@ -155,6 +165,17 @@ achieved rate, errors and the latency quantiles of each phase.`,
 	fl.IntVar(&o.GetRate, "get-rate", o.GetRate, "GET requests per second")
 	fl.IntVar(&o.PostRate, "post-rate", o.PostRate, "POST requests per second")
 	fl.DurationVar(&o.Duration, "duration", o.Duration, "length of each phase")
+	fl.BoolVar(&inProcess, "in-process", false, "run the server inside this process, sharing its Go runtime with the generator")
 	fl.DurationVar(&o.Warmup, "warmup", o.Warmup, "unrecorded load at the phase's rate before each phase (connection pools fill)")
 	return cmd
+}
+
+// serveChild is the command serve-bench runs as its server: this
+// executable with args (tests point it at their own binary).
+var serveChild = func(ctx context.Context, args ...string) *exec.Cmd {
+	exe, err := os.Executable()
+	if err != nil {
+		exe = os.Args[0]
+	}
+	return exec.CommandContext(ctx, exe, args...)
 }
