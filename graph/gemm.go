@@ -5,7 +5,9 @@ package graph
 // build time, in one of two files:
 //
 //   - gemm_openblas.go (the default; needs cgo and Debian's
-//     libopenblas-dev): OpenBLAS's cblas_sgemm;
+//     libopenblas-dev): OpenBLAS's cblas_sgemm, or on CPUs with AVX-512F
+//     odmn's own AVX-512 kernel (gemm_avx512.go; ODMN_GEMM=openblas
+//     keeps OpenBLAS);
 //   - gemm_gonum.go (built with -tags noopenblas, or when cgo is off):
 //     gonum's pure-Go Sgemm.
 //

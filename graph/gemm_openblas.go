@@ -2,8 +2,9 @@
 
 package graph
 
-// OpenBLAS behind Sgemm (the default build). Debian's libopenblas-dev
-// provides cblas.h and libopenblas.so.
+// OpenBLAS behind Sgemm (the default build) on CPUs without AVX-512
+// (gemm_avx512.go runs on the others, unless ODMN_GEMM=openblas).
+// Debian's libopenblas-dev provides cblas.h and libopenblas.so.
 //
 // OpenBLAS runs single-threaded here, always: its own threads cost more
 // than they give on the small products of these models (a 512×64×64 GEMM
@@ -25,8 +26,9 @@ import (
 	"sync"
 )
 
-// SgemmImpl names the BLAS behind Sgemm (reported by benchmarks).
-const SgemmImpl = "openblas"
+// SgemmImpl names the GEMM behind Sgemm (reported by benchmarks):
+// "avx512" (gemm_avx512.go) where the CPU has AVX-512F, else "openblas".
+var SgemmImpl = map[bool]string{true: "avx512", false: "openblas"}[useAVX512GEMM]
 
 var blasInit sync.Once
 
@@ -83,6 +85,10 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 }
 
 func cblasSgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if useAVX512GEMM {
+		sgemm512(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	ta, tb := uint32(C.CblasNoTrans), uint32(C.CblasNoTrans)
 	if transA {
 		ta = C.CblasTrans
@@ -113,5 +119,9 @@ func defaultThreads() int {
 // BLASConfig describes the BLAS build (OpenBLAS's configuration string and
 // the core type it chose), for benchmark reports.
 func BLASConfig() string {
-	return C.GoString(C.openblas_get_config()) + " (core " + C.GoString(C.openblas_get_corename()) + ")"
+	s := C.GoString(C.openblas_get_config()) + " (core " + C.GoString(C.openblas_get_corename()) + ")"
+	if useAVX512GEMM {
+		s = "odmn's AVX-512 SGEMM; " + s + " unused (ODMN_GEMM=openblas uses it)"
+	}
+	return s
 }

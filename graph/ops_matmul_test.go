@@ -255,7 +255,23 @@ func TestGemm(t *testing.T) {
 
 func TestSgemm(t *testing.T) {
 	r := rand.New(rand.NewPCG(39, 40))
-	m, n, k := 5, 4, 3
+	// Shapes across the blocked kernels' edges: tiles of 8 rows and 32
+	// columns, slabs of 256 along k, blocks of 128 rows and 512 columns,
+	// and products large enough to be split over threads.
+	shapes := [][3]int{{5, 4, 3}, {1, 1, 1}, {17, 33, 7}, {8, 32, 256}, {130, 70, 300}, {9, 530, 260}, {200, 16, 1}, {300, 64, 48}}
+	defer graph.SetThreads(graph.SetThreads(3))
+	defer graph.SetAVX512GEMM(graph.SetAVX512GEMM(true))
+	for _, avx := range []bool{true, false} { // both kernels of the OpenBLAS build
+		graph.SetAVX512GEMM(avx)
+		for _, sh := range shapes {
+			sgemmCase(t, r, sh[0], sh[1], sh[2])
+		}
+		sgemmEdges(t)
+	}
+}
+
+func sgemmCase(t *testing.T, r *rand.Rand, m, n, k int) {
+	t.Helper()
 	for _, ta := range []bool{false, true} {
 		for _, tb := range []bool{false, true} {
 			// Stored with padded rows (ld > width) to check the strides.
@@ -281,7 +297,7 @@ func TestSgemm(t *testing.T) {
 						}
 						continue
 					}
-					var s float64
+					var s, mag float64
 					for p := 0; p < k; p++ {
 						var av, bv float32
 						if ta {
@@ -295,15 +311,20 @@ func TestSgemm(t *testing.T) {
 							bv = b[p*ldb+j]
 						}
 						s += float64(av) * float64(bv)
+						mag += math.Abs(float64(av) * float64(bv))
 					}
 					want := 2*s + 0.5*float64(c0[i*ldc+j])
-					if math.Abs(float64(c[i*ldc+j])-want) > 1e-5 {
-						t.Fatalf("ta=%v tb=%v C[%d,%d] = %v, want %v", ta, tb, i, j, c[i*ldc+j], want)
+					if math.Abs(float64(c[i*ldc+j])-want) > 1e-5*(1+2*mag) {
+						t.Fatalf("%dx%dx%d ta=%v tb=%v C[%d,%d] = %v, want %v", m, n, k, ta, tb, i, j, c[i*ldc+j], want)
 					}
 				}
 			}
 		}
 	}
+}
+
+func sgemmEdges(t *testing.T) {
+	t.Helper()
 	// beta = 0 overwrites C without reading it; k = 0 gives beta*C.
 	c := []float32{nanF, nanF}
 	graph.Sgemm(false, false, 1, 2, 1, 1, []float32{2}, 1, []float32{3, 4}, 2, 0, c, 2)

@@ -1,0 +1,177 @@
+//go:build cgo && !noopenblas
+
+package graph
+
+// An AVX-512 SGEMM for the OpenBLAS build, used on CPUs that have
+// AVX-512F. The products of these models are small and thin (a few
+// thousand rows times 64-336 columns times 64-256 outputs), where a
+// library GEMM spends much of its time packing and dispatching, and the
+// OpenBLAS kernels chosen by the environment may be the AVX2 ones
+// (OPENBLAS_CORETYPE=Haswell) on a CPU with twice that width. The kernel
+// is the textbook one: op(B) packed in panels of 32 columns, op(A) read in
+// place 8 rows at a time (each element broadcast once), an 8×32 block of
+// C held in 16 registers while k runs, k in slabs of 256 so a B panel
+// stays in L1. Each element of C is summed
+// in the same order (k ascending) however the product is split, so
+// results do not depend on the thread count.
+
+/*
+#cgo CFLAGS: -O3
+#include <stddef.h>
+#include <string.h>
+#include <immintrin.h>
+
+enum { MR = 8, NR = 32, KC = 256, MC = 128, NC = 512 };
+
+// C[0:mr, 0:nr] (= or +=) alpha * op(A)·Bp over kc, where op(A)[r][p]
+// is a[r*rs + p*cs] (read in place: no packing). first: apply beta to C
+// (beta 0: C is not read); else accumulate.
+__attribute__((target("avx512f")))
+static void kern(ptrdiff_t kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, const float *bp,
+		float *c, ptrdiff_t ldc, float alpha, float beta, int first, int mr, int nr) {
+	__m512 acc[MR][2];
+	const float *ar[MR];
+#pragma GCC unroll 8
+	for (int r = 0; r < MR; r++) {
+		acc[r][0] = _mm512_setzero_ps();
+		acc[r][1] = _mm512_setzero_ps();
+		ar[r] = a + (r < mr ? r : mr - 1) * rs; // rows past mr repeat the last
+	}
+	if (cs == 1) {
+		for (ptrdiff_t p = 0; p < kc; p++) {
+			__m512 b0 = _mm512_load_ps(bp + p * NR), b1 = _mm512_load_ps(bp + p * NR + 16);
+#pragma GCC unroll 8
+			for (int r = 0; r < MR; r++) {
+				__m512 x = _mm512_set1_ps(ar[r][p]);
+				acc[r][0] = _mm512_fmadd_ps(x, b0, acc[r][0]);
+				acc[r][1] = _mm512_fmadd_ps(x, b1, acc[r][1]);
+			}
+		}
+	} else {
+		for (ptrdiff_t p = 0; p < kc; p++) {
+			__m512 b0 = _mm512_load_ps(bp + p * NR), b1 = _mm512_load_ps(bp + p * NR + 16);
+			ptrdiff_t o = p * cs;
+#pragma GCC unroll 8
+			for (int r = 0; r < MR; r++) {
+				__m512 x = _mm512_set1_ps(ar[r][o]);
+				acc[r][0] = _mm512_fmadd_ps(x, b0, acc[r][0]);
+				acc[r][1] = _mm512_fmadd_ps(x, b1, acc[r][1]);
+			}
+		}
+	}
+	__m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+	__mmask16 m0 = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
+	__mmask16 m1 = nr >= 32 ? 0xffff : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
+	for (int r = 0; r < mr; r++) {
+		float *cr = c + r * ldc;
+		__m512 y0 = _mm512_mul_ps(acc[r][0], va), y1 = _mm512_mul_ps(acc[r][1], va);
+		if (!first) {
+			y0 = _mm512_add_ps(y0, _mm512_maskz_loadu_ps(m0, cr));
+			y1 = _mm512_add_ps(y1, _mm512_maskz_loadu_ps(m1, cr + 16));
+		} else if (beta != 0.0f) {
+			y0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, cr), y0);
+			y1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, cr + 16), y1);
+		}
+		_mm512_mask_storeu_ps(cr, m0, y0);
+		_mm512_mask_storeu_ps(cr + 16, m1, y1);
+	}
+}
+
+// packB: rows p0..p0+kc of op(B), columns j0..j0+nc, as panels of NR
+// columns (kc×NR each, zero-padded).
+static void packB(int transB, const float *b, ptrdiff_t ldb, ptrdiff_t p0, ptrdiff_t kc,
+		ptrdiff_t j0, ptrdiff_t nc, float *bp) {
+	for (ptrdiff_t jp = 0; jp < nc; jp += NR) {
+		ptrdiff_t w = nc - jp < NR ? nc - jp : NR;
+		float *dst = bp + jp * kc;
+		for (ptrdiff_t p = 0; p < kc; p++) {
+			float *d = dst + p * NR;
+			if (!transB) {
+				memcpy(d, b + (p0 + p) * ldb + j0 + jp, w * sizeof(float));
+			} else {
+				const float *s = b + (j0 + jp) * ldb + p0 + p;
+				for (ptrdiff_t j = 0; j < w; j++) d[j] = s[j * ldb];
+			}
+			for (ptrdiff_t j = w; j < NR; j++) d[j] = 0.0f;
+		}
+	}
+}
+
+// odmn_sgemm512: row-major C = alpha·op(A)·op(B) + beta·C with the
+// caller's scratch bp of KC·NC floats (64-byte aligned). op(B) is packed
+// slab by slab; op(A) is read in place, MC rows at a time so they stay in
+// L2 across the column panels.
+static void odmn_sgemm512(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+		const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc,
+		float *bp) {
+	ptrdiff_t rs = transA ? 1 : lda, cs = transA ? lda : 1;
+	for (ptrdiff_t p0 = 0; p0 < k; p0 += KC) {
+		ptrdiff_t kc = k - p0 < KC ? k - p0 : KC;
+		int first = p0 == 0;
+		for (ptrdiff_t j0 = 0; j0 < n; j0 += NC) {
+			ptrdiff_t nc = n - j0 < NC ? n - j0 : NC;
+			packB(transB, b, ldb, p0, kc, j0, nc, bp);
+			for (ptrdiff_t i0 = 0; i0 < m; i0 += MC) {
+				ptrdiff_t mc = m - i0 < MC ? m - i0 : MC;
+				for (ptrdiff_t jp = 0; jp < nc; jp += NR) {
+					int nr = nc - jp < NR ? (int)(nc - jp) : NR;
+					for (ptrdiff_t it = 0; it < mc; it += MR) {
+						int mr = mc - it < MR ? (int)(mc - it) : MR;
+						kern(kc, a + (i0 + it) * rs + p0 * cs, rs, cs, bp + jp * kc,
+							c + (i0 + it) * ldc + j0 + jp, ldc, alpha, beta, first, mr, nr);
+					}
+				}
+			}
+		}
+	}
+}
+
+static int odmn_have_avx512(void) {
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512f");
+}
+*/
+import "C"
+
+import (
+	"os"
+	"sync"
+	"unsafe"
+)
+
+// useAVX512GEMM: the CPU has AVX-512F and ODMN_GEMM does not ask for
+// OpenBLAS (ODMN_GEMM=openblas, for comparisons).
+var useAVX512GEMM = haveAVX512() && os.Getenv("ODMN_GEMM") != "openblas"
+
+func haveAVX512() bool { return C.odmn_have_avx512() != 0 }
+
+// gemmKC and gemmNC are KC and NC of the C code.
+const gemmKC, gemmNC = 256, 512
+
+// gemmScratch holds one call's packed B (64-byte aligned).
+type gemmScratch struct{ b []float32 }
+
+var gemmScratchPool = sync.Pool{New: func() any {
+	return &gemmScratch{b: aligned64(gemmKC * gemmNC)}
+}}
+
+func aligned64(n int) []float32 {
+	s := make([]float32, n+16)
+	off := (64 - int(uintptr(unsafe.Pointer(&s[0]))%64)) % 64 / 4
+	return s[off : off+n]
+}
+
+func sgemm512(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	s := gemmScratchPool.Get().(*gemmScratch)
+	ta, tb := C.int(0), C.int(0)
+	if transA {
+		ta = 1
+	}
+	if transB {
+		tb = 1
+	}
+	C.odmn_sgemm512(ta, tb, C.ptrdiff_t(m), C.ptrdiff_t(n), C.ptrdiff_t(k), C.float(alpha),
+		(*C.float)(&a[0]), C.ptrdiff_t(lda), (*C.float)(&b[0]), C.ptrdiff_t(ldb), C.float(beta),
+		(*C.float)(&c[0]), C.ptrdiff_t(ldc), (*C.float)(&s.b[0]))
+	gemmScratchPool.Put(s)
+}
