@@ -3,7 +3,6 @@ package train
 import (
 	"fmt"
 	"runtime"
-	"sync"
 
 	"github.com/odmn/odmn/data"
 	g "github.com/odmn/odmn/graph"
@@ -68,19 +67,12 @@ func (tr *trainer) split(rows []int) []*worker {
 	return ws
 }
 
-// parallel runs f(0), ..., f(n-1) at once, f(0) on this goroutine.
-func parallel(n int, f func(k int)) {
-	if n == 1 {
-		f(0)
-		return
+// parallel runs f(0), ..., f(n-1) at once on the trainer's team.
+func (tr *trainer) parallel(n int, f func(k int)) {
+	if tr.team == nil || tr.team.n != n {
+		tr.team = newTeam(n)
 	}
-	var wg sync.WaitGroup
-	for k := 1; k < n; k++ {
-		wg.Add(1)
-		go func() { defer wg.Done(); f(k) }()
-	}
-	f(0)
-	wg.Wait()
+	tr.team.run(f)
 }
 
 // fill writes a worker's feed for its rows and the partial sums of the
@@ -139,7 +131,7 @@ func (tr *trainer) fill(ds *data.Dataset, w *worker) {
 // the whole batch.
 func (tr *trainer) prepare(ds *data.Dataset, rows []int) []*worker {
 	ws := tr.split(rows)
-	parallel(len(ws), func(k int) { tr.fill(ds, ws[k]) })
+	tr.parallel(len(ws), func(k int) { tr.fill(ds, ws[k]) })
 	for k, s := range tr.norms {
 		var v float64
 		for _, w := range ws {
@@ -160,7 +152,7 @@ func (tr *trainer) prepare(ds *data.Dataset, rows []int) []*worker {
 func (tr *trainer) run(ws []*worker, names []string, fn func(w *worker, outs []*g.Tensor)) error {
 	prev := g.SetThreads(1)
 	defer g.SetThreads(prev)
-	parallel(len(ws), func(k int) {
+	tr.parallel(len(ws), func(k int) {
 		w := ws[k]
 		w.err = tr.sess.RunWith(w.feed, names, func(outs []*g.Tensor) error {
 			fn(w, outs)
@@ -210,7 +202,7 @@ func (tr *trainer) reduce(ws []*worker) { tr.reduceWith(ws, nil) }
 // the gradient.
 func (tr *trainer) reduceWith(ws []*worker, update func(i, lo int, gr []float32)) {
 	n := tr.gradLen
-	parallel(len(ws), func(k int) {
+	tr.parallel(len(ws), func(k int) {
 		if k == 0 && tr.emb != nil {
 			tr.scatterEmbedding(ws)
 			if update != nil {

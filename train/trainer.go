@@ -229,6 +229,7 @@ type trainer struct {
 	sess    *native.Session
 	params  []*Param // dense-gradient parameters, in output order
 	adam    *Adam
+	team    *team // runs the parallel sections of a step
 	layouts []targetLayout
 	names   []string // loss, dense gradients, embedding rows
 	norms   []normSpec
