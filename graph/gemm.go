@@ -56,6 +56,61 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
+// SgemmBias computes C = act(alpha·op(A)·op(B) + bias), where bias (nil:
+// none) is a row of n values added to every row of C and act is max(0, ·)
+// when relu, identity otherwise; C is overwritten, never read. The AVX-512
+// kernel adds the bias and clamps as it stores each block of C, so C is
+// written once; elsewhere it is three passes (fill, product, clamp) with
+// the same result.
+func SgemmBias(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, bias []float32, relu bool, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if bias != nil && len(bias) < n {
+		panic(fmt.Sprintf("graph: SgemmBias: bias of %d values for %d columns", len(bias), n))
+	}
+	if k > 0 && alpha != 0 {
+		ra, ca := m, k
+		if transA {
+			ra, ca = k, m
+		}
+		rb, cb := k, n
+		if transB {
+			rb, cb = n, k
+		}
+		checkMatrix("A", a, ra, ca, lda)
+		checkMatrix("B", b, rb, cb, ldb)
+		checkMatrix("C", c, m, n, ldc)
+		t0 := time.Now()
+		if sgemmEpilogue(transA, transB, m, n, k, alpha, a, lda, b, ldb, bias, relu, c, ldc) {
+			if gemmCounting.Load() {
+				gemmCalls.Add(1)
+				gemmFlops.Add(2 * int64(m) * int64(n) * int64(k))
+				gemmNanos.Add(int64(time.Since(t0)))
+			}
+			return
+		}
+	}
+	beta := float32(0)
+	if bias != nil {
+		for i := range m {
+			copy(c[i*ldc:i*ldc+n], bias[:n])
+		}
+		beta = 1
+	}
+	Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	if relu {
+		for i := range m {
+			row := c[i*ldc : i*ldc+n]
+			for j, v := range row {
+				if v < 0 {
+					row[j] = 0
+				}
+			}
+		}
+	}
+}
+
 // GEMM accounting for benchmarks (off unless CountGemm(true)).
 var (
 	gemmCounting                    atomic.Bool

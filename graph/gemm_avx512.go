@@ -25,10 +25,12 @@ enum { MR = 8, NR = 32, KC = 256, MC = 128, NC = 512 };
 
 // C[0:mr, 0:nr] (= or +=) alpha * op(A)·Bp over kc, where op(A)[r][p]
 // is a[r*rs + p*cs] (read in place: no packing). first: apply beta to C
-// (beta 0: C is not read); else accumulate.
+// (beta 0: C is not read) and add bias (per column, when set); else
+// accumulate. relu (on the last slab only) clamps at zero.
 __attribute__((target("avx512f")))
 static void kern(ptrdiff_t kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, const float *bp,
-		float *c, ptrdiff_t ldc, float alpha, float beta, int first, int mr, int nr) {
+		float *c, ptrdiff_t ldc, float alpha, float beta, int first, int mr, int nr,
+		const float *bias, int relu) {
 	__m512 acc[MR][2];
 	const float *ar[MR];
 #pragma GCC unroll 8
@@ -62,6 +64,11 @@ static void kern(ptrdiff_t kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, const
 	__m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
 	__mmask16 m0 = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
 	__mmask16 m1 = nr >= 32 ? 0xffff : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
+	__m512 bias0 = _mm512_setzero_ps(), bias1 = _mm512_setzero_ps(), zero = _mm512_setzero_ps();
+	if (first && bias) {
+		bias0 = _mm512_maskz_loadu_ps(m0, bias);
+		bias1 = _mm512_maskz_loadu_ps(m1, bias + 16);
+	}
 	for (int r = 0; r < mr; r++) {
 		float *cr = c + r * ldc;
 		__m512 y0 = _mm512_mul_ps(acc[r][0], va), y1 = _mm512_mul_ps(acc[r][1], va);
@@ -71,6 +78,14 @@ static void kern(ptrdiff_t kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, const
 		} else if (beta != 0.0f) {
 			y0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, cr), y0);
 			y1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, cr + 16), y1);
+		}
+		if (first && bias) {
+			y0 = _mm512_add_ps(y0, bias0);
+			y1 = _mm512_add_ps(y1, bias1);
+		}
+		if (relu) {
+			y0 = _mm512_max_ps(zero, y0); // NaN stays NaN, as in Relu
+			y1 = _mm512_max_ps(zero, y1);
 		}
 		_mm512_mask_storeu_ps(cr, m0, y0);
 		_mm512_mask_storeu_ps(cr + 16, m1, y1);
@@ -97,17 +112,18 @@ static void packB(int transB, const float *b, ptrdiff_t ldb, ptrdiff_t p0, ptrdi
 	}
 }
 
-// odmn_sgemm512: row-major C = alpha·op(A)·op(B) + beta·C with the
+// odmn_sgemm512: row-major C = act(alpha·op(A)·op(B) + beta·C + bias)
+// (bias per column, may be NULL; act is max(0, x) when relu) with the
 // caller's scratch bp of KC·NC floats (64-byte aligned). op(B) is packed
 // slab by slab; op(A) is read in place, MC rows at a time so they stay in
 // L2 across the column panels.
 static void odmn_sgemm512(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
 		const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc,
-		float *bp) {
+		float *bp, const float *bias, int relu) {
 	ptrdiff_t rs = transA ? 1 : lda, cs = transA ? lda : 1;
 	for (ptrdiff_t p0 = 0; p0 < k; p0 += KC) {
 		ptrdiff_t kc = k - p0 < KC ? k - p0 : KC;
-		int first = p0 == 0;
+		int first = p0 == 0, last = p0 + kc >= k;
 		for (ptrdiff_t j0 = 0; j0 < n; j0 += NC) {
 			ptrdiff_t nc = n - j0 < NC ? n - j0 : NC;
 			packB(transB, b, ldb, p0, kc, j0, nc, bp);
@@ -118,7 +134,8 @@ static void odmn_sgemm512(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrd
 					for (ptrdiff_t it = 0; it < mc; it += MR) {
 						int mr = mc - it < MR ? (int)(mc - it) : MR;
 						kern(kc, a + (i0 + it) * rs + p0 * cs, rs, cs, bp + jp * kc,
-							c + (i0 + it) * ldc + j0 + jp, ldc, alpha, beta, first, mr, nr);
+							c + (i0 + it) * ldc + j0 + jp, ldc, alpha, beta, first, mr, nr,
+							bias ? bias + j0 + jp : 0, relu && last);
 					}
 				}
 			}
@@ -161,7 +178,7 @@ func aligned64(n int) []float32 {
 	return s[off : off+n]
 }
 
-func sgemm512(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func sgemm512(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bias []float32, relu bool) {
 	s := gemmScratchPool.Get().(*gemmScratch)
 	ta, tb := C.int(0), C.int(0)
 	if transA {
@@ -170,8 +187,16 @@ func sgemm512(transA, transB bool, m, n, k int, alpha float32, a []float32, lda 
 	if transB {
 		tb = 1
 	}
+	var bp *C.float
+	if bias != nil {
+		bp = (*C.float)(&bias[0])
+	}
+	rl := C.int(0)
+	if relu {
+		rl = 1
+	}
 	C.odmn_sgemm512(ta, tb, C.ptrdiff_t(m), C.ptrdiff_t(n), C.ptrdiff_t(k), C.float(alpha),
 		(*C.float)(&a[0]), C.ptrdiff_t(lda), (*C.float)(&b[0]), C.ptrdiff_t(ldb), C.float(beta),
-		(*C.float)(&c[0]), C.ptrdiff_t(ldc), (*C.float)(&s.b[0]))
+		(*C.float)(&c[0]), C.ptrdiff_t(ldc), (*C.float)(&s.b[0]), bp, rl)
 	gemmScratchPool.Put(s)
 }

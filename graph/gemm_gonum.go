@@ -33,3 +33,8 @@ func defaultThreads() int { return runtime.GOMAXPROCS(0) }
 
 // BLASConfig describes the BLAS build, for benchmark reports.
 func BLASConfig() string { return "gonum (pure Go)" }
+
+// sgemmEpilogue: gonum has no fused stores (SgemmBias does the passes).
+func sgemmEpilogue(bool, bool, int, int, int, float32, []float32, int, []float32, int, []float32, bool, []float32, int) bool {
+	return false
+}

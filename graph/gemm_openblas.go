@@ -41,9 +41,25 @@ const minBlock = 32
 
 func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	blasInit.Do(func() { C.openblas_set_num_threads(1) })
+	splitGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil, false)
+}
+
+// sgemmEpilogue is SgemmBias where the kernel fuses the bias and the
+// ReLU into its stores (the AVX-512 kernel); false when it cannot.
+func sgemmEpilogue(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, bias []float32, relu bool, c []float32, ldc int) bool {
+	if !useAVX512GEMM {
+		return false
+	}
+	splitGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, 0, c, ldc, bias, relu)
+	return true
+}
+
+// splitGemm runs the product on up to Threads() goroutines, each taking a
+// block of rows of C (or of columns when C has few rows).
+func splitGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bias []float32, relu bool) {
 	t := Threads()
 	if t < 2 || 2*m*n*k < parallelFlops {
-		cblasSgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		blockGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu)
 		return
 	}
 	byRows := m >= n || n < 2*minBlock
@@ -53,7 +69,7 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	}
 	parts := min(t, span/minBlock)
 	if parts < 2 {
-		cblasSgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		blockGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu)
 		return
 	}
 	var wg sync.WaitGroup
@@ -65,14 +81,18 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 				if transA {
 					oa = lo // columns of the stored A
 				}
-				cblasSgemm(transA, transB, hi-lo, n, k, alpha, a[oa:], lda, b, ldb, beta, c[lo*ldc:], ldc)
+				blockGemm(transA, transB, hi-lo, n, k, alpha, a[oa:], lda, b, ldb, beta, c[lo*ldc:], ldc, bias, relu)
 				return
 			}
 			ob := lo // columns of B
 			if transB {
 				ob = lo * ldb // rows of the stored B
 			}
-			cblasSgemm(transA, transB, m, hi-lo, k, alpha, a, lda, b[ob:], ldb, beta, c[lo:], ldc)
+			var bs []float32
+			if bias != nil {
+				bs = bias[lo:]
+			}
+			blockGemm(transA, transB, m, hi-lo, k, alpha, a, lda, b[ob:], ldb, beta, c[lo:], ldc, bs, relu)
 		}
 		if p == parts-1 {
 			run()
@@ -84,11 +104,17 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	wg.Wait()
 }
 
-func cblasSgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// blockGemm is one goroutine's product: the AVX-512 kernel, or OpenBLAS
+// (which never gets a bias or relu: sgemmEpilogue declines first).
+func blockGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bias []float32, relu bool) {
 	if useAVX512GEMM {
-		sgemm512(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		sgemm512(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu)
 		return
 	}
+	cblasSgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func cblasSgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	ta, tb := uint32(C.CblasNoTrans), uint32(C.CblasNoTrans)
 	if transA {
 		ta = C.CblasTrans

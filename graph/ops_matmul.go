@@ -474,6 +474,10 @@ func gemmKernel[T Number](in []*Tensor, at Attrs, out []*Tensor) error {
 	}
 	beta, alpha := at.Float("beta"), at.Float("alpha")
 	if y.DType == Float32 {
+		if bias, ok := biasRow(c, beta, n); ok {
+			SgemmBias(ta, tb, m, n, k, alpha, a.F, lda, b.F, ldb, bias, false, y.F, n)
+			return nil
+		}
 		if c == nil || beta == 0 {
 			beta = 0
 		} else {
@@ -494,6 +498,50 @@ func gemmKernel[T Number](in []*Tensor, at Attrs, out []*Tensor) error {
 	}
 	gemmT(ta, tb, m, n, k, alpha, Data[T](a), lda, Data[T](b), ldb, beta, ys, n)
 	return nil
+}
+
+// biasRow says whether a Gemm's C term is nothing or a row added to every
+// row of the product (beta 1, shape [n] or [1, n]), the form SgemmBias
+// computes in one pass, and returns the row.
+func biasRow(c *Tensor, beta float32, n int) ([]float32, bool) {
+	if c == nil || beta == 0 {
+		return nil, true
+	}
+	if beta != 1 || c.DType != Float32 {
+		return nil, false
+	}
+	if len(c.Shape) == 1 && c.Shape[0] == n || len(c.Shape) == 2 && c.Shape[0] == 1 && c.Shape[1] == n {
+		return c.F, true
+	}
+	return nil, false
+}
+
+// GemmRelu is Relu(Gemm(...)) for float32 with the clamp fused into the
+// product's stores, when C is nothing or a bias row; ok is false (nothing
+// computed) otherwise. y has the Gemm's output shape.
+func GemmRelu(in []*Tensor, at Attrs, y *Tensor) (ok bool, err error) {
+	a, b := in[0], in[1]
+	if a.DType != Float32 || y.DType != Float32 {
+		return false, nil
+	}
+	ta, tb := at.Int("transA") != 0, at.Int("transB") != 0
+	m, k, n, err := gemmDims(a.Shape, b.Shape, ta, tb)
+	if err != nil {
+		return false, err
+	}
+	bias, ok := biasRow(optT(in, 2), at.Float("beta"), n)
+	if !ok || len(y.F) != m*n {
+		return false, nil
+	}
+	lda, ldb := k, n
+	if ta {
+		lda = m
+	}
+	if tb {
+		ldb = k
+	}
+	SgemmBias(ta, tb, m, n, k, at.Float("alpha"), a.F, lda, b.F, ldb, bias, true, y.F, n)
+	return true, nil
 }
 
 // unidirectional reports whether shape s broadcasts to target without

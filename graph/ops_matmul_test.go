@@ -424,3 +424,65 @@ func TestMatMulInteger(t *testing.T) {
 		t.Errorf("MatMulInteger = %v", got)
 	}
 }
+
+// TestSgemmBias checks the fused bias and ReLU against Sgemm followed by
+// the two passes, on both kernels, across the blocking edges (k over one
+// slab of 256, products split over threads by rows and by columns).
+func TestSgemmBias(t *testing.T) {
+	r := rand.New(rand.NewPCG(43, 44))
+	defer graph.SetThreads(graph.SetThreads(2))
+	defer graph.SetAVX512GEMM(graph.SetAVX512GEMM(true))
+	for _, avx := range []bool{true, false} {
+		graph.SetAVX512GEMM(avx)
+		for _, sh := range [][3]int{{3, 5, 2}, {17, 40, 300}, {300, 70, 33}, {40, 600, 64}, {5, 3, 0}} {
+			m, n, k := sh[0], sh[1], sh[2]
+			for _, ta := range []bool{false, true} {
+				for _, tb := range []bool{false, true} {
+					for _, relu := range []bool{false, true} {
+						for _, withBias := range []bool{false, true} {
+							lda, ldb := k, n
+							if ta {
+								lda = m
+							}
+							if tb {
+								ldb = k
+							}
+							a := graphtest.Rand(r, -1, 1, m*k).F
+							b := graphtest.Rand(r, -1, 1, k*n).F
+							var bias []float32
+							if withBias {
+								bias = graphtest.Rand(r, -1, 1, n).F
+								bias[0] = nanF // NaN through the bias and the clamp
+							}
+							got := graphtest.Rand(r, -1, 1, m*n).F
+							got[0] = nanF // never read
+							graph.SgemmBias(ta, tb, m, n, k, 1.5, a, lda, b, ldb, bias, relu, got, n)
+							want := make([]float32, m*n)
+							for i := range m {
+								if bias != nil {
+									copy(want[i*n:], bias)
+								}
+							}
+							beta := float32(0)
+							if bias != nil {
+								beta = 1
+							}
+							graph.Sgemm(ta, tb, m, n, k, 1.5, a, lda, b, ldb, beta, want, n)
+							for i, v := range want {
+								if relu && v < 0 {
+									want[i] = 0
+								}
+							}
+							for i := range want {
+								gv, wv := got[i], want[i]
+								if math.IsNaN(float64(wv)) != math.IsNaN(float64(gv)) || math.Abs(float64(gv-wv)) > 1e-4*(1+math.Abs(float64(wv))) {
+									t.Fatalf("avx=%v %dx%dx%d ta=%v tb=%v relu=%v bias=%v: [%d] = %v, want %v", avx, m, n, k, ta, tb, relu, withBias, i, gv, wv)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -251,6 +251,15 @@ func (c *chain) slow(in []*graph.Tensor, out []*graph.Tensor) error {
 // while it is still in cache.
 func gemmRelu(c *chain, in []*graph.Tensor, out []*graph.Tensor) (bool, error) {
 	g, r := &c.subs[0], &c.subs[1]
+	if g.def.Type == "Gemm" { // the clamp in the product's stores
+		ok, err := graph.GemmRelu(in, g.attrs, out[0])
+		if err != nil {
+			return true, fmt.Errorf("%s (%s): %w", g.name, g.def.Type, err)
+		}
+		if ok {
+			return true, nil
+		}
+	}
 	if err := g.kernel(in, g.attrs, out); err != nil {
 		return true, fmt.Errorf("%s (%s): %w", g.name, g.def.Type, err)
 	}
