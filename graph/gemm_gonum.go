@@ -34,6 +34,9 @@ func defaultThreads() int { return runtime.GOMAXPROCS(0) }
 // BLASConfig describes the BLAS build, for benchmark reports.
 func BLASConfig() string { return "gonum (pure Go)" }
 
+// epilogueFused: gonum has no fused stores.
+func epilogueFused() bool { return false }
+
 // sgemmEpilogue: gonum has no fused stores (SgemmBias does the passes).
 func sgemmEpilogue(bool, bool, int, int, int, float32, []float32, int, []float32, int, []float32, bool, []float32, int) bool {
 	return false

@@ -44,6 +44,9 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	splitGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil, false)
 }
 
+// epilogueFused says whether SgemmBias fuses the bias and ReLU here.
+func epilogueFused() bool { return useAVX512GEMM }
+
 // sgemmEpilogue is SgemmBias where the kernel fuses the bias and the
 // ReLU into its stores (the AVX-512 kernel); false when it cannot.
 func sgemmEpilogue(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, bias []float32, relu bool, c []float32, ldc int) bool {

@@ -474,7 +474,7 @@ func gemmKernel[T Number](in []*Tensor, at Attrs, out []*Tensor) error {
 	}
 	beta, alpha := at.Float("beta"), at.Float("alpha")
 	if y.DType == Float32 {
-		if bias, ok := biasRow(c, beta, n); ok {
+		if bias, ok := biasRow(c, beta, n); ok && epilogueFused() {
 			SgemmBias(ta, tb, m, n, k, alpha, a.F, lda, b.F, ldb, bias, false, y.F, n)
 			return nil
 		}
@@ -517,11 +517,12 @@ func biasRow(c *Tensor, beta float32, n int) ([]float32, bool) {
 }
 
 // GemmRelu is Relu(Gemm(...)) for float32 with the clamp fused into the
-// product's stores, when C is nothing or a bias row; ok is false (nothing
-// computed) otherwise. y has the Gemm's output shape.
+// product's stores, when the GEMM can fuse it and C is nothing or a bias
+// row; ok is false (nothing computed) otherwise. y has the Gemm's output
+// shape.
 func GemmRelu(in []*Tensor, at Attrs, y *Tensor) (ok bool, err error) {
 	a, b := in[0], in[1]
-	if a.DType != Float32 || y.DType != Float32 {
+	if !epilogueFused() || a.DType != Float32 || y.DType != Float32 {
 		return false, nil
 	}
 	ta, tb := at.Int("transA") != 0, at.Int("transB") != 0

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -39,5 +40,37 @@ func TestTeam(t *testing.T) {
 	one.run(func(k int) { ran += k + 1 })
 	if ran != 1 {
 		t.Fatalf("team of one: %d", ran)
+	}
+}
+
+// BenchmarkSection is a parallel section of 2 x 500 µs of work after a
+// 50 µs serial gap, as in a training step, started with fresh goroutines
+// and on a team; overhead-µs is the time beyond the work and the gap.
+func BenchmarkSection(b *testing.B) {
+	spin := func(d time.Duration) {
+		for t0 := time.Now(); time.Since(t0) < d; {
+		}
+	}
+	const work, gap = 500 * time.Microsecond, 50 * time.Microsecond
+	fresh := func(f func(int)) {
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); f(1) }()
+		f(0)
+		wg.Wait()
+	}
+	tm := newTeam(2)
+	for _, c := range []struct {
+		name string
+		run  func(func(int))
+	}{{"goroutines", fresh}, {"team", tm.run}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				c.run(func(int) { spin(work) })
+				spin(gap)
+			}
+			per := b.Elapsed() / time.Duration(b.N)
+			b.ReportMetric(float64(per-work-gap)/1e3, "overhead-µs")
+		})
 	}
 }
