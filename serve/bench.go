@@ -225,6 +225,7 @@ func startChild(command func(addr string) *exec.Cmd) (stop func(), addr string, 
 	if cmd.Stderr == nil {
 		cmd.Stderr = os.Stderr
 	}
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, "", fmt.Errorf("serve-bench: starting the server: %w", err)
 	}

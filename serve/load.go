@@ -108,6 +108,12 @@ func Load(ctx context.Context, o LoadOptions) (*LoadResult, error) {
 		res.Latency = append(res.Latency, w.lat...)
 		lags = append(lags, w.lag...)
 	}
+	// Cancelling ctx closes the connections, so requests in flight end
+	// now rather than at their timeout.
+	var conns sync.Map
+	defer context.AfterFunc(ctx, func() {
+		conns.Range(func(c, _ any) bool { c.(net.Conn).Close(); return true })
+	})()
 	interval := time.Second / time.Duration(o.Rate)
 	timer := time.NewTimer(0)
 	<-timer.C
@@ -153,7 +159,7 @@ loop:
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := &loadWorker{codes: map[int]int{}, timeout: o.Timeout}
+			w := &loadWorker{codes: map[int]int{}, timeout: o.Timeout, conns: &conns}
 			defer merge(w)
 			defer w.close()
 			w.do(ctx, j)
@@ -186,6 +192,7 @@ type loadWorker struct {
 	br      *bufio.Reader
 	bw      *bufio.Writer
 	timeout time.Duration
+	conns   *sync.Map // every open connection of the load
 
 	ok, errors int
 	codes      map[int]int
@@ -194,6 +201,7 @@ type loadWorker struct {
 
 func (w *loadWorker) close() {
 	if w.conn != nil {
+		w.conns.Delete(w.conn)
 		w.conn.Close()
 		w.conn = nil
 	}
@@ -231,6 +239,7 @@ func (w *loadWorker) roundTrip(req *http.Request, start time.Time) (int, error) 
 			return 0, err
 		}
 		w.conn, w.addr = c, req.URL.Host
+		w.conns.Store(c, true)
 		if w.br == nil {
 			w.br, w.bw = bufio.NewReaderSize(c, 16<<10), bufio.NewWriterSize(c, 16<<10)
 		} else {

@@ -88,3 +88,24 @@ func TestLoad(t *testing.T) {
 		t.Fatal("rate 0 accepted")
 	}
 }
+
+// TestLoadCancel: cancelling the load ends requests in flight at once
+// (their connections are closed), not at their timeout.
+func TestLoadCancel(t *testing.T) {
+	hang := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-hang }))
+	defer srv.Close()
+	defer close(hang)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	t0 := time.Now()
+	res, err := serve.Load(ctx, serve.LoadOptions{Rate: 50, Duration: 2 * time.Second, Request: func(int) (*http.Request, error) {
+		return http.NewRequest("GET", srv.URL+"/", nil)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(t0); el > 2*time.Second || res.OK != 0 || res.Errors == 0 {
+		t.Fatalf("after %s: %v", el, res)
+	}
+}
