@@ -122,14 +122,17 @@ func Load(ctx context.Context, o LoadOptions) (*LoadResult, error) {
 loop:
 	for i := 0; i < total; i++ {
 		due := t0.Add(time.Duration(i) * interval)
+		// Long waits on a timer, up to a millisecond before (its
+		// granularity), the rest with nanosleep.
 		if d := time.Until(due); d > 2*time.Millisecond {
-			timer.Reset(d)
+			timer.Reset(d - time.Millisecond)
 			select {
 			case <-timer.C:
 			case <-ctx.Done():
 				break loop
 			}
-		} else if d > 0 {
+		}
+		if d := time.Until(due); d > 0 {
 			if ctx.Err() != nil {
 				break loop
 			}
