@@ -567,6 +567,7 @@ func (s *Session) runSplit(p *plan, inputs map[string]*graph.Tensor, fn func([]*
 	prev := graph.SetThreads(1)
 	defer graph.SetThreads(prev)
 	type part struct {
+		st   *state
 		outs []*graph.Tensor
 		err  error
 	}
@@ -585,8 +586,7 @@ func (s *Session) runSplit(p *plan, inputs map[string]*graph.Tensor, fn func([]*
 			if st == nil {
 				st = p.newState()
 			}
-			defer p.pool.Put(st)
-			defer st.reset()
+			res[k].st = st
 			if err := s.bind(p, st, sub); err != nil {
 				res[k].err = err
 				return
@@ -596,11 +596,21 @@ func (s *Session) runSplit(p *plan, inputs map[string]*graph.Tensor, fn func([]*
 				return
 			}
 			for _, sl := range p.outs {
-				res[k].outs = append(res[k].outs, st.vals[sl].Clone())
+				res[k].outs = append(res[k].outs, st.vals[sl])
 			}
 		}()
 	}
 	wg.Wait()
+	// The parts' outputs are the states' own buffers, copied once into
+	// the joined tensors below; the states go back to the pool after.
+	defer func() {
+		for _, r := range res {
+			if r.st != nil {
+				r.st.reset()
+				p.pool.Put(r.st)
+			}
+		}
+	}()
 	for _, r := range res {
 		if r.err != nil {
 			return true, r.err
@@ -643,7 +653,26 @@ func joinRows(ps []*graph.Tensor) (*graph.Tensor, bool) {
 		}
 		n += t.Shape[0]
 	}
-	out := &graph.Tensor{DType: first.DType, Shape: append([]int{n}, first.Shape[1:]...)}
+	shape := append([]int{n}, first.Shape[1:]...)
+	switch first.DType {
+	case graph.Float32, graph.Int64, graph.Bool, graph.String:
+		out := graph.NewTensor(first.DType, shape)
+		at := 0
+		for _, t := range ps {
+			switch t.DType {
+			case graph.Float32:
+				at += copy(out.F[at:], t.F)
+			case graph.Int64:
+				at += copy(out.I[at:], t.I)
+			case graph.Bool:
+				at += copy(out.B[at:], t.B)
+			default:
+				at += copy(out.S[at:], t.S)
+			}
+		}
+		return out, true
+	}
+	out := &graph.Tensor{DType: first.DType, Shape: shape}
 	for _, t := range ps {
 		out.AppendElems(t)
 	}
