@@ -34,26 +34,11 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		scaleRows(m, n, beta, c, ldc)
 		return
 	}
-	ra, ca := m, k
-	if transA {
-		ra, ca = k, m
-	}
-	rb, cb := k, n
-	if transB {
-		rb, cb = n, k
-	}
-	checkMatrix("A", a, ra, ca, lda)
-	checkMatrix("B", b, rb, cb, ldb)
-	checkMatrix("C", c, m, n, ldc)
-	if gemmCounting.Load() {
-		t0 := time.Now()
+	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	counted(m, n, k, func() bool {
 		sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		gemmCalls.Add(1)
-		gemmFlops.Add(2 * int64(m) * int64(n) * int64(k))
-		gemmNanos.Add(int64(time.Since(t0)))
-		return
-	}
-	sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return true
+	})
 }
 
 // SgemmBias computes C = act(alpha·op(A)·op(B) + bias), where bias (nil:
@@ -70,24 +55,10 @@ func SgemmBias(transA, transB bool, m, n, k int, alpha float32, a []float32, lda
 		panic(fmt.Sprintf("graph: SgemmBias: bias of %d values for %d columns", len(bias), n))
 	}
 	if k > 0 && alpha != 0 {
-		ra, ca := m, k
-		if transA {
-			ra, ca = k, m
-		}
-		rb, cb := k, n
-		if transB {
-			rb, cb = n, k
-		}
-		checkMatrix("A", a, ra, ca, lda)
-		checkMatrix("B", b, rb, cb, ldb)
-		checkMatrix("C", c, m, n, ldc)
-		t0 := time.Now()
-		if sgemmEpilogue(transA, transB, m, n, k, alpha, a, lda, b, ldb, bias, relu, c, ldc) {
-			if gemmCounting.Load() {
-				gemmCalls.Add(1)
-				gemmFlops.Add(2 * int64(m) * int64(n) * int64(k))
-				gemmNanos.Add(int64(time.Since(t0)))
-			}
+		checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+		if counted(m, n, k, func() bool {
+			return sgemmEpilogue(transA, transB, m, n, k, alpha, a, lda, b, ldb, bias, relu, c, ldc)
+		}) {
 			return
 		}
 	}
@@ -102,13 +73,42 @@ func SgemmBias(transA, transB bool, m, n, k int, alpha float32, a []float32, lda
 	if relu {
 		for i := range m {
 			row := c[i*ldc : i*ldc+n]
-			for j, v := range row {
-				if v < 0 {
-					row[j] = 0
-				}
-			}
+			reluF32(row, row)
 		}
 	}
+}
+
+// checkGemm panics when A, B or C is too short for op(A) m×k, op(B) k×n
+// and C m×n at their strides.
+func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	ra, ca := m, k
+	if transA {
+		ra, ca = k, m
+	}
+	rb, cb := k, n
+	if transB {
+		rb, cb = n, k
+	}
+	checkMatrix("A", a, ra, ca, lda)
+	checkMatrix("B", b, rb, cb, ldb)
+	checkMatrix("C", c, m, n, ldc)
+}
+
+// counted runs an m×n×k product (run reports whether it ran) and, while
+// counting is on, adds it to the GEMM accounting; the clock is read only
+// then.
+func counted(m, n, k int, run func() bool) bool {
+	if !gemmCounting.Load() {
+		return run()
+	}
+	t0 := time.Now()
+	if !run() {
+		return false
+	}
+	gemmCalls.Add(1)
+	gemmFlops.Add(2 * int64(m) * int64(n) * int64(k))
+	gemmNanos.Add(int64(time.Since(t0)))
+	return true
 }
 
 // GEMM accounting for benchmarks (off unless CountGemm(true)).

@@ -461,13 +461,7 @@ func gemmKernel[T Number](in []*Tensor, at Attrs, out []*Tensor) error {
 	if err != nil {
 		return err
 	}
-	lda, ldb := k, n
-	if ta {
-		lda = m
-	}
-	if tb {
-		ldb = k
-	}
+	lda, ldb := gemmStrides(m, k, n, ta, tb)
 	c := optT(in, 2)
 	if c != nil && !unidirectional(c.Shape, []int{m, n}) {
 		return fmt.Errorf("C of shape %v does not broadcast to [%d %d]", c.Shape, m, n)
@@ -498,6 +492,19 @@ func gemmKernel[T Number](in []*Tensor, at Attrs, out []*Tensor) error {
 	}
 	gemmT(ta, tb, m, n, k, alpha, Data[T](a), lda, Data[T](b), ldb, beta, ys, n)
 	return nil
+}
+
+// gemmStrides are the row strides of a Gemm's A and B as stored (dense):
+// op(A) m×k and op(B) k×n, transposed or not.
+func gemmStrides(m, k, n int, ta, tb bool) (lda, ldb int) {
+	lda, ldb = k, n
+	if ta {
+		lda = m
+	}
+	if tb {
+		ldb = k
+	}
+	return lda, ldb
 }
 
 // biasRow says whether a Gemm's C term is nothing or a row added to every
@@ -534,13 +541,7 @@ func GemmRelu(in []*Tensor, at Attrs, y *Tensor) (ok bool, err error) {
 	if !ok || len(y.F) != m*n {
 		return false, nil
 	}
-	lda, ldb := k, n
-	if ta {
-		lda = m
-	}
-	if tb {
-		ldb = k
-	}
+	lda, ldb := gemmStrides(m, k, n, ta, tb)
 	SgemmBias(ta, tb, m, n, k, at.Float("alpha"), a.F, lda, b.F, ldb, bias, true, y.F, n)
 	return true, nil
 }
