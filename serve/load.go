@@ -110,10 +110,8 @@ func Load(ctx context.Context, o LoadOptions) (*LoadResult, error) {
 	}
 	// Cancelling ctx closes the connections, so requests in flight end
 	// now rather than at their timeout.
-	var conns sync.Map
-	defer context.AfterFunc(ctx, func() {
-		conns.Range(func(c, _ any) bool { c.(net.Conn).Close(); return true })
-	})()
+	conns := &connSet{open: map[net.Conn]bool{}}
+	defer context.AfterFunc(ctx, conns.closeAll)()
 	interval := time.Second / time.Duration(o.Rate)
 	timer := time.NewTimer(0)
 	<-timer.C
@@ -162,7 +160,7 @@ loop:
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := &loadWorker{codes: map[int]int{}, timeout: o.Timeout, conns: &conns}
+			w := &loadWorker{codes: map[int]int{}, timeout: o.Timeout, conns: conns}
 			defer merge(w)
 			defer w.close()
 			w.do(ctx, j)
@@ -195,7 +193,7 @@ type loadWorker struct {
 	br      *bufio.Reader
 	bw      *bufio.Writer
 	timeout time.Duration
-	conns   *sync.Map // every open connection of the load
+	conns   *connSet // every open connection of the load
 
 	ok, errors int
 	codes      map[int]int
@@ -204,7 +202,7 @@ type loadWorker struct {
 
 func (w *loadWorker) close() {
 	if w.conn != nil {
-		w.conns.Delete(w.conn)
+		w.conns.remove(w.conn)
 		w.conn.Close()
 		w.conn = nil
 	}
@@ -241,8 +239,11 @@ func (w *loadWorker) roundTrip(req *http.Request, start time.Time) (int, error) 
 		if err != nil {
 			return 0, err
 		}
+		if !w.conns.add(c) {
+			c.Close()
+			return 0, context.Canceled
+		}
 		w.conn, w.addr = c, req.URL.Host
-		w.conns.Store(c, true)
 		if w.br == nil {
 			w.br, w.bw = bufio.NewReaderSize(c, 16<<10), bufio.NewWriterSize(c, 16<<10)
 		} else {
@@ -283,4 +284,38 @@ func quantiles(d []time.Duration) (p50, p90, p99, mx time.Duration) {
 	slices.Sort(d)
 	q := func(p float64) time.Duration { return d[min(len(d)-1, int(p*float64(len(d))))] }
 	return q(0.50), q(0.90), q(0.99), d[len(d)-1]
+}
+
+// connSet is the load's open connections; once closeAll has run (the
+// load was cancelled) it closes them all and refuses new ones, so a
+// connection dialed during the cancellation cannot outlive it.
+type connSet struct {
+	mu     sync.Mutex
+	closed bool
+	open   map[net.Conn]bool
+}
+
+func (s *connSet) add(c net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.open[c] = true
+	return true
+}
+
+func (s *connSet) remove(c net.Conn) {
+	s.mu.Lock()
+	delete(s.open, c)
+	s.mu.Unlock()
+}
+
+func (s *connSet) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	for c := range s.open {
+		c.Close()
+	}
 }
