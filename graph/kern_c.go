@@ -19,6 +19,13 @@ package graph
 // blends (Go code runs with every FP exception masked anyway).
 #pragma GCC optimize("no-trapping-math")
 
+// Sixteen floats, for the kernels written with GCC's vector extensions
+// (one AVX-512 register, two AVX2 ones, four SSE ones); v16u loads and
+// stores them unaligned.
+typedef float v16 __attribute__((vector_size(64)));
+typedef float v16u __attribute__((vector_size(64), aligned(4)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+
 #define KERNELS(SUF)                                                              \
 static void relu_##SUF(float *o, const float *x, ptrdiff_t n) {                   \
 	for (ptrdiff_t i = 0; i < n; i++) {                                           \
@@ -62,6 +69,45 @@ static void arith_##SUF(int op, float *o, const float *a, ptrdiff_t a0, ptrdiff_
 				float x = ar[j * a1], y = br[j * b1];                             \
 				or_[j] = op == 0 ? x + y : op == 1 ? x - y : op == 2 ? x * y : x / y; \
 			}                                                                     \
+		}                                                                         \
+	}                                                                             \
+}                                                                                 \
+static void embedsum_##SUF(float *o, const float *tab, const int32_t *ent, const float *bias, \
+		ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t h, int relu) {                  \
+	const v16 zero = {0};                                                         \
+	for (ptrdiff_t r = 0; r < rows; r++) {                                        \
+		const int32_t *e = ent + r * cols;                                        \
+		float *or_ = o + r * h;                                                   \
+		ptrdiff_t j0 = 0;                                                         \
+		for (; j0 + 128 <= h; j0 += 128) {                                        \
+			v16 acc[8];                                                           \
+			const float *t = tab + (ptrdiff_t)e[0] * h + j0;                      \
+			for (int q = 0; q < 8; q++) acc[q] = *(const v16u *)(t + 16 * q);    \
+			for (ptrdiff_t c = 1; c < cols; c++) {                                \
+				t = tab + (ptrdiff_t)e[c] * h + j0;                               \
+				for (int q = 0; q < 8; q++) acc[q] += *(const v16u *)(t + 16 * q); \
+			}                                                                     \
+			for (int q = 0; q < 8; q++) {                                         \
+				v16 v = acc[q];                                                   \
+				if (bias) v += *(const v16u *)(bias + j0 + 16 * q);               \
+				if (relu) v = (v16)((v16i)v & ~(v < zero));                                \
+				*(v16u *)(or_ + j0 + 16 * q) = v;                                 \
+			}                                                                     \
+		}                                                                         \
+		for (; j0 + 16 <= h; j0 += 16) {                                          \
+			const float *t = tab + (ptrdiff_t)e[0] * h + j0;                      \
+			v16 v = *(const v16u *)t;                                             \
+			for (ptrdiff_t c = 1; c < cols; c++)                                  \
+				v += *(const v16u *)(tab + (ptrdiff_t)e[c] * h + j0);             \
+			if (bias) v += *(const v16u *)(bias + j0);                            \
+			if (relu) v = (v16)((v16i)v & ~(v < zero));                                    \
+			*(v16u *)(or_ + j0) = v;                                              \
+		}                                                                         \
+		for (ptrdiff_t j = j0; j < h; j++) {                                      \
+			float v = tab[(ptrdiff_t)e[0] * h + j];                               \
+			for (ptrdiff_t c = 1; c < cols; c++) v += tab[(ptrdiff_t)e[c] * h + j]; \
+			if (bias) v += bias[j];                                               \
+			or_[j] = relu && v < 0.0f ? 0.0f : v;                                 \
 		}                                                                         \
 	}                                                                             \
 }                                                                                 \
@@ -211,6 +257,14 @@ static void odmn_vmath(int f, float *o, const float *x, ptrdiff_t n) {
 	default: vsoftplus_avx512(o, x, n);
 	}
 }
+static void odmn_embedsum(float *o, const float *tab, const int32_t *ent, const float *bias,
+		ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t h, int relu) {
+	switch (level) {
+	case 2: embedsum_avx512(o, tab, ent, bias, rows, cols, h, relu); break;
+	case 1: embedsum_avx2(o, tab, ent, bias, rows, cols, h, relu); break;
+	default: embedsum_base(o, tab, ent, bias, rows, cols, h, relu);
+	}
+}
 static void odmn_colsum(float *o, const float *g, ptrdiff_t rows, ptrdiff_t cols) {
 	switch (level) { case 2: colsum_avx512(o, g, rows, cols); break; case 1: colsum_avx2(o, g, rows, cols); break; default: colsum_base(o, g, rows, cols); }
 }
@@ -288,4 +342,22 @@ func colSum(o, g []float32, rows, cols int) {
 		return
 	}
 	C.odmn_colsum(fp(o), fp(g), C.ptrdiff_t(rows), C.ptrdiff_t(cols))
+}
+
+// embedSum: see EmbedSum.
+func embedSum(o, tab []float32, ent []int32, bias []float32, rows, cols, h int, relu bool) {
+	if rows*h < cKernelMin {
+		embedSumGo(o, tab, ent, bias, rows, cols, h, relu)
+		return
+	}
+	var bp *C.float
+	if bias != nil {
+		bp = fp(bias)
+	}
+	r := C.int(0)
+	if relu {
+		r = 1
+	}
+	C.odmn_embedsum(fp(o), fp(tab), (*C.int32_t)(unsafe.Pointer(unsafe.SliceData(ent))), bp,
+		C.ptrdiff_t(rows), C.ptrdiff_t(cols), C.ptrdiff_t(h), r)
 }

@@ -39,3 +39,32 @@ func colSumGo(o, g []float32, rows, cols int) {
 		}
 	}
 }
+
+// embedSumGo: see EmbedSum. Each output is summed in the order of the
+// C kernel (entries in column order, then the bias), so both give the
+// same bits.
+func embedSumGo(o, tab []float32, ent []int32, bias []float32, rows, cols, h int, relu bool) {
+	for r := 0; r < rows; r++ {
+		e := ent[r*cols : (r+1)*cols]
+		or := o[r*h : (r+1)*h]
+		copy(or, tab[int(e[0])*h:int(e[0])*h+h])
+		for _, x := range e[1:] {
+			t := tab[int(x)*h : int(x)*h+h]
+			for j, v := range t {
+				or[j] += v
+			}
+		}
+		if bias != nil {
+			for j, v := range bias[:h] {
+				or[j] += v
+			}
+		}
+		if relu {
+			for j, v := range or {
+				if v < 0 {
+					or[j] = 0
+				}
+			}
+		}
+	}
+}

@@ -29,19 +29,24 @@ type chain struct {
 	// fast computes the whole chain directly; done is false when it does
 	// not cover the inputs (the kernels then run one by one).
 	fast func(c *chain, in []*graph.Tensor, out []*graph.Tensor) (done bool, err error)
+	// fold is an embedding fold's tables, made on the first run (fold.go).
+	fold foldCache
 }
 
 // pattern is a chain of op types (standard domain) to fuse, an input of
 // each op after the first (the first, or the one at says) being the
 // previous op's only output.
 type pattern struct {
-	ops  []string
-	at   []int                  // the chained input of ops[k+1] (nil: input 0)
-	ok   func(subs []step) bool // further conditions (nil: none)
+	ops []string
+	at  []int // the chained input of ops[k+1] (nil: input 0)
+	// ok checks further conditions (nil: none); isConst tells whether a
+	// slot holds a value known when the plan is built.
+	ok   func(subs []step, isConst func(slot int) bool) bool
 	fast func(c *chain, in []*graph.Tensor, out []*graph.Tensor) (bool, error)
 }
 
-var patterns = []pattern{
+// patterns are tried in order at each step: longer chains first.
+var patterns = append(embedPatterns(), []pattern{
 	{ops: []string{"Gemm", "Relu"}, fast: gemmRelu},
 	{ops: []string{"MatMul", "Relu"}, fast: gemmRelu},
 	{ops: []string{"Less", "Cast", "ReduceSum"}, fast: countCompare},
@@ -50,7 +55,7 @@ var patterns = []pattern{
 	{ops: []string{"GreaterOrEqual", "Cast", "ReduceSum"}, fast: countCompare},
 	{ops: []string{"Equal", "Cast", "ReduceSum"}, fast: countCompare},
 	{ops: []string{"Add", "Gather"}, at: []int{1}, fast: addGather},
-}
+}...)
 
 // fuse rewrites p.steps with the patterns. It runs after compile has
 // set p.outs and before liveness.
@@ -69,6 +74,11 @@ func (p *plan) fuse() {
 		readers[sl]++
 		reader[sl] = -1
 	}
+	consts := map[int]bool{}
+	for _, b := range p.consts {
+		consts[b.slot] = true
+	}
+	isConst := func(sl int) bool { return sl >= 0 && consts[sl] }
 	gone := make([]bool, len(p.steps))
 	for i := range p.steps {
 		if gone[i] {
@@ -83,7 +93,7 @@ func (p *plan) fuse() {
 			for k, j := range idx {
 				subs[k] = p.steps[j]
 			}
-			if pat.ok != nil && !pat.ok(subs) {
+			if pat.ok != nil && !pat.ok(subs, isConst) {
 				continue
 			}
 			last := idx[len(idx)-1]

@@ -14,22 +14,7 @@ import (
 // bits from both, and returns the op types the fused plan profiled.
 func fusedOps(t *testing.T, g *graph.Graph, feed map[string]*graph.Tensor) []string {
 	t.Helper()
-	plain, err := native.New(g, native.Options{NoFusion: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fused, err := native.New(g, native.Options{Profile: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := plain.Run(feed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := fused.Run(feed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got, want, ops := runBoth(t, g, feed)
 	for name, w := range want {
 		x := got[name]
 		if x == nil || x.DType != w.DType || !slices.Equal(x.Shape, w.Shape) || x.Len() != w.Len() {
@@ -42,11 +27,6 @@ func fusedOps(t *testing.T, g *graph.Graph, feed map[string]*graph.Tensor) []str
 			}
 		}
 	}
-	var ops []string
-	for _, p := range fused.Profile() {
-		ops = append(ops, p.Op)
-	}
-	slices.Sort(ops)
 	return ops
 }
 

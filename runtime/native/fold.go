@@ -1,0 +1,291 @@
+package native
+
+import (
+	"bytes"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/odmn/odmn/graph"
+)
+
+// Embedding folds. A Gather from a constant table, reshaped to one row per
+// user and multiplied by constant weights,
+//
+//	[Add →] Gather → Reshape|Flatten → Gemm|MatMul [→ Relu]
+//
+// (embeddings of categorical and bucketized features feeding a model's
+// first dense layer, as odmn's and most recommender exports are) becomes
+// C table-row sums per user (graph.FoldEmbedding, graph.EmbedSum): with
+// embeddings of width D that is D times fewer operations than the product,
+// and the gathered [N, C·D] matrix is never written. The tables are made
+// on the first run, when their size (C·V·H floats) is within
+// maxFoldFloats. Results agree with the unfused kernels within float
+// rounding (each folded row is rounded once, then C rows are summed), and
+// do not depend on the batch or thread count.
+
+// maxFoldFloats bounds one chain's folded tables (32 MiB).
+const maxFoldFloats = 1 << 23
+
+// foldRuns counts the runs that took the folded path (for tests).
+var foldRuns atomic.Int64
+
+func embedPatterns() []pattern {
+	var ps []pattern
+	for _, pre := range [][]string{{"Add", "Gather"}, {"Gather"}} {
+		for _, shaper := range []string{"Reshape", "Flatten"} {
+			for _, lin := range []string{"Gemm", "MatMul"} {
+				for _, relu := range []bool{true, false} {
+					ops := append(slices.Clone(pre), shaper, lin)
+					if relu {
+						ops = append(ops, "Relu")
+					}
+					var at []int
+					if len(pre) == 2 {
+						at = make([]int, len(ops)-1)
+						at[0] = 1 // Gather's indices are the Add
+					}
+					ps = append(ps, pattern{ops: ops, at: at, ok: foldable, fast: embedLinear})
+				}
+			}
+		}
+	}
+	return ps
+}
+
+// foldable: the table, the weights and the bias are known when the plan
+// is built.
+func foldable(subs []step, isConst func(int) bool) bool {
+	for _, sp := range subs {
+		switch sp.def.Type {
+		case "Gather":
+			if !isConst(sp.in[0]) {
+				return false
+			}
+		case "Gemm", "MatMul":
+			for j := 1; j < len(sp.in); j++ {
+				if sp.in[j] >= 0 && !isConst(sp.in[j]) {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// foldCache holds a chain's folded tables. They are made on the first
+// run and checked on every run against copies of the tensors they come
+// from, since a caller may change weights in place between runs (a
+// trainer does); comparing the bytes costs a few microseconds where the
+// fold saves milliseconds.
+type foldCache struct {
+	mu  sync.Mutex
+	cur atomic.Pointer[foldTables]
+}
+
+type foldTables struct {
+	src         [3][]byte // the table, the weights and the bias as folded
+	alpha, beta float32
+	transB      bool
+	cols, h     int
+	tab, bias   []float32
+	ents        sync.Pool // *[]int32, a run's table entries
+}
+
+func f32bytes(t *graph.Tensor) []byte {
+	if t == nil {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(t.F))), 4*len(t.F))
+}
+
+func (ft *foldTables) same(src [3][]byte, alpha, beta float32, transB bool, cols, h int) bool {
+	return ft.alpha == alpha && ft.beta == beta && ft.transB == transB && ft.cols == cols && ft.h == h &&
+		bytes.Equal(ft.src[0], src[0]) && bytes.Equal(ft.src[1], src[1]) && bytes.Equal(ft.src[2], src[2])
+}
+
+func (fc *foldCache) get(data, b, c *graph.Tensor, alpha, beta float32, transB bool, cols, h int) *foldTables {
+	src := [3][]byte{f32bytes(data), f32bytes(b), f32bytes(c)}
+	if ft := fc.cur.Load(); ft != nil && ft.same(src, alpha, beta, transB, cols, h) {
+		return ft
+	}
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	if ft := fc.cur.Load(); ft != nil && ft.same(src, alpha, beta, transB, cols, h) {
+		return ft
+	}
+	v, d := data.Shape[0], data.Shape[1]
+	tab, err := graph.FoldEmbedding(data.F, v, d, b.F, transB, cols, h, alpha)
+	if err != nil {
+		return nil
+	}
+	ft := &foldTables{alpha: alpha, beta: beta, transB: transB, cols: cols, h: h, tab: tab}
+	for i, s := range src {
+		ft.src[i] = bytes.Clone(s)
+	}
+	if c != nil && beta != 0 {
+		ft.bias = make([]float32, h)
+		for j := range ft.bias {
+			x := c.F[0]
+			if c.Len() != 1 {
+				x = c.F[j]
+			}
+			ft.bias[j] = beta * x
+		}
+	}
+	fc.cur.Store(ft)
+	return ft
+}
+
+// embedLinear runs a folded chain; it declines (the kernels then run one
+// by one) when an input is outside what the fold covers: float32 table
+// [V, D] gathered on axis 0 with D >= 2, int64 indices [N, C] all within
+// [-V, V), a reshape to [N, C·D], a product with op(A) = A, a 2-D float32
+// weight and a bias that is nothing, one value or one row.
+func embedLinear(c *chain, in, out []*graph.Tensor) (bool, error) {
+	var add, ga, sh, lin *subStep
+	relu := false
+	for k := range c.subs {
+		ss := &c.subs[k]
+		switch ss.def.Type {
+		case "Add":
+			add = ss
+		case "Gather":
+			ga = ss
+		case "Reshape", "Flatten":
+			sh = ss
+		case "Gemm", "MatMul":
+			lin = ss
+		case "Relu":
+			relu = true
+		}
+	}
+	arg := func(ss *subStep, j int) *graph.Tensor {
+		if j >= len(ss.args) || ss.args[j] < 0 {
+			return nil
+		}
+		return in[ss.args[j]]
+	}
+	data := arg(ga, 0)
+	if data == nil || data.DType != graph.Float32 || len(data.Shape) != 2 {
+		return false, nil
+	}
+	if ax := ga.attrs.Int("axis"); ax != 0 && ax != -2 {
+		return false, nil
+	}
+	V, D := data.Shape[0], data.Shape[1]
+	if D < 2 {
+		return false, nil // no fewer operations than the product
+	}
+	ia, ib := arg(ga, 1), (*graph.Tensor)(nil)
+	ishape := []int(nil)
+	if add != nil {
+		ia, ib = arg(add, 0), arg(add, 1)
+		if ia == nil || ib == nil || ib.DType != graph.Int64 {
+			return false, nil
+		}
+		s, err := graph.BroadcastShapes(ia.Shape, ib.Shape)
+		if err != nil {
+			return false, nil
+		}
+		ishape = s
+	} else if ia != nil {
+		ishape = ia.Shape
+	}
+	if ia == nil || ia.DType != graph.Int64 || len(ishape) != 2 {
+		return false, nil
+	}
+	N, C := ishape[0], ishape[1]
+	if C < 1 || int64(C)*int64(V) >= 1<<31 {
+		return false, nil
+	}
+	// The reshape must make one row of C·D per user.
+	ms := make([]graph.Meta, len(sh.args))
+	for j, a := range sh.args {
+		if a < 0 {
+			ms[j] = graph.Meta{DType: graph.Float32, Shape: []int{N, C, D}}
+		} else if t := in[a]; t != nil {
+			ms[j] = graph.Meta{DType: t.DType, Shape: t.Shape, Value: t}
+		}
+	}
+	om, err := sh.infer(ms, sh.attrs)
+	if err != nil || len(om) != 1 || !slices.Equal(om[0].Shape, []int{N, C * D}) {
+		return false, nil
+	}
+	// The product: y = alpha·A·op(B) + beta·C.
+	b, ct := arg(lin, 1), (*graph.Tensor)(nil)
+	alpha, beta, transB := float32(1), float32(0), false
+	if lin.def.Type == "Gemm" {
+		if lin.attrs.Int("transA") != 0 {
+			return false, nil
+		}
+		alpha, beta, transB = lin.attrs.Float("alpha"), lin.attrs.Float("beta"), lin.attrs.Int("transB") != 0
+		ct = arg(lin, 2)
+	}
+	if b == nil || b.DType != graph.Float32 || len(b.Shape) != 2 {
+		return false, nil
+	}
+	K, H := b.Shape[0], b.Shape[1]
+	if transB {
+		K, H = H, K
+	}
+	if K != C*D || int64(C)*int64(V)*int64(H) > maxFoldFloats {
+		return false, nil
+	}
+	if ct != nil && (ct.DType != graph.Float32 || !(ct.Len() == 1 && len(ct.Shape) <= 2 ||
+		len(ct.Shape) == 1 && ct.Shape[0] == H || len(ct.Shape) == 2 && ct.Shape[0] == 1 && ct.Shape[1] == H)) {
+		return false, nil
+	}
+	o := out[0]
+	if o.DType != graph.Float32 || len(o.F) != N*H {
+		return false, nil
+	}
+	ft := c.fold.get(data, b, ct, alpha, beta, transB, C, H)
+	if ft == nil {
+		return false, nil
+	}
+	ep, _ := ft.ents.Get().(*[]int32)
+	if ep == nil {
+		ep = new([]int32)
+	}
+	defer ft.ents.Put(ep)
+	if cap(*ep) < N*C {
+		*ep = make([]int32, N*C)
+	}
+	ent := (*ep)[:N*C]
+	if !tableEntries(ent, ia, ib, N, C, V) {
+		return false, nil // the kernels report the index
+	}
+	foldRuns.Add(1)
+	return true, graph.EmbedSum(o.F, ft.tab, ent, ft.bias, N, C, H, relu)
+}
+
+// tableEntries sets ent[n·C+c] to the folded table row of user n's column
+// c: c·V plus its index (a[n, c] + b[n, c], broadcast, when b is not
+// nil; negative indices count from the end). It reports false when an
+// index is outside [-V, V).
+func tableEntries(ent []int32, a, b *graph.Tensor, N, C, V int) bool {
+	sa := bstrides(a.Shape, 2)
+	var sb []int
+	if b != nil {
+		sb = bstrides(b.Shape, 2)
+	}
+	v := int64(V)
+	for n := range N {
+		for c := range C {
+			id := a.I[n*sa[0]+c*sa[1]]
+			if b != nil {
+				id += b.I[n*sb[0]+c*sb[1]]
+			}
+			if id < 0 {
+				id += v
+			}
+			if id < 0 || id >= v {
+				return false
+			}
+			ent[n*C+c] = int32(c*V) + int32(id)
+		}
+	}
+	return true
+}

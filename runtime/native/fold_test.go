@@ -1,0 +1,172 @@
+package native_test
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/odmn/odmn/graph"
+	"github.com/odmn/odmn/runtime/native"
+)
+
+// runBoth runs g fused and unfused and returns both results and the op
+// types the fused plan ran.
+func runBoth(t *testing.T, g *graph.Graph, feed map[string]*graph.Tensor) (fused, plain map[string]*graph.Tensor, ops []string) {
+	t.Helper()
+	ps, err := native.New(g, native.Options{NoFusion: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := native.New(g, native.Options{Profile: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain, err = ps.Run(feed); err != nil {
+		t.Fatal(err)
+	}
+	if fused, err = fs.Run(feed); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range fs.Profile() {
+		ops = append(ops, p.Op)
+	}
+	slices.Sort(ops)
+	return fused, plain, ops
+}
+
+// close reports the first element where a and b differ by more than
+// float32 rounding of a sum of k products of unit-scale values.
+func closeTo(t *testing.T, name string, got, want *graph.Tensor, k int) {
+	t.Helper()
+	if got == nil || !slices.Equal(got.Shape, want.Shape) {
+		t.Fatalf("%s: shape %v, want %v", name, got, want.Shape)
+	}
+	tol := 4e-7 * float64(k)
+	for i, w := range want.F {
+		if d := math.Abs(float64(got.F[i] - w)); d > tol*(1+math.Abs(float64(w))) {
+			t.Fatalf("%s[%d] = %v, unfused %v", name, i, got.F[i], w)
+		}
+	}
+}
+
+func embedIDs(r *rand.Rand, n, cols, hi int) *graph.Tensor {
+	ids := graph.NewTensor(graph.Int64, []int{n, cols})
+	for i := range ids.I {
+		ids.I[i] = int64(r.IntN(hi))
+	}
+	return ids
+}
+
+// Embeddings feeding a dense layer fold into table sums, in the forms
+// exporters write them: ids plus per-column offsets or plain ids, Reshape
+// or Flatten, Gemm (bias row, scalar bias, transposed weights, alpha and
+// beta) or MatMul, with or without the Relu.
+func TestFoldEmbedding(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	g := graph.New("fold")
+	const cols, d, v = 6, 4, 40
+	ids := g.Input("ids", graph.Int64, -1, cols)
+	table := g.Initializer("table", randF32(r, v, d))
+	off := g.Initializer("off", graph.I64([]int{cols}, []int64{0, 5, 10, 15, 20, -40}))
+	rows := graph.Gather(table, graph.Add(ids, off), 0)
+	flat := graph.Reshape(rows, g.Initializer("shape", graph.I64([]int{2}, []int64{-1, cols * d})))
+	wT := randF32(r, cols*d, 150)
+	g.SetOutput("a", graph.Relu(graph.Gemm(flat, g.Initializer("w", wT), g.Initializer("b", randF32(r, 150)), 1, 1, false, false)))
+	rows2 := graph.Gather(g.Initializer("table2", randF32(r, v, d)), ids, 0)
+	g.SetOutput("b", graph.MatMul(graph.Flatten(rows2, 1), g.Initializer("w2", randF32(r, cols*d, 20))))
+	rows3 := graph.Gather(g.Initializer("table3", randF32(r, v, d)), ids, 0)
+	flat3 := graph.Reshape(rows3, g.Initializer("shape3", graph.I64([]int{2}, []int64{0, -1})))
+	g.SetOutput("c", graph.Gemm(flat3, g.Initializer("w3", randF32(r, 33, cols*d)), g.Initializer("b3", graph.F32([]int{1}, []float32{0.25})), 0.5, 2, false, true))
+
+	feed := map[string]*graph.Tensor{"ids": embedIDs(r, 300, cols, 5)}
+	feed["ids"].I[7] = -3 // negative indices count from the table's end
+	before := native.FoldRuns()
+	got, want, ops := runBoth(t, g, feed)
+	if n := native.FoldRuns() - before; n != 3 {
+		t.Errorf("%d folded runs, want 3", n)
+	}
+	for _, name := range []string{"a", "b", "c"} {
+		closeTo(t, name, got[name], want[name], cols*d)
+	}
+	for _, op := range []string{"Add+Gather+Reshape+Gemm+Relu", "Gather+Flatten+MatMul", "Gather+Reshape+Gemm"} {
+		if !slices.Contains(ops, op) {
+			t.Errorf("fused plan ran %v, want %s among them", ops, op)
+		}
+	}
+
+	// A user's outputs do not depend on the batch it is scored in.
+	s, err := native.New(g, native.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{0, 5, 299} {
+		one := graph.NewTensor(graph.Int64, []int{1, cols})
+		copy(one.I, feed["ids"].I[n*cols:(n+1)*cols])
+		res, err := s.Run(map[string]*graph.Tensor{"ids": one})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"a", "b", "c"} {
+			w := got[name]
+			h := w.Shape[1]
+			if !slices.Equal(res[name].F, w.F[n*h:(n+1)*h]) {
+				t.Errorf("%s: user %d alone differs from the batch", name, n)
+			}
+		}
+	}
+
+	// Weights changed in place between runs (as a trainer does) are
+	// folded again.
+	for i := range wT.F {
+		wT.F[i] = -wT.F[i]
+	}
+	again, err := s.Run(feed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, want2, _ := runBoth(t, g, feed)
+	closeTo(t, "a after the weights changed", again["a"], want2["a"], cols*d)
+
+	// An index out of range fails as the unfused Gather does.
+	feed["ids"].I[11] = v
+	for _, opts := range []native.Options{{}, {NoFusion: true}} {
+		s, err := native.New(g, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Run(feed); err == nil || !strings.Contains(err.Error(), "Gather") {
+			t.Errorf("NoFusion %v: an index out of range gave %v", opts.NoFusion, err)
+		}
+	}
+}
+
+// What the fold does not cover runs the kernels as they are: a table fed
+// at run time is not folded; one-wide embeddings and a per-row bias take
+// the chain's slow path, bit for bit the unfused result.
+func TestFoldDeclines(t *testing.T) {
+	r := rand.New(rand.NewPCG(33, 34))
+	g := graph.New("nofold")
+	ids := g.Input("ids", graph.Int64, -1, 3)
+	fed := g.Input("table", graph.Float32, 10, 4)
+	g.SetOutput("a", graph.MatMul(graph.Flatten(graph.Gather(fed, ids, 0), 1), g.Initializer("w", randF32(r, 12, 5))))
+	narrow := graph.Gather(g.Initializer("t1", randF32(r, 10, 1)), ids, 0)
+	g.SetOutput("b", graph.MatMul(graph.Flatten(narrow, 1), g.Initializer("w1", randF32(r, 3, 5))))
+	wide := graph.Gather(g.Initializer("t2", randF32(r, 10, 4)), ids, 0)
+	g.SetOutput("c", graph.Gemm(graph.Flatten(wide, 1), g.Initializer("w2", randF32(r, 12, 5)), g.Initializer("b2", randF32(r, 4, 5)), 1, 1, false, false))
+	feed := map[string]*graph.Tensor{"ids": embedIDs(r, 4, 3, 10), "table": randF32(r, 10, 4)}
+	before := native.FoldRuns()
+	got, want, ops := runBoth(t, g, feed)
+	if n := native.FoldRuns() - before; n != 0 {
+		t.Errorf("%d folded runs, want 0", n)
+	}
+	for _, name := range []string{"a", "b", "c"} {
+		if !slices.Equal(got[name].F, want[name].F) {
+			t.Errorf("%s: fused and unfused differ", name)
+		}
+	}
+	if !slices.Contains(ops, "Gather") || !slices.Contains(ops, "Flatten") {
+		t.Errorf("the fed table's lookup was fused: %v", ops)
+	}
+}
