@@ -223,8 +223,9 @@ var (
 
 // DecodeFunctions returns the ai.odmn functions of the distribution
 // decodes (defined once): MixtureQuantiles(o, cdf, knots, q) -> y and
-// FrozenQM(ev, xs, ys) -> y, each a body of standard ops (no fused kernel:
-// the native runtime runs the bodies).
+// FrozenQM(ev, xs, ys) -> y, each a body of standard ops; the native
+// runtime runs them through fused kernels of the same arithmetic
+// (decodes_fused.go).
 func DecodeFunctions() (quantiles, frozenQM *g.Function) {
 	decOnce.Do(func() {
 		var err error

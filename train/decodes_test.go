@@ -3,6 +3,7 @@ package train
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/odmn/odmn/conform"
@@ -162,6 +163,73 @@ func TestDecodeFunctions(t *testing.T) {
 			t.Errorf("ORT vs native: %s", d)
 		}
 	}
+}
+
+// The fused kernels of MixtureQuantiles and FrozenQM give their bodies'
+// bits, on odd inputs too: NaN, infinities, negative and unnormalized
+// masses, EVs outside and on the map's knots.
+func TestDecodeFusedMatchesBodies(t *testing.T) {
+	knots, cdf := MixtureKnots(testLayout)
+	fm := FrozenMap{Horizon: 30, X: []float64{1, 2, 4, 8}, Y: []float64{0, 0, 3, 20}}
+	gr := decodeFuncGraph(t, knots, cdf, []float64{0, 0.1, 0.5, 0.9, 1}, fm)
+	const n = 300
+	M := testLayout.NumBuckets()
+	r := rand.New(rand.NewPCG(5, 6))
+	odd := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), -0.5, 0, 2, 1, 4, 8, 0.25}
+	o := g.NewTensor(g.Float32, []int{n, M})
+	ev := g.NewTensor(g.Float32, []int{n, 1})
+	for i := range o.F {
+		o.F[i] = r.Float32()
+		if r.IntN(6) == 0 {
+			o.F[i] = odd[r.IntN(len(odd))]
+		}
+	}
+	for i := range ev.F {
+		ev.F[i] = float32(r.Float64()*12 - 2)
+		if i%4 == 0 {
+			ev.F[i] = odd[r.IntN(len(odd))]
+		}
+	}
+	feed := map[string]*g.Tensor{"o": o, "ev": ev}
+	run := func(opts native.Options) map[string]*g.Tensor {
+		s, err := native.New(gr, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.Run(feed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	fused, bodies := run(native.Options{Profile: true}), run(native.Options{BodiesOnly: true})
+	for _, name := range []string{"quantiles", "fqm"} {
+		for i, w := range bodies[name].F {
+			if got := fused[name].F[i]; math.Float32bits(got) != math.Float32bits(w) && !(got != got && w != w) {
+				t.Fatalf("%s[%d]: fused %v, body %v", name, i, got, w)
+			}
+		}
+	}
+	s, err := native.New(gr, native.Options{Profile: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Run(feed); err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for _, p := range s.Profile() {
+		ops = append(ops, p.Op)
+	}
+	if !slices.Equal(sortedCopy(ops), []string{FnFrozenQM, FnQuantiles}) {
+		t.Errorf("the plan ran %v, want the two fused kernels", ops)
+	}
+}
+
+func sortedCopy(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
 }
 
 func b2f32(b bool) float32 {
