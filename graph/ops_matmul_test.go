@@ -270,6 +270,32 @@ func TestSgemm(t *testing.T) {
 	}
 }
 
+// In the AVX-512 kernel, narrow products (16 columns or fewer) take
+// their own register blocking; each element is summed in the same order,
+// so a column comes out with the same bits whatever the width of the
+// product it is in (as with the gonum kernels).
+func TestSgemmNarrowSameBits(t *testing.T) {
+	defer graph.SetAVX512GEMM(graph.SetAVX512GEMM(true))
+	r := rand.New(rand.NewPCG(41, 42))
+	m, k := 37, 300
+	a := graphtest.Rand(r, -1, 1, m*k).F
+	b := graphtest.Rand(r, -1, 1, k*48).F
+	bias := graphtest.Rand(r, -1, 1, 48).F
+	wide := make([]float32, m*48)
+	graph.SgemmBias(false, false, m, 48, k, 1, a, k, b, 48, bias, true, wide, 48)
+	for _, n := range []int{16, 9, 1} {
+		narrow := make([]float32, m*n)
+		graph.SgemmBias(false, false, m, n, k, 1, a, k, b, 48, bias[:n], true, narrow, n)
+		for i := 0; i < m; i++ {
+			for j := 0; j < n; j++ {
+				if math.Float32bits(narrow[i*n+j]) != math.Float32bits(wide[i*48+j]) {
+					t.Fatalf("n=%d: C[%d,%d] = %v, %v in the 48-wide product", n, i, j, narrow[i*n+j], wide[i*48+j])
+				}
+			}
+		}
+	}
+}
+
 func sgemmCase(t *testing.T, r *rand.Rand, m, n, k int) {
 	t.Helper()
 	for _, ta := range []bool{false, true} {
