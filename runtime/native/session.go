@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/odmn/odmn/graph"
@@ -546,12 +547,20 @@ func (s *Session) runWith(inputs map[string]*graph.Tensor, names []string, fn fu
 	return fn(st.res, false)
 }
 
-// splitMinRows is the fewest rows per part of a split run.
+// splitMinRows is the fewest rows per chunk of a split run.
 const splitMinRows = 256
 
-// runSplit runs the batch as graph.Threads() row blocks at once (SplitRows).
-// done is false when the batch cannot be split (too small, inputs without
-// a common dimension 0, outputs not per row): the caller runs it whole.
+// splitChunks is how many chunks per worker a split run cuts the batch
+// into: workers take the next chunk when they finish one, so a core slowed
+// by other work (a shared machine, the runtime's own threads) does fewer
+// rows instead of holding the others up.
+const splitChunks = 2
+
+// runSplit runs the batch in row chunks on graph.Threads() workers at once
+// (SplitRows), the caller being one of them; each chunk's outputs are
+// copied straight into the joined tensors. done is false when the batch
+// cannot be split (too small, inputs without a common dimension 0, outputs
+// not per row): the caller runs it whole.
 func (s *Session) runSplit(p *plan, inputs map[string]*graph.Tensor, fn func([]*graph.Tensor, bool) error) (done bool, err error) {
 	n := -1
 	for _, t := range inputs {
@@ -560,123 +569,157 @@ func (s *Session) runSplit(p *plan, inputs map[string]*graph.Tensor, fn func([]*
 		}
 		n = t.Shape[0]
 	}
-	parts := min(graph.Threads(), n/splitMinRows)
-	if parts < 2 {
+	workers := min(graph.Threads(), n/splitMinRows)
+	if workers < 2 {
 		return false, nil
 	}
+	nchunks := min(workers*splitChunks, n/splitMinRows)
+	chunk := (n + nchunks - 1) / nchunks
+	nchunks = (n + chunk - 1) / chunk
 	prev := graph.SetThreads(1)
 	defer graph.SetThreads(prev)
-	type part struct {
-		st   *state
-		outs []*graph.Tensor
-		err  error
-	}
-	res := make([]part, parts)
-	var wg sync.WaitGroup
-	for k := range parts {
-		lo, hi := k*n/parts, (k+1)*n/parts
-		sub := make(map[string]*graph.Tensor, len(inputs))
-		for name, t := range inputs {
-			sub[name] = rowsOf(t, lo, hi)
+
+	var (
+		next     atomic.Int64
+		stop     atomic.Bool
+		mu       sync.Mutex
+		joined   []*graph.Tensor // made by the first chunk to finish
+		notRows  bool
+		errChunk = nchunks // the first failed chunk, for a deterministic error
+		firstErr error
+	)
+	fail := func(c int, e error) {
+		mu.Lock()
+		if c < errChunk {
+			errChunk, firstErr = c, e
 		}
+		mu.Unlock()
+		stop.Store(true)
+	}
+	work := func() {
+		st, _ := p.pool.Get().(*state)
+		if st == nil {
+			st = p.newState()
+		}
+		defer p.pool.Put(st)
+		// The chunk's views of the inputs, made once per worker.
+		sub := make(map[string]*graph.Tensor, len(inputs))
+		views := make([]graph.Tensor, len(inputs))
+		k := 0
+		for name, t := range inputs {
+			views[k] = graph.Tensor{DType: t.DType, Shape: slices.Clone(t.Shape)}
+			sub[name] = &views[k]
+			k++
+		}
+		for !stop.Load() {
+			c := int(next.Add(1)) - 1
+			if c >= nchunks {
+				return
+			}
+			lo, hi := c*chunk, min(n, (c+1)*chunk)
+			for name, t := range inputs {
+				rowsInto(sub[name], t, lo, hi)
+			}
+			err := s.bind(p, st, sub)
+			if err == nil {
+				err = p.exec(st)
+			}
+			if p.profile {
+				s.addProfile(p, st)
+			}
+			if err != nil {
+				st.reset()
+				fail(c, err)
+				return
+			}
+			ok := s.joinChunk(p, st, &mu, &joined, n, lo, hi)
+			st.reset()
+			if !ok {
+				mu.Lock()
+				notRows = true
+				mu.Unlock()
+				stop.Store(true)
+				return
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for range workers - 1 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			st, _ := p.pool.Get().(*state)
-			if st == nil {
-				st = p.newState()
-			}
-			res[k].st = st
-			if err := s.bind(p, st, sub); err != nil {
-				res[k].err = err
-				return
-			}
-			if err := p.exec(st); err != nil {
-				res[k].err = err
-				return
-			}
-			for _, sl := range p.outs {
-				res[k].outs = append(res[k].outs, st.vals[sl])
-			}
+			work()
 		}()
 	}
+	work()
 	wg.Wait()
-	// The parts' outputs are the states' own buffers, copied once into
-	// the joined tensors below; the states go back to the pool after.
-	defer func() {
-		for _, r := range res {
-			if r.st != nil {
-				r.st.reset()
-				p.pool.Put(r.st)
-			}
-		}
-	}()
-	for _, r := range res {
-		if r.err != nil {
-			return true, r.err
-		}
+	if firstErr != nil {
+		return true, firstErr
 	}
-	joined := make([]*graph.Tensor, len(p.outs))
-	for i := range joined {
-		var ps []*graph.Tensor
-		for _, r := range res {
-			ps = append(ps, r.outs[i])
-		}
-		t, ok := joinRows(ps)
-		if !ok {
-			return false, nil // not per row: run it whole
-		}
-		joined[i] = t
+	if notRows {
+		return false, nil // not per row: run it whole
 	}
 	return true, fn(joined, true)
 }
 
-// rowsOf is a view of rows [lo, hi) of t.
-func rowsOf(t *graph.Tensor, lo, hi int) *graph.Tensor {
+// joinChunk copies rows [lo, hi) of the outputs in st into the joined
+// tensors of n rows, making them on the first call; it reports false when
+// an output is not per row (dimension 0 is not the chunk's rows, or the
+// other dimensions differ between chunks).
+func (s *Session) joinChunk(p *plan, st *state, mu *sync.Mutex, joined *[]*graph.Tensor, n, lo, hi int) bool {
+	outs := make([]*graph.Tensor, len(p.outs))
+	for i, sl := range p.outs {
+		t := st.vals[sl]
+		if t == nil || len(t.Shape) == 0 || t.Shape[0] != hi-lo || !rowCopyable(t.DType) {
+			return false
+		}
+		outs[i] = t
+	}
+	mu.Lock()
+	if *joined == nil {
+		js := make([]*graph.Tensor, len(outs))
+		for i, t := range outs {
+			js[i] = graph.NewTensor(t.DType, append([]int{n}, t.Shape[1:]...))
+		}
+		*joined = js
+	}
+	js := *joined
+	mu.Unlock()
+	for i, t := range outs {
+		j := js[i]
+		if j.DType != t.DType || !slices.Equal(j.Shape[1:], t.Shape[1:]) {
+			return false
+		}
+		row := t.Len() / (hi - lo)
+		a, b := lo*row, hi*row
+		switch t.DType {
+		case graph.Float32:
+			copy(j.F[a:b], t.F)
+		case graph.Int64:
+			copy(j.I[a:b], t.I)
+		case graph.Bool:
+			copy(j.B[a:b], t.B)
+		default:
+			copy(j.S[a:b], t.S)
+		}
+	}
+	return true
+}
+
+// rowCopyable: dtypes whose joined tensors joinChunk fills in place.
+func rowCopyable(dt graph.DType) bool {
+	return dt == graph.Float32 || dt == graph.Int64 || dt == graph.Bool || dt == graph.String
+}
+
+// rowsInto makes v a view of rows [lo, hi) of t (v's shape has t's rank).
+func rowsInto(v, t *graph.Tensor, lo, hi int) {
 	row := 1
 	for _, d := range t.Shape[1:] {
 		row *= d
 	}
-	v := t.Elems(lo*row, hi*row)
-	v.Shape = append([]int{hi - lo}, t.Shape[1:]...)
-	return v
-}
-
-// joinRows concatenates tensors along dimension 0 (ok is false when their
-// other dimensions or dtypes differ, or one is a scalar).
-func joinRows(ps []*graph.Tensor) (*graph.Tensor, bool) {
-	first := ps[0]
-	n := 0
-	for _, t := range ps {
-		if len(t.Shape) == 0 || t.DType != first.DType || !slices.Equal(t.Shape[1:], first.Shape[1:]) {
-			return nil, false
-		}
-		n += t.Shape[0]
-	}
-	shape := append([]int{n}, first.Shape[1:]...)
-	switch first.DType {
-	case graph.Float32, graph.Int64, graph.Bool, graph.String:
-		out := graph.NewTensor(first.DType, shape)
-		at := 0
-		for _, t := range ps {
-			switch t.DType {
-			case graph.Float32:
-				at += copy(out.F[at:], t.F)
-			case graph.Int64:
-				at += copy(out.I[at:], t.I)
-			case graph.Bool:
-				at += copy(out.B[at:], t.B)
-			default:
-				at += copy(out.S[at:], t.S)
-			}
-		}
-		return out, true
-	}
-	out := &graph.Tensor{DType: first.DType, Shape: shape}
-	for _, t := range ps {
-		out.AppendElems(t)
-	}
-	return out, true
+	e := t.Elems(lo*row, hi*row)
+	v.F, v.I, v.B, v.S, v.X = e.F, e.I, e.B, e.S, e.X
+	v.Shape[0] = hi - lo
 }
 
 func (p *plan) newState() *state {
