@@ -14,6 +14,7 @@ package graph
 #cgo LDFLAGS: -lm
 #include <stddef.h>
 #include <stdint.h>
+#include <immintrin.h>
 
 // No floating-point traps: lets GCC turn the selects below into vector
 // blends (Go code runs with every FP exception masked anyway).
@@ -219,6 +220,43 @@ KERNELS(avx2)
 #pragma GCC pop_options
 KERNELS(base)
 
+// bucketize: o[i*cols+c] = 0 where v = x[i*k + min(c, k-1)] is NaN, else
+// 1 + the number of bounds b in row min(c, kb-1) of bounds (nb each) with
+// v >= b (NaN bounds never count).
+static void bucketize_base(int64_t *o, const float *x, ptrdiff_t n, ptrdiff_t k,
+		const float *bounds, ptrdiff_t kb, ptrdiff_t nb) {
+	ptrdiff_t cols = k > kb ? k : kb;
+	for (ptrdiff_t i = 0; i < n; i++) {
+		for (ptrdiff_t c = 0; c < cols; c++) {
+			float v = x[i * k + (c < k ? c : k - 1)];
+			const float *b = bounds + (c < kb ? c : kb - 1) * nb;
+			int64_t cnt = 0;
+			for (ptrdiff_t j = 0; j < nb; j++) cnt += v >= b[j];
+			o[i * cols + c] = v != v ? 0 : cnt + 1;
+		}
+	}
+}
+
+__attribute__((target("avx512f")))
+static void bucketize_avx512(int64_t *o, const float *x, ptrdiff_t n, ptrdiff_t k,
+		const float *bounds, ptrdiff_t kb, ptrdiff_t nb) {
+	ptrdiff_t cols = k > kb ? k : kb;
+	for (ptrdiff_t i = 0; i < n; i++) {
+		for (ptrdiff_t c = 0; c < cols; c++) {
+			float v = x[i * k + (c < k ? c : k - 1)];
+			const float *b = bounds + (c < kb ? c : kb - 1) * nb;
+			__m512 vv = _mm512_set1_ps(v);
+			int64_t cnt = 0;
+			for (ptrdiff_t j = 0; j < nb; j += 16) {
+				__mmask16 m = nb - j >= 16 ? 0xffff : (__mmask16)((1u << (nb - j)) - 1);
+				__m512 bv = _mm512_maskz_loadu_ps(m, b + j);
+				cnt += __builtin_popcount(_mm512_mask_cmp_ps_mask(m, bv, vv, _CMP_LE_OQ));
+			}
+			o[i * cols + c] = v != v ? 0 : cnt + 1;
+		}
+	}
+}
+
 static int level = -1;
 
 static void pick(void) {
@@ -264,6 +302,11 @@ static void odmn_embedsum(float *o, const float *tab, const int32_t *ent, const 
 	case 1: embedsum_avx2(o, tab, ent, bias, rows, cols, h, relu); break;
 	default: embedsum_base(o, tab, ent, bias, rows, cols, h, relu);
 	}
+}
+static void odmn_bucketize(int64_t *o, const float *x, ptrdiff_t n, ptrdiff_t k,
+		const float *bounds, ptrdiff_t kb, ptrdiff_t nb) {
+	if (level == 2) bucketize_avx512(o, x, n, k, bounds, kb, nb);
+	else bucketize_base(o, x, n, k, bounds, kb, nb);
 }
 static void odmn_colsum(float *o, const float *g, ptrdiff_t rows, ptrdiff_t cols) {
 	switch (level) { case 2: colsum_avx512(o, g, rows, cols); break; case 1: colsum_avx2(o, g, rows, cols); break; default: colsum_base(o, g, rows, cols); }
@@ -360,4 +403,14 @@ func embedSum(o, tab []float32, ent []int32, bias []float32, rows, cols, h int, 
 	}
 	C.odmn_embedsum(fp(o), fp(tab), (*C.int32_t)(unsafe.Pointer(unsafe.SliceData(ent))), bp,
 		C.ptrdiff_t(rows), C.ptrdiff_t(cols), C.ptrdiff_t(h), r)
+}
+
+// bucketize: see Bucketize.
+func bucketize(o []int64, x []float32, n, k int, bounds []float32, kb, nb int) {
+	if n*max(k, kb) < cKernelMin/4 {
+		bucketizeGo(o, x, n, k, bounds, kb, nb)
+		return
+	}
+	C.odmn_bucketize((*C.int64_t)(unsafe.Pointer(unsafe.SliceData(o))), fp(x), C.ptrdiff_t(n), C.ptrdiff_t(k),
+		fp(bounds), C.ptrdiff_t(kb), C.ptrdiff_t(nb))
 }

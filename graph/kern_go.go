@@ -68,3 +68,24 @@ func embedSumGo(o, tab []float32, ent []int32, bias []float32, rows, cols, h int
 		}
 	}
 }
+
+// bucketizeGo: see Bucketize.
+func bucketizeGo(o []int64, x []float32, n, k int, bounds []float32, kb, nb int) {
+	cols := max(k, kb)
+	for i := 0; i < n; i++ {
+		for c := 0; c < cols; c++ {
+			v := x[i*k+min(c, k-1)]
+			if v != v {
+				o[i*cols+c] = 0
+				continue
+			}
+			cnt := int64(1)
+			for _, b := range bounds[min(c, kb-1)*nb : (min(c, kb-1)+1)*nb] {
+				if v >= b {
+					cnt++
+				}
+			}
+			o[i*cols+c] = cnt
+		}
+	}
+}

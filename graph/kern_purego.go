@@ -14,6 +14,9 @@ func arith2D(op int, o, a []float32, a0, a1 int, b []float32, b0, b1 int, rows, 
 	arith2DGo(op, o, a, a0, a1, b, b0, b1, rows, cols)
 }
 func colSum(o, g []float32, rows, cols int) { colSumGo(o, g, rows, cols) }
+func bucketize(o []int64, x []float32, n, k int, bounds []float32, kb, nb int) {
+	bucketizeGo(o, x, n, k, bounds, kb, nb)
+}
 func embedSum(o, tab []float32, ent []int32, bias []float32, rows, cols, h int, relu bool) {
 	embedSumGo(o, tab, ent, bias, rows, cols, h, relu)
 }

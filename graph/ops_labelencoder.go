@@ -116,7 +116,10 @@ func labelEncoderTypes(a Attrs) (keys, values DType, err error) {
 // indices plus the default.
 type labelTab struct {
 	kt, vt DType
-	byStr  map[string]int
+	// strKeys are the string keys when there are few: scanning them is
+	// quicker than hashing into byStr.
+	strKeys []string
+	byStr   map[string]int
 	byInt  map[int64]int
 	byF32  map[float32]int
 	values Attrs // the values attribute and default, by type
@@ -138,6 +141,9 @@ func compileLabelTable(a Attrs) (*labelTab, error) {
 				return nil, dup(i, fmt.Sprintf("%q", k))
 			}
 			t.byStr[k] = i
+		}
+		if len(keys) <= smallLabelKeys {
+			t.strKeys = keys
 		}
 	case Int64:
 		keys := a.Ints("keys_int64s")
@@ -164,14 +170,42 @@ func compileLabelTable(a Attrs) (*labelTab, error) {
 	return t, nil
 }
 
+// smallLabelKeys is the most string keys looked up by a scan.
+const smallLabelKeys = 16
+
+// strIndex is the position of key s, or -1.
+func (t *labelTab) strIndex(s string) int {
+	if t.strKeys != nil {
+		for j, k := range t.strKeys {
+			if len(k) == len(s) && k == s {
+				return j
+			}
+		}
+		return -1
+	}
+	if j, ok := t.byStr[s]; ok {
+		return j
+	}
+	return -1
+}
+
 func (t *labelTab) apply(x, o *Tensor) error {
 	n := x.Len()
+	if t.kt == String && t.vt == Int64 { // categories to ids, the common case
+		vals, def := t.values.Ints("values_int64s"), t.values.Int("default_int64")
+		for i, s := range x.S[:n] {
+			if j := t.strIndex(s); j >= 0 {
+				o.I[i] = vals[j]
+			} else {
+				o.I[i] = def
+			}
+		}
+		return nil
+	}
 	idx := func(i int) int {
 		switch t.kt {
 		case String:
-			if j, ok := t.byStr[x.S[i]]; ok {
-				return j
-			}
+			return t.strIndex(x.S[i])
 		case Int64:
 			if j, ok := t.byInt[x.I[i]]; ok {
 				return j

@@ -109,9 +109,9 @@ func Discretize(x, bounds *g.Node) *g.Node {
 
 // ---------- fused kernels ----------
 
-// discretizeKernel computes Discretize by binary search over each
-// column's bounds (a linear count where a row is not sorted with its NaN
-// padding last, so that it equals the body for any input).
+// discretizeKernel computes Discretize with graph.Bucketize: a vector
+// compare and count of each column's bounds (any order, NaN padding never
+// counting), equal to the body for any input.
 func discretizeKernel(in []*g.Tensor, _ g.Attrs, out []*g.Tensor) error {
 	x, bounds, o := in[0], in[1], out[0]
 	if len(x.Shape) != 2 || len(bounds.Shape) != 2 {
@@ -123,72 +123,16 @@ func discretizeKernel(in []*g.Tensor, _ g.Attrs, out []*g.Tensor) error {
 		return fmt.Errorf("bounds %v do not broadcast with x %v", bounds.Shape, x.Shape)
 	}
 	cols := max(k, kb)
+	if k == 0 || kb == 0 {
+		cols = 0 // broadcasting with an empty dimension
+	}
 	if len(o.I) != n*cols {
 		return fmt.Errorf("output holds %d values, want %d", len(o.I), n*cols)
 	}
-	type row struct {
-		b      []float32
-		sorted bool
+	if cols == 0 {
+		return nil
 	}
-	rows := make([]row, kb)
-	for r := range rows {
-		b := bounds.F[r*nb : (r+1)*nb]
-		l := 0
-		for l < len(b) && b[l] == b[l] {
-			l++
-		}
-		ok := true
-		for i := l; i < len(b) && ok; i++ {
-			ok = b[i] != b[i] // only NaN after the first NaN
-		}
-		for i := 1; i < l && ok; i++ {
-			ok = b[i-1] <= b[i]
-		}
-		rows[r] = row{b[:l], ok}
-		if !ok {
-			rows[r].b = b
-		}
-	}
-	for i := 0; i < n; i++ {
-		for c := 0; c < cols; c++ {
-			v := x.F[i*k+min(c, k-1)]
-			if v != v {
-				o.I[i*cols+c] = 0
-				continue
-			}
-			r := &rows[min(c, kb-1)]
-			var cnt int
-			switch {
-			case r.sorted && len(r.b) <= 32:
-				// the count of bounds <= v without branches: quicker
-				// than a search over a few bounds
-				for _, b := range r.b {
-					cnt += b2i(b <= v)
-				}
-			case r.sorted:
-				// sort.Search for the first bound > v, inlined (no call
-				// per probe)
-				lo, hi := 0, len(r.b)
-				for lo < hi {
-					m := int(uint(lo+hi) >> 1)
-					if r.b[m] > v {
-						hi = m
-					} else {
-						lo = m + 1
-					}
-				}
-				cnt = lo
-			default:
-				for _, b := range r.b {
-					if v >= b {
-						cnt++
-					}
-				}
-			}
-			o.I[i*cols+c] = int64(cnt + 1)
-		}
-	}
-	return nil
+	return g.Bucketize(o.I, x.F, n, k, bounds.F, kb, nb)
 }
 
 var (
