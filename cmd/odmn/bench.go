@@ -170,6 +170,9 @@ func printBench(w io.Writer, r *bench.Report) {
 	if r.ScoreScaling != nil {
 		printRatio(w, *r.ScoreScaling)
 	}
+	if p := r.ScoreProfile; p != nil {
+		fmt.Fprintf(w, "  1-thread native call by op: %s; outside kernels %.0f%%\n", opShares(p.Ops, 8), 100*p.Other)
+	}
 	if mm := r.Memory; mm != nil {
 		fmt.Fprintln(w, "\npeak memory (VmHWM, child processes):")
 		if mm.ScoreRatio > 0 {
@@ -183,11 +186,7 @@ func printBench(w io.Writer, r *bench.Report) {
 	if e := r.Epoch; e != nil {
 		fmt.Fprintf(w, "\none epoch over %d users on %d threads: %.1f s (%.0f samples/s); GEMM %.0f%% of the workers' time, outside kernels %.0f%%\n",
 			e.Users, e.Threads, e.Seconds, e.Samples, 100*e.GemmShare, 100*e.Other)
-		var parts []string
-		for _, p := range e.Profile[:min(8, len(e.Profile))] {
-			parts = append(parts, fmt.Sprintf("%s %.0f%%", p.Op, 100*p.Share))
-		}
-		fmt.Fprintf(w, "  kernel time by op: %s\n", strings.Join(parts, ", "))
+		fmt.Fprintf(w, "  kernel time by op: %s\n", opShares(e.Profile, 8))
 	}
 	fmt.Fprintln(w, "\nextrapolated to 16 cores (1-thread rate x Amdahl's speedup fitted to the measured scaling):")
 	if e := r.Epoch180M; e != nil {
@@ -224,4 +223,13 @@ func rounds(xs []float64) string {
 		parts = append(parts, fmt.Sprintf("%.0f", x))
 	}
 	return strings.Join(parts, " ")
+}
+
+// opShares lists the first n op shares as "op 12%, ...".
+func opShares(ops []bench.OpShare, n int) string {
+	var parts []string
+	for _, p := range ops[:min(n, len(ops))] {
+		parts = append(parts, fmt.Sprintf("%s %.0f%%", p.Op, 100*p.Share))
+	}
+	return strings.Join(parts, ", ")
 }

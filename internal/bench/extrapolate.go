@@ -67,7 +67,32 @@ func extrapolateScore(r *Report) *Extrapolate {
 	e.Hours16 = e.Minutes / 60
 	e.Formula = fmt.Sprintf("1e9 / (%.0f users/s/core x %.2f) = %.1f min; %.2f = Amdahl's speedup on 16 cores for the measured %.2fx on %d threads (serial fraction %.3f); n machines with odmn score --shard i/n divide it by n",
 		per, e.Speedup, e.Minutes, e.Speedup, s, n, e.Serial)
+	if hw := sgemmScaling(r.Sgemm, n); hw > 0 {
+		_, sp := amdahl(hw, n, cores)
+		e.Formula += fmt.Sprintf("; the same fit to this machine's own %s SGEMM, which has no serial part (%.2fx on %d threads), gives %.2f on 16 cores", bigSgemm, hw, n, sp)
+	}
 	return e
+}
+
+// bigSgemm is the compute-bound product the machine section times.
+const bigSgemm = "1024x1024x1024"
+
+// sgemmScaling is the big SGEMM's GFLOP/s on n threads over 1 (0 when not
+// measured).
+func sgemmScaling(rs []SgemmRate, n int) float64 {
+	var one, at float64
+	for _, r := range rs {
+		if r.Shape == bigSgemm && r.Threads == 1 {
+			one = r.GFLOPS
+		}
+		if r.Shape == bigSgemm && r.Threads == n {
+			at = r.GFLOPS
+		}
+	}
+	if one == 0 || at == 0 || n < 2 {
+		return 0
+	}
+	return at / one
 }
 
 // targets are the goals odmn bench checks.

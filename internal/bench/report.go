@@ -26,7 +26,9 @@ type Report struct {
 	TorchNote string      `json:"torch_note,omitempty"`
 	Score     []ScoreRate `json:"score"`
 	// ScoreScaling is native users/s at the most threads over 1 thread.
-	ScoreScaling *Ratio  `json:"score_scaling,omitempty"`
+	ScoreScaling *Ratio `json:"score_scaling,omitempty"`
+	// ScoreProfile is where a 1-thread native scoring call spends its time.
+	ScoreProfile *ScoreProfile `json:"score_profile,omitempty"`
 	Memory       *Memory `json:"memory,omitempty"`
 	// TrainBytesPerRow is the growth of training's peak memory per row:
 	// (peak at the larger table - peak at the smaller) / (rows between).
@@ -148,6 +150,17 @@ type EpochRun struct {
 	GemmShare float64   `json:"gemm_share"`
 	Other     float64   `json:"outside_kernels_share"`
 	PeakMiB   float64   `json:"peak_mib"`
+}
+
+// ScoreProfile is the share of 1-thread native scoring time per op type
+// of the compiled plan (fused chains under their joined names, such as
+// Add+Gather+Reshape+Gemm+Relu), the largest first, and the share outside
+// every kernel (the executor, binding, copying the outputs out).
+type ScoreProfile struct {
+	Batch int       `json:"batch"`
+	Calls int       `json:"calls"`
+	Ops   []OpShare `json:"ops"`
+	Other float64   `json:"outside_kernels_share"`
 }
 
 // OpShare is one op type's share of the epoch's kernel time.

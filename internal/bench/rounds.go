@@ -188,7 +188,42 @@ func scoreRounds(ctx context.Context, rep *Report, o Options, m *score.Model, on
 		r := ratio(fmt.Sprintf("native users/s on %d threads over 1", n), n, nat[n], nat[1])
 		rep.ScoreScaling = &r
 	}
+	setThreads(1)
+	p, err := scoreProfile(m, feeds, o.ScoreRows, o.Window)
+	if err != nil {
+		return fmt.Errorf("native profile: %w", err)
+	}
+	rep.ScoreProfile = p
 	return nil
+}
+
+// scoreProfile runs 1-thread native scoring with the kernel profile for a
+// window (after one warm-up call).
+func scoreProfile(m *score.Model, feeds []map[string]*graph.Tensor, batch int, sec float64) (*ScoreProfile, error) {
+	s, err := native.New(m.Graph(), native.Options{Threads: 1, Profile: true})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Run(feeds[0]); err != nil {
+		return nil, err
+	}
+	s.Profile()
+	t0 := time.Now()
+	n := 0
+	for time.Since(t0).Seconds() < sec || n < 2 {
+		if _, err := s.Run(feeds[n%len(feeds)]); err != nil {
+			return nil, err
+		}
+		n++
+	}
+	wall := time.Since(t0).Seconds()
+	p := &ScoreProfile{Batch: batch, Calls: n, Other: 1}
+	for _, t := range s.Profile() {
+		sh := t.Time.Seconds() / wall
+		p.Ops = append(p.Ops, OpShare{Op: t.Op, Calls: t.Calls / n, Share: sh})
+		p.Other -= sh
+	}
+	return p, nil
 }
 
 // scoreFeeds reads nb batches of rows of the data file as the model's

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -42,7 +43,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func benchWorkload(b *testing.B) *workload {
+func benchWorkload(b testing.TB) *workload {
 	wlOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "odmn-benchtest-")
 		if err != nil {
@@ -159,4 +160,37 @@ func threadName(t int) string {
 		return "threads=1"
 	}
 	return "threads=2"
+}
+
+// The scoring profile of odmn bench covers the whole call, and the exported
+// ODMN runs through the plan's folds and fused kernels: the embedding
+// lookup folded into the first dense layer, the decode functions fused.
+func TestScoreProfile(t *testing.T) {
+	w := benchWorkload(t)
+	p, err := scoreProfile(w.model, w.feeds, 4096, 0.2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := p.Other
+	ops := map[string]bool{}
+	for _, o := range p.Ops {
+		sum += o.Share
+		ops[o.Op] = true
+		if o.Share < 0 || o.Calls < 1 {
+			t.Errorf("op %+v", o)
+		}
+	}
+	if math.Abs(sum-1) > 1e-9 || p.Other < 0 || p.Other > 0.5 || p.Calls < 2 {
+		t.Errorf("profile %+v: shares sum to %v", p, sum)
+	}
+	for _, op := range []string{"Add+Gather+Reshape+Gemm+Relu", "Gemm+Relu", train.FnQuantiles, train.FnDecode, train.FnDiscretize} {
+		if !ops[op] {
+			t.Errorf("the plan ran no %s: %v", op, p.Ops)
+		}
+	}
+	for _, op := range []string{"Gather", "Less+Cast+ReduceSum", "GatherElements"} {
+		if ops[op] {
+			t.Errorf("the plan still runs %s: %v", op, p.Ops)
+		}
+	}
 }

@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -58,6 +60,12 @@ func TestExtrapolateAndTargets(t *testing.T) {
 	b := extrapolateScore(r)
 	if math.Abs(b.Minutes-1e9/(2000*16)/60) > 1e-9 {
 		t.Errorf("1e9 users: %+v", b)
+	}
+	// The machine's own SGEMM scaling is fitted the same way and quoted.
+	r.Sgemm = []SgemmRate{{Shape: bigSgemm, Threads: 1, GFLOPS: 100}, {Shape: bigSgemm, Threads: 2, GFLOPS: 180}, {Shape: "8x8x8", Threads: 2, GFLOPS: 1}}
+	_, hw := amdahl(1.8, 2, 16)
+	if f := extrapolateScore(r).Formula; !strings.Contains(f, fmt.Sprintf("(1.80x on 2 threads), gives %.2f on 16 cores", hw)) {
+		t.Errorf("formula %q does not quote the machine's SGEMM scaling", f)
 	}
 	r.Epoch180M, r.Billion = e, b
 	want := []bool{false, true, true, false, false} // scaling, memory, native/ORT, epoch, 1e9
