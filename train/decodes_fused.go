@@ -39,12 +39,29 @@ func minF(x, y float32) float32 {
 }
 
 // interp32 is Interp for one value x against the knots xs (K >= 2) and the
-// values ys, with the body's float32 operations.
-func interp32(x float32, xs, ys []float32) float32 {
+// values ys, with the body's float32 operations; sorted says that xs is
+// non-decreasing without NaN, so the count of knots below x is a search.
+func interp32(x float32, xs, ys []float32, sorted bool) float32 {
+	head := xs[:len(xs)-1]
 	k := 0
-	for _, v := range xs[:len(xs)-1] {
-		if v < x {
-			k++
+	switch {
+	case x != x: // no knot is below NaN
+	case sorted: // the first knot >= x; every knot before it is below
+		lo, hi := 0, len(head)
+		for lo < hi {
+			m := int(uint(lo+hi) >> 1)
+			if head[m] < x {
+				lo = m + 1
+			} else {
+				hi = m
+			}
+		}
+		k = lo
+	default:
+		for _, v := range head {
+			if v < x {
+				k++
+			}
 		}
 	}
 	k1 := max(k, 1)
@@ -58,6 +75,17 @@ func interp32(x float32, xs, ys []float32) float32 {
 	t := float32(x-x0) / den
 	t = minF(maxF(t, 0), 1)
 	return ys[k0] + float32(t*float32(ys[k1]-ys[k0]))
+}
+
+// nondecreasing reports whether xs rises or stays level throughout,
+// without NaN.
+func nondecreasing(xs []float32) bool {
+	for i := 1; i < len(xs); i++ {
+		if !(xs[i-1] <= xs[i]) {
+			return false
+		}
+	}
+	return len(xs) == 0 || xs[0] == xs[0]
 }
 
 // quantilesKernel is MixtureQuantiles(o [N,M], cdf [M,K], knots, q [Q]):
@@ -81,8 +109,9 @@ func quantilesKernel(in []*g.Tensor, _ g.Attrs, out []*g.Tensor) error {
 	for i := 0; i < n; i++ {
 		zero := o.F[i*m] * 0 // the body's NaN and Inf propagation
 		row := F.F[i*K : (i+1)*K]
+		sorted := nondecreasing(row)
 		for j, qv := range q.F {
-			y.F[i*Q+j] = interp32(zero+qv, row, ys)
+			y.F[i*Q+j] = interp32(zero+qv, row, ys, sorted)
 		}
 	}
 	return nil
@@ -109,7 +138,7 @@ func frozenQMKernel(in []*g.Tensor, _ g.Attrs, out []*g.Tensor) error {
 		for k, x := range xs.F {
 			row[k] = zero + x
 		}
-		v := interp32(e, row, ys.F[:K]) + maxF(e-top, 0)
+		v := interp32(e, row, ys.F[:K], nondecreasing(row)) + maxF(e-top, 0)
 		y.F[i] = float32(v*c1) + float32(e*c2)
 	}
 	return nil

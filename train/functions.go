@@ -167,12 +167,20 @@ func monoUnitKernel(in []*g.Tensor, _ g.Attrs, out []*g.Tensor) error {
 		return fmt.Errorf("shapes x %v, v1 %v, v2 %v do not chain", x.Shape, v1.Shape, v2.Shape)
 	}
 	h.Reset(g.Float32, []int{x.Shape[0], v1.Shape[1]})
-	if err := gemmDef.Kernel([]*g.Tensor{x, w1, b1}, gemmAttrs, []*g.Tensor{h}); err != nil {
+	// The Relu in the product's stores where the GEMM fuses it (the same
+	// bits as the two kernels: the native runtime's Gemm+Relu fusion).
+	ok, err := g.GemmRelu([]*g.Tensor{x, w1, b1}, gemmAttrs, h)
+	if err != nil {
 		return err
 	}
-	for i, v := range h.F {
-		if v < 0 {
-			h.F[i] = 0
+	if !ok {
+		if err := gemmDef.Kernel([]*g.Tensor{x, w1, b1}, gemmAttrs, []*g.Tensor{h}); err != nil {
+			return err
+		}
+		for i, v := range h.F {
+			if v < 0 {
+				h.F[i] = 0
+			}
 		}
 	}
 	return gemmDef.Kernel([]*g.Tensor{h, w2, b2}, gemmAttrs, out[:1])
