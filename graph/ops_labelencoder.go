@@ -120,9 +120,9 @@ type labelTab struct {
 	// quicker than hashing into byStr.
 	strKeys []string
 	byStr   map[string]int
-	byInt  map[int64]int
-	byF32  map[float32]int
-	values Attrs // the values attribute and default, by type
+	byInt   map[int64]int
+	byF32   map[float32]int
+	values  Attrs // the values attribute and default, by type
 }
 
 func compileLabelTable(a Attrs) (*labelTab, error) {

@@ -28,8 +28,7 @@ for f in "$@"; do
 		(.score[] | "| | \(.threads) | \(.native_users_per_s | round) | \(.ort_users_per_s | round) | \([.native_rounds, .ort_rounds] | transpose | map(.[0] / .[1] * 100 | round / 100 | tostring) | join(", ")) |"),
 		"",
 		"Peak memory (VmHWM of child processes): training \(.memory.train_mib | map(round | tostring) | join(" and ")) MiB at \(.memory.train_users | map(tostring) | join(" and ")) rows (\(.train_bytes_per_row | round) bytes per added row; the encoded table holds \(.memory.table_bytes_per_row) bytes per row); scoring \(.memory.score_100k_mib | round) MiB for 100,000 users, \(.memory.score_1m_mib | round) MiB for 1,000,000. One epoch over \(.epoch.users) users on \(.epoch.threads) threads: \(.epoch.seconds | round) s; GEMM \(.epoch.gemm_share * 100 | round)% of the workers\u0027 time, \(.epoch.outside_kernels_share * 100 | round)% outside the kernels.",
-		"",
-		(.score_profile // empty | "A 1-thread native scoring call (batch \(.batch)) by op of the compiled plan: \([.ops[:8][] | "\(.op) \(.share * 100 | round)%"] | join(", ")); \(.outside_kernels_share * 100 | round)% outside the kernels.", ""),
+		(.score_profile // empty | "", "A 1-thread native scoring call (batch \(.batch)) by op of the compiled plan: \([.ops[:8][] | "\(.op) \(.share * 100 | round)%"] | join(", ")); \(.outside_kernels_share * 100 | round)% outside the kernels."),
 		""' "$f"
 	jq -r '"`\(input_filename | split("/") | last)`: \(.date // ""), \(.machine.cpu), \(.machine.cores) cores, \(.machine.go), \(.machine.blas_config), ONNX Runtime \(.machine.ort), \(.rounds) rounds, \(.seconds | round) s.\n\n- \(.epoch_180m.formula)\n- \(.score_1e9.formula)"' "$f"
 done

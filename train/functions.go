@@ -279,11 +279,3 @@ func nanPad(rows, width int) *g.Tensor {
 	}
 	return t
 }
-
-// b2i is 1 for true, 0 for false (compiled without a branch).
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}

@@ -29,7 +29,7 @@ type Report struct {
 	ScoreScaling *Ratio `json:"score_scaling,omitempty"`
 	// ScoreProfile is where a 1-thread native scoring call spends its time.
 	ScoreProfile *ScoreProfile `json:"score_profile,omitempty"`
-	Memory       *Memory `json:"memory,omitempty"`
+	Memory       *Memory       `json:"memory,omitempty"`
 	// TrainBytesPerRow is the growth of training's peak memory per row:
 	// (peak at the larger table - peak at the smaller) / (rows between).
 	TrainBytesPerRow float64      `json:"train_bytes_per_row,omitempty"`
