@@ -20,13 +20,18 @@ import (
 // C table-row sums per user (graph.FoldEmbedding, graph.EmbedSum): with
 // embeddings of width D that is D times fewer operations than the product,
 // and the gathered [N, C·D] matrix is never written. The tables are made
-// on the first run, when their size (C·V·H floats) is within
-// maxFoldFloats. Results agree with the unfused kernels within float
+// on the first run, when their size (C·V·H floats) and the work of making
+// them are within bounds. Results agree with the unfused kernels within float
 // rounding (each folded row is rounded once, then C rows are summed), and
 // do not depend on the batch or thread count.
 
-// maxFoldFloats bounds one chain's folded tables (32 MiB).
-const maxFoldFloats = 1 << 23
+// maxFoldFloats bounds one chain's folded tables (32 MiB), and
+// maxFoldMACs the work of making them (about a quarter of a second), so
+// that no file makes the first run slow or large.
+const (
+	maxFoldFloats = 1 << 23
+	maxFoldMACs   = 1 << 28
+)
 
 // foldRuns counts the runs that took the folded path (for tests).
 var foldRuns atomic.Int64
@@ -230,7 +235,7 @@ func embedLinear(c *chain, in, out []*graph.Tensor) (bool, error) {
 	if transB {
 		K, H = H, K
 	}
-	if K != C*D || int64(C)*int64(V)*int64(H) > maxFoldFloats {
+	if K != C*D || int64(C)*int64(V)*int64(H) > maxFoldFloats || int64(C)*int64(V)*int64(H)*int64(D) > maxFoldMACs {
 		return false, nil
 	}
 	if ct != nil && (ct.DType != graph.Float32 || !(ct.Len() == 1 && len(ct.Shape) <= 2 ||

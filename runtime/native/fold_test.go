@@ -143,8 +143,9 @@ func TestFoldEmbedding(t *testing.T) {
 }
 
 // What the fold does not cover runs the kernels as they are: a table fed
-// at run time is not folded; one-wide embeddings and a per-row bias take
-// the chain's slow path, bit for bit the unfused result.
+// at run time is not folded; one-wide embeddings, a per-row bias and
+// tables past the size bound take the chain's slow path, bit for bit the
+// unfused result.
 func TestFoldDeclines(t *testing.T) {
 	r := rand.New(rand.NewPCG(33, 34))
 	g := graph.New("nofold")
@@ -155,13 +156,16 @@ func TestFoldDeclines(t *testing.T) {
 	g.SetOutput("b", graph.MatMul(graph.Flatten(narrow, 1), g.Initializer("w1", randF32(r, 3, 5))))
 	wide := graph.Gather(g.Initializer("t2", randF32(r, 10, 4)), ids, 0)
 	g.SetOutput("c", graph.Gemm(graph.Flatten(wide, 1), g.Initializer("w2", randF32(r, 12, 5)), g.Initializer("b2", randF32(r, 4, 5)), 1, 1, false, false))
+	// tables past the size bound: 3 columns x 50,000 rows x 64 floats
+	big := graph.Gather(g.Initializer("t3", randF32(r, 50000, 2)), ids, 0)
+	g.SetOutput("d", graph.MatMul(graph.Flatten(big, 1), g.Initializer("w3", randF32(r, 6, 64))))
 	feed := map[string]*graph.Tensor{"ids": embedIDs(r, 4, 3, 10), "table": randF32(r, 10, 4)}
 	before := native.FoldRuns()
 	got, want, ops := runBoth(t, g, feed)
 	if n := native.FoldRuns() - before; n != 0 {
 		t.Errorf("%d folded runs, want 0", n)
 	}
-	for _, name := range []string{"a", "b", "c"} {
+	for _, name := range []string{"a", "b", "c", "d"} {
 		if !slices.Equal(got[name].F, want[name].F) {
 			t.Errorf("%s: fused and unfused differ", name)
 		}
