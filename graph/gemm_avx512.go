@@ -151,21 +151,40 @@ static void packB(int transB, const float *b, ptrdiff_t ldb, ptrdiff_t p0, ptrdi
 	}
 }
 
+// odmn_packb_all packs all of op(B) (k×n) once, slab by slab: slab s
+// (rows s·KC..) holds its kc rows as panels of NR columns over n rounded
+// up to NR, at pb + s·KC·npad, so that the panel of columns J of slab p0
+// is at pb + p0·npad + J·kc, as packB lays a block out.
+static void odmn_packb_all(int transB, const float *b, ptrdiff_t ldb, ptrdiff_t k, ptrdiff_t n, float *pb) {
+	ptrdiff_t npad = (n + NR - 1) / NR * NR;
+	for (ptrdiff_t p0 = 0; p0 < k; p0 += KC) {
+		ptrdiff_t kc = k - p0 < KC ? k - p0 : KC;
+		packB(transB, b, ldb, p0, kc, 0, n, pb + p0 * npad);
+	}
+}
+
 // odmn_sgemm512: row-major C = act(alpha·op(A)·op(B) + beta·C + bias)
-// (bias per column, may be NULL; act is max(0, x) when relu) with the
-// caller's scratch bp of KC·NC floats (64-byte aligned). op(B) is packed
-// slab by slab; op(A) is read in place, MC rows at a time so they stay in
-// L2 across the column panels.
+// (bias per column, may be NULL; act is max(0, x) when relu). op(B) is
+// packed slab by slab into the caller's scratch bp of KC·NC floats
+// (64-byte aligned), or, when packed is not NULL, read from the panels
+// odmn_packb_all made (the same layout, so the same bits). op(A) is read
+// in place, MC rows at a time so they stay in L2 across the column panels.
 static void odmn_sgemm512(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
 		const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc,
-		float *bp, const float *bias, int relu) {
+		float *bp, const float *bias, int relu, const float *packed) {
 	ptrdiff_t rs = transA ? 1 : lda, cs = transA ? lda : 1;
+	ptrdiff_t npad = (n + NR - 1) / NR * NR;
 	for (ptrdiff_t p0 = 0; p0 < k; p0 += KC) {
 		ptrdiff_t kc = k - p0 < KC ? k - p0 : KC;
 		int first = p0 == 0, last = p0 + kc >= k;
 		for (ptrdiff_t j0 = 0; j0 < n; j0 += NC) {
 			ptrdiff_t nc = n - j0 < NC ? n - j0 : NC;
-			packB(transB, b, ldb, p0, kc, j0, nc, bp);
+			const float *panels = bp;
+			if (packed) {
+				panels = packed + p0 * npad + j0 * kc;
+			} else {
+				packB(transB, b, ldb, p0, kc, j0, nc, bp);
+			}
 			for (ptrdiff_t i0 = 0; i0 < m; i0 += MC) {
 				ptrdiff_t mc = m - i0 < MC ? m - i0 : MC;
 				for (ptrdiff_t jp = 0; jp < nc; jp += NR) {
@@ -173,7 +192,7 @@ static void odmn_sgemm512(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrd
 					if (nr <= 16) {
 						for (ptrdiff_t it = 0; it < mc; it += 2 * MR) {
 							int mr = mc - it < 2 * MR ? (int)(mc - it) : 2 * MR;
-							kern16(kc, a + (i0 + it) * rs + p0 * cs, rs, cs, bp + jp * kc,
+							kern16(kc, a + (i0 + it) * rs + p0 * cs, rs, cs, panels + jp * kc,
 								c + (i0 + it) * ldc + j0 + jp, ldc, alpha, beta, first, mr, nr,
 								bias ? bias + j0 + jp : 0, relu && last);
 						}
@@ -181,7 +200,7 @@ static void odmn_sgemm512(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrd
 					}
 					for (ptrdiff_t it = 0; it < mc; it += MR) {
 						int mr = mc - it < MR ? (int)(mc - it) : MR;
-						kern(kc, a + (i0 + it) * rs + p0 * cs, rs, cs, bp + jp * kc,
+						kern(kc, a + (i0 + it) * rs + p0 * cs, rs, cs, panels + jp * kc,
 							c + (i0 + it) * ldc + j0 + jp, ldc, alpha, beta, first, mr, nr,
 							bias ? bias + j0 + jp : 0, relu && last);
 					}
@@ -228,23 +247,44 @@ func aligned64(n int) []float32 {
 
 func sgemm512(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bias []float32, relu bool) {
 	s := gemmScratchPool.Get().(*gemmScratch)
-	ta, tb := C.int(0), C.int(0)
-	if transA {
-		ta = 1
+	callSgemm512(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, s.b, bias, relu, nil)
+	gemmScratchPool.Put(s)
+}
+
+// sgemm512Packed is sgemm512 with beta 0 on op(B) packed by packBAll.
+func sgemm512Packed(transA bool, m, n, k int, alpha float32, a []float32, lda int, pb []float32, bias []float32, relu bool, c []float32, ldc int) {
+	callSgemm512(transA, false, m, n, k, alpha, a, lda, nil, 0, 0, c, ldc, nil, bias, relu, pb)
+}
+
+func callSgemm512(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, scratch, bias []float32, relu bool, packed []float32) {
+	cb := func(x bool) C.int {
+		if x {
+			return 1
+		}
+		return 0
 	}
+	ptr := func(x []float32) *C.float {
+		if x == nil {
+			return nil
+		}
+		return (*C.float)(&x[0])
+	}
+	C.odmn_sgemm512(cb(transA), cb(transB), C.ptrdiff_t(m), C.ptrdiff_t(n), C.ptrdiff_t(k), C.float(alpha),
+		ptr(a), C.ptrdiff_t(lda), ptr(b), C.ptrdiff_t(ldb), C.float(beta),
+		ptr(c), C.ptrdiff_t(ldc), ptr(scratch), ptr(bias), cb(relu), ptr(packed))
+}
+
+// packBAll packs op(B) (k×n, row stride ldb) for sgemm512Packed.
+func packBAll(transB bool, k, n int, b []float32, ldb int) []float32 {
+	tb := C.int(0)
 	if transB {
 		tb = 1
 	}
-	var bp *C.float
-	if bias != nil {
-		bp = (*C.float)(&bias[0])
-	}
-	rl := C.int(0)
-	if relu {
-		rl = 1
-	}
-	C.odmn_sgemm512(ta, tb, C.ptrdiff_t(m), C.ptrdiff_t(n), C.ptrdiff_t(k), C.float(alpha),
-		(*C.float)(&a[0]), C.ptrdiff_t(lda), (*C.float)(&b[0]), C.ptrdiff_t(ldb), C.float(beta),
-		(*C.float)(&c[0]), C.ptrdiff_t(ldc), (*C.float)(&s.b[0]), bp, rl)
-	gemmScratchPool.Put(s)
+	npad := (n + 31) / 32 * 32
+	pb := aligned64(k * npad)
+	C.odmn_packb_all(tb, (*C.float)(&b[0]), C.ptrdiff_t(ldb), C.ptrdiff_t(k), C.ptrdiff_t(n), (*C.float)(&pb[0]))
+	return pb
 }
+
+// packedGEMM says whether PackB packs (the AVX-512 kernel is in use).
+func packedGEMM() bool { return useAVX512GEMM }

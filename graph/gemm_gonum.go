@@ -41,3 +41,9 @@ func epilogueFused() bool { return false }
 func sgemmEpilogue(bool, bool, int, int, int, float32, []float32, int, []float32, int, []float32, bool, []float32, int) bool {
 	return false
 }
+
+// The gonum build packs nothing: PackB returns nil.
+func packedGEMM() bool                                  { return false }
+func packBAll(bool, int, int, []float32, int) []float32 { return nil }
+func sgemm512Packed(bool, int, int, int, float32, []float32, int, []float32, []float32, bool, []float32, int) {
+}

@@ -91,6 +91,8 @@ type foldCache struct {
 
 type foldTables struct {
 	src         [3][]byte // the table, the weights and the bias as folded
+	frozen      bool      // made from frozen tensors: data, b and c
+	data, b, c  *graph.Tensor
 	alpha, beta float32
 	transB      bool
 	cols, h     int
@@ -110,7 +112,11 @@ func (ft *foldTables) same(src [3][]byte, alpha, beta float32, transB bool, cols
 		bytes.Equal(ft.src[0], src[0]) && bytes.Equal(ft.src[1], src[1]) && bytes.Equal(ft.src[2], src[2])
 }
 
-func (fc *foldCache) get(data, b, c *graph.Tensor, alpha, beta float32, transB bool, cols, h int) *foldTables {
+func (fc *foldCache) get(data, b, c *graph.Tensor, alpha, beta float32, transB bool, cols, h int, frozen bool) *foldTables {
+	if ft := fc.cur.Load(); ft != nil && frozen && ft.frozen && ft.data == data && ft.b == b && ft.c == c &&
+		ft.alpha == alpha && ft.beta == beta && ft.transB == transB && ft.cols == cols && ft.h == h {
+		return ft // tensors nothing changes: no need to compare their bytes
+	}
 	src := [3][]byte{f32bytes(data), f32bytes(b), f32bytes(c)}
 	if ft := fc.cur.Load(); ft != nil && ft.same(src, alpha, beta, transB, cols, h) {
 		return ft
@@ -125,7 +131,7 @@ func (fc *foldCache) get(data, b, c *graph.Tensor, alpha, beta float32, transB b
 	if err != nil {
 		return nil
 	}
-	ft := &foldTables{alpha: alpha, beta: beta, transB: transB, cols: cols, h: h, tab: tab}
+	ft := &foldTables{alpha: alpha, beta: beta, transB: transB, cols: cols, h: h, tab: tab, frozen: frozen, data: data, b: b, c: c}
 	for i, s := range src {
 		ft.src[i] = bytes.Clone(s)
 	}
@@ -246,7 +252,8 @@ func embedLinear(c *chain, in, out []*graph.Tensor) (bool, error) {
 	if o.DType != graph.Float32 || len(o.F) != N*H {
 		return false, nil
 	}
-	ft := c.fold.get(data, b, ct, alpha, beta, transB, C, H)
+	frozen := c.frozenArg(ga, 0) && c.frozenArg(lin, 1) && (ct == nil || c.frozenArg(lin, 2))
+	ft := c.fold.get(data, b, ct, alpha, beta, transB, C, H, frozen)
 	if ft == nil {
 		return false, nil
 	}
@@ -293,4 +300,9 @@ func tableEntries(ent []int32, a, b *graph.Tensor, N, C, V int) bool {
 		}
 	}
 	return true
+}
+
+// frozenArg reports whether input j of sub-step ss is a frozen constant.
+func (c *chain) frozenArg(ss *subStep, j int) bool {
+	return j < len(ss.args) && ss.args[j] >= 0 && ss.args[j] < len(c.frozen) && c.frozen[ss.args[j]]
 }

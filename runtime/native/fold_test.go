@@ -73,7 +73,7 @@ func TestFoldEmbedding(t *testing.T) {
 	rows := graph.Gather(table, graph.Add(ids, off), 0)
 	flat := graph.Reshape(rows, g.Initializer("shape", graph.I64([]int{2}, []int64{-1, cols * d})))
 	wT := randF32(r, cols*d, 150)
-	g.SetOutput("a", graph.Relu(graph.Gemm(flat, g.Initializer("w", wT), g.Initializer("b", randF32(r, 150)), 1, 1, false, false)))
+	g.SetOutput("a", graph.Relu(graph.Gemm(flat, g.Param("w", wT), g.Initializer("b", randF32(r, 150)), 1, 1, false, false)))
 	rows2 := graph.Gather(g.Initializer("table2", randF32(r, v, d)), ids, 0)
 	g.SetOutput("b", graph.MatMul(graph.Flatten(rows2, 1), g.Initializer("w2", randF32(r, cols*d, 20))))
 	rows3 := graph.Gather(g.Initializer("table3", randF32(r, v, d)), ids, 0)
@@ -117,8 +117,8 @@ func TestFoldEmbedding(t *testing.T) {
 		}
 	}
 
-	// Weights changed in place between runs (as a trainer does) are
-	// folded again.
+	// Trainable weights changed in place between runs (as a trainer does)
+	// are folded again.
 	for i := range wT.F {
 		wT.F[i] = -wT.F[i]
 	}

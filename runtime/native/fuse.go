@@ -31,6 +31,9 @@ type chain struct {
 	fast func(c *chain, in []*graph.Tensor, out []*graph.Tensor) (done bool, err error)
 	// fold is an embedding fold's tables, made on the first run (fold.go).
 	fold foldCache
+	// frozen[k]: input k is a constant nothing changes between runs (see
+	// binding.frozen).
+	frozen []bool
 }
 
 // pattern is a chain of op types (standard domain) to fuse, an input of
@@ -74,9 +77,10 @@ func (p *plan) fuse() {
 		readers[sl]++
 		reader[sl] = -1
 	}
-	consts := map[int]bool{}
+	consts, frozen := map[int]bool{}, map[int]bool{}
 	for _, b := range p.consts {
 		consts[b.slot] = true
+		frozen[b.slot] = b.frozen
 	}
 	isConst := func(sl int) bool { return sl >= 0 && consts[sl] }
 	gone := make([]bool, len(p.steps))
@@ -98,6 +102,9 @@ func (p *plan) fuse() {
 			}
 			last := idx[len(idx)-1]
 			p.steps[last] = fusedStep(subs, pat.at, pat.fast)
+			for _, sl := range p.steps[last].in {
+				p.steps[last].chain.frozen = append(p.steps[last].chain.frozen, sl >= 0 && frozen[sl])
+			}
 			for _, j := range idx[:len(idx)-1] {
 				gone[j] = true
 			}

@@ -152,7 +152,11 @@ func (s *Session) Profile() []OpTime {
 
 var _ runtime.Session = (*Session)(nil)
 
-// New compiles g for execution.
+// New compiles g for execution. The session may keep values derived from
+// g's initializers that are not trainable (weights packed for the GEMM,
+// embedding tables folded into the layer after them), so those must not
+// change while it is in use; trainable initializers (graph.Graph.Param),
+// which a trainer updates in place, are read afresh on every run.
 func New(g *graph.Graph, opts Options) (*Session, error) {
 	s := &Session{g: g, opts: opts, inputs: g.Inputs(), outputs: g.Outputs(), plans: map[string]*plan{}}
 	if len(s.outputs) == 0 {
@@ -204,6 +208,9 @@ var aliasOps = map[string]bool{"Reshape": true, "Flatten": true, "Squeeze": true
 type binding struct {
 	slot int
 	t    *graph.Tensor
+	// frozen: nothing changes t between runs (not a trainable
+	// initializer, which a trainer updates in place).
+	frozen bool
 }
 
 type plan struct {
@@ -337,10 +344,10 @@ func compile(g *graph.Graph, targets []graph.Output, opts Options) (*plan, error
 		case o0.IsInput():
 			continue
 		case o0.IsInitializer():
-			p.consts = append(p.consts, binding{get(o0), o0.Tensor()})
+			p.consts = append(p.consts, binding{get(o0), o0.Tensor(), !o0.Trainable()})
 			continue
 		case len(op.Outputs) == 1 && o0.Value() != nil:
-			p.consts = append(p.consts, binding{get(o0), o0.Value()})
+			p.consts = append(p.consts, binding{get(o0), o0.Value(), true})
 			continue
 		}
 		in := make([]int, len(op.Inputs))
@@ -364,6 +371,7 @@ func compile(g *graph.Graph, targets []graph.Output, opts Options) (*plan, error
 	}
 	if !opts.NoFusion {
 		p.fuse()
+		p.prepack()
 	}
 	p.liveness()
 	return p, nil
