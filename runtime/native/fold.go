@@ -234,8 +234,8 @@ func embedLinear(c *chain, in, out []*graph.Tensor) (bool, error) {
 		alpha, beta, transB = lin.attrs.Float("alpha"), lin.attrs.Float("beta"), lin.attrs.Int("transB") != 0
 		ct = arg(lin, 2)
 	}
-	if b == nil || b.DType != graph.Float32 || len(b.Shape) != 2 {
-		return false, nil
+	if b == nil || b.DType != graph.Float32 || len(b.Shape) != 2 || alpha == 0 {
+		return false, nil // alpha 0: the kernels skip the product (NaN does not leak)
 	}
 	K, H := b.Shape[0], b.Shape[1]
 	if transB {

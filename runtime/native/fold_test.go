@@ -1,6 +1,7 @@
 package native_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -173,4 +174,129 @@ func TestFoldDeclines(t *testing.T) {
 	if !slices.Contains(ops, "Gather") || !slices.Contains(ops, "Flatten") {
 		t.Errorf("the fed table's lookup was fused: %v", ops)
 	}
+}
+
+// FuzzFoldEmbedding builds small embedding-then-dense graphs from the
+// fuzzer's bytes (every form the fold matches, shapes and attributes
+// included, indices in and out of range, NaN values) and requires the
+// fused plan to fail where the unfused one does and to agree with it
+// within float rounding otherwise.
+func FuzzFoldEmbedding(f *testing.F) {
+	f.Add([]byte{3, 2, 2, 4, 5, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9})
+	f.Add([]byte{7, 5, 3, 17, 9, 1, 1, 1, 2, 1, 200, 3, 250, 7, 1, 0, 9})
+	f.Add([]byte{1, 0, 0, 0, 0, 2, 0, 2, 3, 2, 255, 255, 255})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		next := func(n int) int { // a value in [0, n) from the next byte
+			if len(in) == 0 {
+				return 0
+			}
+			b := int(in[0])
+			in = in[1:]
+			return b % n
+		}
+		V, D, C, H, N := 1+next(12), 1+next(5), 1+next(4), 1+next(40), next(20)
+		shaper, lin, trans, bform, extra := next(3), next(2), next(2), next(4), next(4)
+		alpha := []float32{1, 0.5, -2, 0}[next(4)]
+		beta := []float32{1, 0.5, 0}[next(3)]
+		desc := fmt.Sprintf("V=%d D=%d C=%d H=%d N=%d shaper=%d lin=%d trans=%d bias=%d extra=%d alpha=%v beta=%v", V, D, C, H, N, shaper, lin, trans, bform, extra, alpha, beta)
+		val := func() float32 {
+			if next(37) == 0 {
+				return float32(math.NaN())
+			}
+			return float32(next(256)-128) / 16
+		}
+		tensor := func(shape ...int) *graph.Tensor {
+			x := graph.NewTensor(graph.Float32, shape)
+			for i := range x.F {
+				x.F[i] = val()
+			}
+			return x
+		}
+		g := graph.New("fuzzfold")
+		ids := g.Input("ids", graph.Int64, -1, C)
+		idx := ids
+		switch extra % 3 {
+		case 1:
+			off := graph.NewTensor(graph.Int64, []int{C})
+			for i := range off.I {
+				off.I[i] = int64(next(2*V+1) - V)
+			}
+			idx = graph.Add(ids, g.Initializer("off", off))
+		case 2:
+			idx = graph.Add(ids, g.Initializer("one", graph.ScalarI64(int64(next(3)-1))))
+		}
+		rows := graph.Gather(g.Initializer("table", tensor(V, D)), idx, 0)
+		var flat *graph.Node
+		switch shaper {
+		case 0:
+			flat = graph.Reshape(rows, g.Initializer("shape", graph.I64([]int{2}, []int64{-1, int64(C * D)})))
+		case 1:
+			flat = graph.Reshape(rows, g.Initializer("shape", graph.I64([]int{2}, []int64{0, -1})))
+		default:
+			flat = graph.Flatten(rows, 1)
+		}
+		var y *graph.Node
+		if lin == 0 {
+			w := tensor(C*D, H)
+			if trans == 1 {
+				w = tensor(H, C*D)
+			}
+			var bias *graph.Node
+			switch bform {
+			case 1:
+				bias = g.Initializer("b", tensor(H))
+			case 2:
+				bias = g.Initializer("b", tensor(1, H))
+			case 3:
+				bias = g.Initializer("b", tensor(1))
+			}
+			y = graph.Gemm(flat, g.Initializer("w", w), bias, alpha, beta, false, trans == 1)
+		} else {
+			y = graph.MatMul(flat, g.Initializer("w", tensor(C*D, H)))
+		}
+		if extra >= 2 {
+			y = graph.Relu(y)
+		}
+		g.SetOutput("y", y)
+		feed := graph.NewTensor(graph.Int64, []int{N, C})
+		for i := range feed.I {
+			feed.I[i] = int64(next(2*V+3) - V - 1) // some out of range
+		}
+		run := func(opts native.Options) (*graph.Tensor, error) {
+			s, err := native.New(g, opts)
+			if err != nil {
+				return nil, err
+			}
+			res, err := s.Run(map[string]*graph.Tensor{"ids": feed})
+			if err != nil {
+				return nil, err
+			}
+			return res["y"], nil
+		}
+		want, werr := run(native.Options{NoFusion: true})
+		got, gerr := run(native.Options{})
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("%s: unfused error %v, fused error %v", desc, werr, gerr)
+		}
+		if werr != nil {
+			return
+		}
+		if !slices.Equal(got.Shape, want.Shape) {
+			t.Fatalf("%s: shape %v, unfused %v", desc, got.Shape, want.Shape)
+		}
+		// |E| and |W| are at most 8, so each product is at most 64.
+		tol := 1e-5 * (1 + float64(C*D)*64*math.Abs(float64(alpha)) + 8*math.Abs(float64(beta)))
+		for i, w := range want.F {
+			x := got.F[i]
+			if w != w || x != x {
+				if (w != w) != (x != x) {
+					t.Fatalf("%s: y[%d] = %v, unfused %v (ids %v)", desc, i, x, w, feed.I)
+				}
+				continue
+			}
+			if math.Abs(float64(x-w)) > tol {
+				t.Fatalf("%s: y[%d] = %v, unfused %v", desc, i, x, w)
+			}
+		}
+	})
 }
