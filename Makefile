@@ -46,7 +46,7 @@ PROTOC_GEN_GO := $(LOCALBIN)/protoc-gen-go
 ONNX_PROTO_DIR := /usr/include/onnx
 
 # Fuzz targets as package:FuzzName pairs.
-FUZZ_TARGETS ?= ./compat:FuzzImport ./compat:FuzzRun ./runtime/native:FuzzFoldEmbedding
+FUZZ_TARGETS ?= ./compat:FuzzImport ./compat:FuzzRun ./runtime/native:FuzzFoldEmbedding ./train:FuzzDecodeFused
 FUZZ_TIME ?= 15s
 # Minimizing a new input defaults to 60s, which would take a brief run.
 FUZZ_MINIMIZE_TIME ?= 2s

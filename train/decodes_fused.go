@@ -41,7 +41,9 @@ func minF(x, y float32) float32 {
 // interp32 is Interp for one value x against the knots xs (K >= 2) and the
 // values ys, with the body's float32 operations; sorted says that xs is
 // non-decreasing without NaN, so the count of knots below x is a search.
-func interp32(x float32, xs, ys []float32, sorted bool) float32 {
+// ok is false where the body's Gather of ys would be out of range (ys
+// shorter than xs and x past its end).
+func interp32(x float32, xs, ys []float32, sorted bool) (y float32, ok bool) {
 	head := xs[:len(xs)-1]
 	k := 0
 	switch {
@@ -74,7 +76,10 @@ func interp32(x float32, xs, ys []float32, sorted bool) float32 {
 	}
 	t := float32(x-x0) / den
 	t = minF(maxF(t, 0), 1)
-	return ys[k0] + float32(t*float32(ys[k1]-ys[k0]))
+	if k1 >= len(ys) {
+		return 0, false
+	}
+	return ys[k0] + float32(t*float32(ys[k1]-ys[k0])), true
 }
 
 // nondecreasing reports whether xs rises or stays level throughout,
@@ -96,7 +101,10 @@ func quantilesKernel(in []*g.Tensor, _ g.Attrs, out []*g.Tensor) error {
 		return fmt.Errorf("o %v and cdf %v must be 2-D, knots %v and q %v 1-D", o.Shape, cdf.Shape, knots.Shape, q.Shape)
 	}
 	n, m, K, Q := o.Shape[0], o.Shape[1], cdf.Shape[1], q.Shape[0]
-	if m < 1 || cdf.Shape[0] != m || K < 2 || knots.Shape[0] < K || len(y.F) != n*Q {
+	if n == 0 && cdf.Shape[0] == m && len(y.F) == 0 {
+		return nil // no rows: the body gathers nothing, whatever the knots
+	}
+	if m < 1 || cdf.Shape[0] != m || K < 2 || len(y.F) != n*Q {
 		return fmt.Errorf("shapes o %v, cdf %v, knots %v, q %v do not match (at least 2 knots)", o.Shape, cdf.Shape, knots.Shape, q.Shape)
 	}
 	F := cdfPool.Get().(*g.Tensor)
@@ -105,13 +113,16 @@ func quantilesKernel(in []*g.Tensor, _ g.Attrs, out []*g.Tensor) error {
 	if err := matmulDef.Kernel([]*g.Tensor{o, cdf}, nil, []*g.Tensor{F}); err != nil {
 		return err
 	}
-	ys := knots.F[:K]
 	for i := 0; i < n; i++ {
 		zero := o.F[i*m] * 0 // the body's NaN and Inf propagation
 		row := F.F[i*K : (i+1)*K]
 		sorted := nondecreasing(row)
 		for j, qv := range q.F {
-			y.F[i*Q+j] = interp32(zero+qv, row, ys, sorted)
+			v, ok := interp32(zero+qv, row, knots.F, sorted)
+			if !ok {
+				return fmt.Errorf("row %d: quantile %v falls past the %d knot values", i, qv, len(knots.F))
+			}
+			y.F[i*Q+j] = v
 		}
 	}
 	return nil
@@ -124,7 +135,10 @@ func frozenQMKernel(in []*g.Tensor, _ g.Attrs, out []*g.Tensor) error {
 		return fmt.Errorf("ev %v must be [N,1], xs %v and ys %v 1-D", ev.Shape, xs.Shape, ys.Shape)
 	}
 	K := xs.Shape[0]
-	if K < 2 || ys.Shape[0] < K || len(y.F) != len(ev.F) {
+	if len(ev.F) == 0 && K > 0 && len(y.F) == 0 {
+		return nil // no rows: the body gathers nothing
+	}
+	if K < 2 || len(y.F) != len(ev.F) {
 		return fmt.Errorf("xs %v and ys %v: at least 2 knots, a value for each", xs.Shape, ys.Shape)
 	}
 	top := xs.F[0]
@@ -138,7 +152,11 @@ func frozenQMKernel(in []*g.Tensor, _ g.Attrs, out []*g.Tensor) error {
 		for k, x := range xs.F {
 			row[k] = zero + x
 		}
-		v := interp32(e, row, ys.F[:K], nondecreasing(row)) + maxF(e-top, 0)
+		v, ok := interp32(e, row, ys.F, nondecreasing(row))
+		if !ok {
+			return fmt.Errorf("row %d: EV %v falls past the map's %d values", i, e, len(ys.F))
+		}
+		v += maxF(e-top, 0)
 		y.F[i] = float32(v*c1) + float32(e*c2)
 	}
 	return nil

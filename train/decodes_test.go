@@ -384,3 +384,145 @@ func TestFreeze(t *testing.T) {
 		t.Errorf("fqm above the range: %v", v)
 	}
 }
+
+// FuzzDecodeFused feeds MixtureQuantiles and FrozenQM shapes and values
+// from the fuzzer's bytes (mismatched sizes, NaN, infinities, unsorted
+// knots) and requires the fused kernels to fail where the bodies fail and
+// to give their bits otherwise.
+func FuzzDecodeFused(f *testing.F) {
+	f.Add([]byte{4, 3, 5, 2, 3, 4, 1, 2, 3, 4, 5, 6, 7, 8, 9})
+	f.Add([]byte{1, 1, 2, 1, 1, 2, 0, 255, 128, 7})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		next := func(n int) int {
+			if len(in) == 0 {
+				return 0
+			}
+			b := int(in[0])
+			in = in[1:]
+			return b % n
+		}
+		N, M, K, Q, Kx, Ky := next(6), 1+next(5), 1+next(6), 1+next(4), 1+next(6), 1+next(6)
+		M2, Kn := M, K
+		if next(5) == 0 {
+			M2 = 1 + next(5) // cdf rows that may not match o's columns
+		}
+		if next(5) == 0 {
+			Kn = 1 + next(7) // knots that may not cover the CDF's columns
+		}
+		odd := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, -1}
+		val := func(sorted bool, prev float32) float32 {
+			if next(11) == 0 {
+				return odd[next(len(odd))]
+			}
+			v := float32(next(64)) / 16
+			if sorted {
+				return prev + v
+			}
+			return v - 2
+		}
+		fill := func(shape []int, sorted bool) *g.Tensor {
+			x := g.NewTensor(g.Float32, shape)
+			prev := float32(0)
+			for i := range x.F {
+				x.F[i] = val(sorted && next(4) != 0, prev)
+				prev = x.F[i]
+			}
+			return x
+		}
+		fq, ff := DecodeFunctions()
+		gr := g.New("fuzzdecodes")
+		err := g.Catch(func() {
+			o := gr.Input("o", g.Float32, -1, M)
+			gr.SetOutput("q", fq.Call(nil, o, gr.Const(fill([]int{M2, K}, false)), gr.Const(fill([]int{Kn}, true)), gr.Const(fill([]int{Q}, false)))[0])
+			ev := gr.Input("ev", g.Float32, -1, 1)
+			gr.SetOutput("f", ff.Call(nil, ev, gr.Const(fill([]int{Kx}, true)), gr.Const(fill([]int{Ky}, true)))[0])
+		})
+		if err != nil {
+			return // shapes the graph builder rejects
+		}
+		feed := map[string]*g.Tensor{"o": fill([]int{N, M}, false), "ev": fill([]int{N, 1}, false)}
+		run := func(opts native.Options) (map[string]*g.Tensor, error) {
+			s, err := native.New(gr, opts)
+			if err != nil {
+				return nil, err
+			}
+			return s.Run(feed)
+		}
+		want, werr := run(native.Options{BodiesOnly: true})
+		got, gerr := run(native.Options{})
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("N=%d M=%d/%d K=%d knots=%d Q=%d xs=%d ys=%d: bodies error %v, fused error %v", N, M, M2, K, Kn, Q, Kx, Ky, werr, gerr)
+		}
+		if werr != nil {
+			return
+		}
+		for _, name := range []string{"q", "f"} {
+			for i, w := range want[name].F {
+				if x := got[name].F[i]; math.Float32bits(x) != math.Float32bits(w) && !(x != x && w != w) {
+					t.Fatalf("%s[%d] = %v, body %v", name, i, x, w)
+				}
+			}
+		}
+	})
+}
+
+// FuzzDiscretizeFused: Discretize's fused kernel (graph.Bucketize) against
+// its body on shapes and values from the fuzzer's bytes (broadcast bounds
+// rows, NaN padding anywhere, unsorted rows, ties, infinities).
+func FuzzDiscretizeFused(f *testing.F) {
+	f.Add([]byte{5, 3, 3, 4, 1, 2, 3, 4, 5, 6, 7, 8})
+	f.Add([]byte{2, 1, 4, 20, 0, 255, 9})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		next := func(n int) int {
+			if len(in) == 0 {
+				return 0
+			}
+			b := int(in[0])
+			in = in[1:]
+			return b % n
+		}
+		N, K, KB, B := next(7), 1+next(4), 1+next(4), next(20)
+		if next(2) == 0 {
+			KB = K // the usual shape: one bounds row per column
+		}
+		odd := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0}
+		fill := func(shape ...int) *g.Tensor {
+			x := g.NewTensor(g.Float32, shape)
+			for i := range x.F {
+				x.F[i] = float32(next(16)-8) / 4
+				if next(7) == 0 {
+					x.F[i] = odd[next(len(odd))]
+				}
+			}
+			return x
+		}
+		disc, _, _ := Functions()
+		gr := g.New("fuzzdisc")
+		err := g.Catch(func() {
+			gr.SetOutput("ids", disc.Call(nil, gr.Input("x", g.Float32, -1, K), gr.Const(fill(KB, B)))[0])
+		})
+		if err != nil {
+			return
+		}
+		feed := map[string]*g.Tensor{"x": fill(N, K)}
+		run := func(opts native.Options) (*g.Tensor, error) {
+			s, err := native.New(gr, opts)
+			if err != nil {
+				return nil, err
+			}
+			res, err := s.Run(feed)
+			if err != nil {
+				return nil, err
+			}
+			return res["ids"], nil
+		}
+		want, werr := run(native.Options{BodiesOnly: true})
+		got, gerr := run(native.Options{})
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("N=%d K=%d bounds %dx%d: bodies error %v, fused error %v", N, K, KB, B, werr, gerr)
+		}
+		if werr == nil && (!slices.Equal(got.I, want.I) || !slices.Equal(got.Shape, want.Shape)) {
+			t.Fatalf("N=%d K=%d bounds %dx%d: fused %v %v, body %v %v", N, K, KB, B, got.Shape, got.I, want.Shape, want.I)
+		}
+	})
+}
