@@ -593,7 +593,7 @@ func (s *Session) runSplit(p *plan, inputs map[string]*graph.Tensor, fn func([]*
 		mu       sync.Mutex
 		joined   []*graph.Tensor // made by the first chunk to finish
 		notRows  bool
-		errChunk = nchunks // the first failed chunk, for a deterministic error
+		errChunk = nchunks // the lowest failed chunk of those run
 		firstErr error
 	)
 	fail := func(c int, e error) {
