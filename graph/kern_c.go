@@ -220,23 +220,9 @@ KERNELS(avx2)
 #pragma GCC pop_options
 KERNELS(base)
 
-// bucketize: o[i*cols+c] = 0 where v = x[i*k + min(c, k-1)] is NaN, else
-// 1 + the number of bounds b in row min(c, kb-1) of bounds (nb each) with
-// v >= b (NaN bounds never count).
-static void bucketize_base(int64_t *o, const float *x, ptrdiff_t n, ptrdiff_t k,
-		const float *bounds, ptrdiff_t kb, ptrdiff_t nb) {
-	ptrdiff_t cols = k > kb ? k : kb;
-	for (ptrdiff_t i = 0; i < n; i++) {
-		for (ptrdiff_t c = 0; c < cols; c++) {
-			float v = x[i * k + (c < k ? c : k - 1)];
-			const float *b = bounds + (c < kb ? c : kb - 1) * nb;
-			int64_t cnt = 0;
-			for (ptrdiff_t j = 0; j < nb; j++) cnt += v >= b[j];
-			o[i * cols + c] = v != v ? 0 : cnt + 1;
-		}
-	}
-}
-
+// bucketize_avx512 is bucketizeGo (kern_go.go) with each column's bounds
+// compared 16 at a time and the hits counted: o[i*cols+c] = 0 where v =
+// x[i*k + min(c, k-1)] is NaN, else 1 + #{b in row min(c, kb-1) : v >= b}.
 __attribute__((target("avx512f")))
 static void bucketize_avx512(int64_t *o, const float *x, ptrdiff_t n, ptrdiff_t k,
 		const float *bounds, ptrdiff_t kb, ptrdiff_t nb) {
@@ -302,11 +288,6 @@ static void odmn_embedsum(float *o, const float *tab, const int32_t *ent, const 
 	case 1: embedsum_avx2(o, tab, ent, bias, rows, cols, h, relu); break;
 	default: embedsum_base(o, tab, ent, bias, rows, cols, h, relu);
 	}
-}
-static void odmn_bucketize(int64_t *o, const float *x, ptrdiff_t n, ptrdiff_t k,
-		const float *bounds, ptrdiff_t kb, ptrdiff_t nb) {
-	if (level == 2) bucketize_avx512(o, x, n, k, bounds, kb, nb);
-	else bucketize_base(o, x, n, k, bounds, kb, nb);
 }
 static void odmn_colsum(float *o, const float *g, ptrdiff_t rows, ptrdiff_t cols) {
 	switch (level) { case 2: colsum_avx512(o, g, rows, cols); break; case 1: colsum_avx2(o, g, rows, cols); break; default: colsum_base(o, g, rows, cols); }
@@ -405,12 +386,13 @@ func embedSum(o, tab []float32, ent []int32, bias []float32, rows, cols, h int, 
 		C.ptrdiff_t(rows), C.ptrdiff_t(cols), C.ptrdiff_t(h), r)
 }
 
-// bucketize: see Bucketize.
+// bucketize: see Bucketize. Only the AVX-512 compare-and-count beats the
+// Go loop; elsewhere the Go loop runs.
 func bucketize(o []int64, x []float32, n, k int, bounds []float32, kb, nb int) {
-	if n*max(k, kb) < cKernelMin/4 {
+	if C.odmn_simd_level() != 2 || n*max(k, kb) < cKernelMin/4 {
 		bucketizeGo(o, x, n, k, bounds, kb, nb)
 		return
 	}
-	C.odmn_bucketize((*C.int64_t)(unsafe.Pointer(unsafe.SliceData(o))), fp(x), C.ptrdiff_t(n), C.ptrdiff_t(k),
+	C.bucketize_avx512((*C.int64_t)(unsafe.Pointer(unsafe.SliceData(o))), fp(x), C.ptrdiff_t(n), C.ptrdiff_t(k),
 		fp(bounds), C.ptrdiff_t(kb), C.ptrdiff_t(nb))
 }
