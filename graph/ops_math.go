@@ -396,19 +396,25 @@ func variadicInfer(in []Meta, _ Attrs) ([]Meta, error) {
 	return []Meta{{DType: dt, Shape: s}}, nil
 }
 
+// MaxF32 is the Max op's float32 rule (NaN wins), for fused kernels that
+// must give Max's bits.
+func MaxF32(x, y float32) float32 {
+	if x > y || x != x {
+		return x
+	}
+	return y // y when y is NaN
+}
+
+// MinF32 is the Min op's float32 rule (NaN wins).
+func MinF32(x, y float32) float32 {
+	if x < y || x != x {
+		return x
+	}
+	return y
+}
+
 func extremumKernel(isMax bool) Kernel {
-	maxF := func(x, y float32) float32 {
-		if x > y || x != x {
-			return x
-		}
-		return y // y when y is NaN
-	}
-	minF := func(x, y float32) float32 {
-		if x < y || x != x {
-			return x
-		}
-		return y
-	}
+	maxF, minF := MaxF32, MinF32
 	maxI := func(x, y int64) int64 { return max(x, y) }
 	minI := func(x, y int64) int64 { return min(x, y) }
 	f, fi := minF, minI

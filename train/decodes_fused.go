@@ -23,21 +23,6 @@ var (
 	cdfPool   = sync.Pool{New: func() any { return new(g.Tensor) }}
 )
 
-// maxF and minF are the Max and Min kernels' float32 rules: NaN wins.
-func maxF(x, y float32) float32 {
-	if x > y || x != x {
-		return x
-	}
-	return y
-}
-
-func minF(x, y float32) float32 {
-	if x < y || x != x {
-		return x
-	}
-	return y
-}
-
 // interp32 is Interp for one value x against the knots xs (K >= 2) and the
 // values ys, with the body's float32 operations; sorted says that xs is
 // non-decreasing without NaN, so the count of knots below x is a search.
@@ -75,7 +60,7 @@ func interp32(x float32, xs, ys []float32, sorted bool) (y float32, ok bool) {
 		den = d
 	}
 	t := float32(x-x0) / den
-	t = minF(maxF(t, 0), 1)
+	t = g.MinF32(g.MaxF32(t, 0), 1)
 	if k1 >= len(ys) {
 		return 0, false
 	}
@@ -143,7 +128,7 @@ func frozenQMKernel(in []*g.Tensor, _ g.Attrs, out []*g.Tensor) error {
 	}
 	top := xs.F[0]
 	for _, v := range xs.F[1:] {
-		top = maxF(top, v) // ReduceMax: NaN wins
+		top = g.MaxF32(top, v) // ReduceMax: NaN wins
 	}
 	c1, c2 := float32(1-QMTieBreak), float32(QMTieBreak)
 	row := make([]float32, K)
@@ -156,7 +141,7 @@ func frozenQMKernel(in []*g.Tensor, _ g.Attrs, out []*g.Tensor) error {
 		if !ok {
 			return fmt.Errorf("row %d: EV %v falls past the map's %d values", i, e, len(ys.F))
 		}
-		v += maxF(e-top, 0)
+		v += g.MaxF32(e-top, 0)
 		y.F[i] = float32(v*c1) + float32(e*c2)
 	}
 	return nil
