@@ -393,14 +393,7 @@ func FuzzDecodeFused(f *testing.F) {
 	f.Add([]byte{4, 3, 5, 2, 3, 4, 1, 2, 3, 4, 5, 6, 7, 8, 9})
 	f.Add([]byte{1, 1, 2, 1, 1, 2, 0, 255, 128, 7})
 	f.Fuzz(func(t *testing.T, in []byte) {
-		next := func(n int) int {
-			if len(in) == 0 {
-				return 0
-			}
-			b := int(in[0])
-			in = in[1:]
-			return b % n
-		}
+		next := fuzzReader(in)
 		N, M, K, Q, Kx, Ky := next(6), 1+next(5), 1+next(6), 1+next(4), 1+next(6), 1+next(6)
 		M2, Kn := M, K
 		if next(5) == 0 {
@@ -473,14 +466,7 @@ func FuzzDiscretizeFused(f *testing.F) {
 	f.Add([]byte{5, 3, 3, 4, 1, 2, 3, 4, 5, 6, 7, 8})
 	f.Add([]byte{2, 1, 4, 20, 0, 255, 9})
 	f.Fuzz(func(t *testing.T, in []byte) {
-		next := func(n int) int {
-			if len(in) == 0 {
-				return 0
-			}
-			b := int(in[0])
-			in = in[1:]
-			return b % n
-		}
+		next := fuzzReader(in)
 		N, K, KB, B := next(7), 1+next(4), 1+next(4), next(20)
 		if next(2) == 0 {
 			KB = K // the usual shape: one bounds row per column
@@ -525,4 +511,17 @@ func FuzzDiscretizeFused(f *testing.F) {
 			t.Fatalf("N=%d K=%d bounds %dx%d: fused %v %v, body %v %v", N, K, KB, B, got.Shape, got.I, want.Shape, want.I)
 		}
 	})
+}
+
+// fuzzReader returns a function that takes the fuzzer's next byte as a
+// value in [0, n) (0 once the bytes run out).
+func fuzzReader(in []byte) func(n int) int {
+	return func(n int) int {
+		if len(in) == 0 {
+			return 0
+		}
+		b := int(in[0])
+		in = in[1:]
+		return b % n
+	}
 }
