@@ -16,9 +16,33 @@ package graph
 
 import (
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 )
+
+// parallelFlops is the smallest product (2·m·n·k) that is split over
+// several goroutines: about 20 µs of work on one core.
+const parallelFlops = 2 << 20
+
+// minBlock is the fewest rows or columns of C a goroutine gets.
+const minBlock = 32
+
+// inParts runs run on parts blocks of [0, span) at once, the last on the
+// calling goroutine.
+func inParts(span, parts int, run func(lo, hi int)) {
+	var wg sync.WaitGroup
+	for p := range parts {
+		lo, hi := p*span/parts, (p+1)*span/parts
+		if p == parts-1 {
+			run(lo, hi)
+			continue
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); run(lo, hi) }()
+	}
+	wg.Wait()
+}
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C on row-major matrices,
 // where op(X) is X or its transpose, op(A) is m×k, op(B) is k×n and C is

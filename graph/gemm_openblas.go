@@ -32,13 +32,6 @@ var SgemmImpl = map[bool]string{true: "avx512", false: "openblas"}[useAVX512GEMM
 
 var blasInit sync.Once
 
-// parallelFlops is the smallest product (2·m·n·k) that is split over
-// several goroutines: about 20 µs of work on one core.
-const parallelFlops = 2 << 20
-
-// minBlock is the fewest rows or columns of C a goroutine gets.
-const minBlock = 32
-
 func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	blasInit.Do(func() { C.openblas_set_num_threads(1) })
 	splitGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil, false)
@@ -75,36 +68,25 @@ func splitGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda
 		blockGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu)
 		return
 	}
-	var wg sync.WaitGroup
-	for p := range parts {
-		lo, hi := p*span/parts, (p+1)*span/parts
-		run := func() {
-			if byRows {
-				oa := lo * lda // rows of A
-				if transA {
-					oa = lo // columns of the stored A
-				}
-				blockGemm(transA, transB, hi-lo, n, k, alpha, a[oa:], lda, b, ldb, beta, c[lo*ldc:], ldc, bias, relu)
-				return
+	inParts(span, parts, func(lo, hi int) {
+		if byRows {
+			oa := lo * lda // rows of A
+			if transA {
+				oa = lo // columns of the stored A
 			}
-			ob := lo // columns of B
-			if transB {
-				ob = lo * ldb // rows of the stored B
-			}
-			var bs []float32
-			if bias != nil {
-				bs = bias[lo:]
-			}
-			blockGemm(transA, transB, m, hi-lo, k, alpha, a, lda, b[ob:], ldb, beta, c[lo:], ldc, bs, relu)
+			blockGemm(transA, transB, hi-lo, n, k, alpha, a[oa:], lda, b, ldb, beta, c[lo*ldc:], ldc, bias, relu)
+			return
 		}
-		if p == parts-1 {
-			run()
-			continue
+		ob := lo // columns of B
+		if transB {
+			ob = lo * ldb // rows of the stored B
 		}
-		wg.Add(1)
-		go func() { defer wg.Done(); run() }()
-	}
-	wg.Wait()
+		var bs []float32
+		if bias != nil {
+			bs = bias[lo:]
+		}
+		blockGemm(transA, transB, m, hi-lo, k, alpha, a, lda, b[ob:], ldb, beta, c[lo:], ldc, bs, relu)
+	})
 }
 
 // blockGemm is one goroutine's product: the AVX-512 kernel, or OpenBLAS

@@ -1,9 +1,6 @@
 package graph
 
-import (
-	"fmt"
-	"sync"
-)
+import "fmt"
 
 // PackedB is the B operand of products that reuse it (a layer's constant
 // weights), packed once in the AVX-512 kernel's panel layout: the kernel
@@ -60,29 +57,12 @@ func SgemmPacked(transA bool, m int, alpha float32, a []float32, lda int, pb *Pa
 			}
 			sgemm512Packed(transA, hi-lo, n, k, alpha, a[oa:], lda, pb.data, bias, relu, c[lo*ldc:], ldc)
 		}
-		parts := min(Threads(), m/minRows)
-		if parts < 2 || 2*m*n*k < parallelWork {
+		parts := min(Threads(), m/minBlock)
+		if parts < 2 || 2*m*n*k < parallelFlops {
 			run(0, m)
-			return true
+		} else {
+			inParts(m, parts, run)
 		}
-		var wg sync.WaitGroup
-		for p := range parts {
-			lo, hi := p*m/parts, (p+1)*m/parts
-			if p == parts-1 {
-				run(lo, hi)
-				continue
-			}
-			wg.Add(1)
-			go func() { defer wg.Done(); run(lo, hi) }()
-		}
-		wg.Wait()
 		return true
 	})
 }
-
-// parallelWork and minRows: as Sgemm splits (about 20 µs of work; 32
-// rows a goroutine at least).
-const (
-	parallelWork = 2 << 20
-	minRows      = 32
-)
