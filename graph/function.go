@@ -1,7 +1,11 @@
 package graph
 
 import (
+	"crypto/sha256"
 	"fmt"
+	"io"
+	"math"
+	"sort"
 	"sync"
 )
 
@@ -15,6 +19,9 @@ type Function struct {
 	Attrs  []AttrSpec // attributes every calling node must supply (IR 8 has no defaults)
 	Body   *Graph     // its Inputs and Outputs are the formal parameters
 	def    *OpDef
+
+	fpOnce sync.Once
+	fp     [sha256.Size]byte // fingerprint of the body, see SameBody
 }
 
 // Def is the op definition that calling nodes use.
@@ -157,24 +164,132 @@ func (g *Graph) Functions() []*Function {
 // Kernel is the signature of forward kernels.
 type Kernel func(in []*Tensor, a Attrs, out []*Tensor) error
 
-var fused = struct {
-	sync.RWMutex
-	m map[string]Kernel
-}{m: map[string]Kernel{}}
-
-// RegisterFused registers a Go kernel that computes function domain.name
-// in one step; the native runtime prefers it to the body (and tests compare
-// the two).
-func RegisterFused(domain, name string, k Kernel) {
-	fused.Lock()
-	defer fused.Unlock()
-	fused.m[key(domain, name)] = k
+type fusedKernel struct {
+	f *Function
+	k Kernel
 }
 
-// Fused returns the fused kernel registered for a function, if any.
-func Fused(domain, name string) (Kernel, bool) {
+var fused = struct {
+	sync.RWMutex
+	m map[string]fusedKernel
+}{m: map[string]fusedKernel{}}
+
+// RegisterFused registers a Go kernel that computes function f in one
+// step; the native runtime prefers it to the body (and tests compare the
+// two). It replaces an earlier registration for f's domain and name.
+func RegisterFused(f *Function, k Kernel) {
+	fused.Lock()
+	defer fused.Unlock()
+	fused.m[key(f.Domain, f.Name)] = fusedKernel{f, k}
+}
+
+// FusedKernel returns the kernel registered for a function of f's domain
+// and name, if f's body is the registered function's (SameBody): a file
+// that defines a function of the same name with another body runs that
+// body, never a kernel written for a different one.
+func FusedKernel(f *Function) (Kernel, bool) {
 	fused.RLock()
-	defer fused.RUnlock()
-	k, ok := fused.m[key(domain, name)]
-	return k, ok
+	r, ok := fused.m[key(f.Domain, f.Name)]
+	fused.RUnlock()
+	if !ok || !f.SameBody(r.f) {
+		return nil, false
+	}
+	return r.k, true
+}
+
+// SameBody reports whether f and o compute the same thing by
+// construction: the same attribute specs, input element types, and body
+// ops in the same order with the same op definitions, resolved attributes
+// (tensors by value, caller references by name) and wiring. Names and
+// input shapes do not count, so a body exported to ONNX and imported
+// again matches the one it came from.
+func (f *Function) SameBody(o *Function) bool {
+	if f == o {
+		return true
+	}
+	return f.Domain == o.Domain && f.Name == o.Name && f.fingerprint() == o.fingerprint()
+}
+
+func (f *Function) fingerprint() [sha256.Size]byte {
+	f.fpOnce.Do(func() {
+		h := sha256.New()
+		w := func(v ...any) { fmt.Fprintln(h, v...) }
+		for _, a := range f.Attrs {
+			w("attr", a.Name, a.Type)
+		}
+		id := map[*Node]int{}
+		for i, n := range f.Body.inputs {
+			id[n] = i
+			w("input", i, n.meta.DType)
+		}
+		for _, op := range f.Body.ops {
+			if op.Def == inputDef {
+				continue
+			}
+			w("op", op.Def.Domain, op.Def.Type, len(op.Inputs), len(op.Outputs))
+			if g := op.Def.Function; g != nil {
+				w("calls", g.fingerprint())
+			}
+			attrs, err := op.Def.Resolve(op.Attrs)
+			if err != nil {
+				attrs = op.Attrs
+			}
+			keys := make([]string, 0, len(attrs))
+			for k := range attrs {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				w("attr", k)
+				writeAttr(h, attrs[k])
+			}
+			for _, x := range op.Inputs {
+				j, ok := id[x]
+				if !ok {
+					j = -1
+				}
+				w("in", j)
+			}
+			for _, o := range op.Outputs {
+				id[o] = len(id)
+			}
+		}
+		for _, o := range f.Body.outputs {
+			w("output", id[o.Node])
+		}
+		h.Sum(f.fp[:0])
+	})
+	return f.fp
+}
+
+// writeAttr writes an attribute value with its type and exact bits.
+func writeAttr(h io.Writer, v any) {
+	switch v := v.(type) {
+	case float32:
+		fmt.Fprintln(h, "f", math.Float32bits(v))
+	case []float32:
+		fmt.Fprint(h, "fs", len(v))
+		for _, x := range v {
+			fmt.Fprint(h, " ", math.Float32bits(x))
+		}
+		fmt.Fprintln(h)
+	case *Tensor:
+		fmt.Fprintln(h, "t", v.DType, v.Shape)
+		switch v.DType {
+		case Float32:
+			writeAttr(h, v.F)
+		case String:
+			fmt.Fprintf(h, "%q\n", v.S)
+		default:
+			n := v.Len()
+			for i := 0; i < n; i++ {
+				fmt.Fprint(h, " ", math.Float64bits(v.Float(i)), v.Int(i))
+			}
+			fmt.Fprintln(h)
+		}
+	case AttrRef:
+		fmt.Fprintf(h, "ref %q\n", string(v))
+	default:
+		fmt.Fprintf(h, "%T %#v\n", v, v)
+	}
 }

@@ -32,7 +32,7 @@ func scaleShift(t *testing.T, name string) *graph.Function {
 func TestFunctionBodyAndFused(t *testing.T) {
 	f := scaleShift(t, "ScaleShift")
 	called := 0
-	graph.RegisterFused("ai.odmn.test", "ScaleShift", func(in []*graph.Tensor, a graph.Attrs, out []*graph.Tensor) error {
+	graph.RegisterFused(f, func(in []*graph.Tensor, a graph.Attrs, out []*graph.Tensor) error {
 		called++
 		s := a.Float("scale")
 		n := in[1].Shape[0]
@@ -95,4 +95,40 @@ func TestFunctionGradient(t *testing.T) {
 		y := f.Call(graph.Attrs{"scale": float32(-1.5)}, x[0], x[1])[0]
 		return graph.Mul(y, y)
 	}, graphtest.Rand(r, -1, 1, 4, 3), graphtest.Rand(r, -1, 1, 3))
+}
+
+// Functions defined apart with the same body match; another body (Sub for
+// Add) or another name does not.
+func TestFunctionSameBody(t *testing.T) {
+	a, b := scaleShift(t, "SameBody"), scaleShift(t, "SameBody")
+	if !a.SameBody(b) || !b.SameBody(a) {
+		t.Fatal("two definitions of one body differ")
+	}
+	if a.SameBody(scaleShift(t, "OtherName")) {
+		t.Fatal("functions of different names match")
+	}
+	sub, err := graph.DefineFunction("ai.odmn.test", "SameBody", []graph.AttrSpec{{Name: "scale", Type: graph.AttrFloat}},
+		func(body *graph.Graph) error {
+			x := body.Input("x", graph.Float32, -1, -1)
+			bias := body.Input("b", graph.Float32, -1)
+			c, err := body.Apply(graph.MustLookup("", "Constant"), graph.Attrs{"value_float": graph.AttrRef("scale")})
+			if err != nil {
+				return err
+			}
+			body.SetOutput("y", graph.Sub(graph.Mul(x, c[0]), bias))
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.SameBody(sub) {
+		t.Fatal("x*scale+b matches x*scale-b")
+	}
+	graph.RegisterFused(a, func(in []*graph.Tensor, _ graph.Attrs, out []*graph.Tensor) error { return nil })
+	if _, ok := graph.FusedKernel(b); !ok {
+		t.Error("no kernel for an equal body")
+	}
+	if _, ok := graph.FusedKernel(sub); ok {
+		t.Error("kernel chosen for another body")
+	}
 }

@@ -14,8 +14,9 @@ import (
 // row at a time, so they give the bodies' bits (the tests compare them).
 
 func init() {
-	g.RegisterFused(Domain, FnQuantiles, quantilesKernel)
-	g.RegisterFused(Domain, FnFrozenQM, frozenQMKernel)
+	quantiles, frozenQM := DecodeFunctions()
+	g.RegisterFused(quantiles, quantilesKernel)
+	g.RegisterFused(frozenQM, frozenQMKernel)
 }
 
 var (

@@ -191,18 +191,8 @@ func TestDecodeFusedMatchesBodies(t *testing.T) {
 		}
 	}
 	feed := map[string]*g.Tensor{"o": o, "ev": ev}
-	run := func(opts native.Options) map[string]*g.Tensor {
-		s, err := native.New(gr, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := s.Run(feed)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
-	fused, bodies := run(native.Options{Profile: true}), run(native.Options{BodiesOnly: true})
+	fused := runNative(t, gr, native.Options{Profile: true}, feed)
+	bodies := runNative(t, gr, native.Options{BodiesOnly: true}, feed)
 	for _, name := range []string{"quantiles", "fqm"} {
 		for i, w := range bodies[name].F {
 			if got := fused[name].F[i]; math.Float32bits(got) != math.Float32bits(w) && !(got != got && w != w) {

@@ -19,6 +19,7 @@ import (
 	"github.com/odmn/odmn/runtime"
 	"github.com/odmn/odmn/runtime/native"
 	"github.com/odmn/odmn/runtime/ort"
+	"google.golang.org/protobuf/proto"
 )
 
 // funcGraph calls the three ai.odmn functions on graph inputs.
@@ -129,10 +130,11 @@ func TestFunctionsFusedBodyORT(t *testing.T) {
 	check("fused vs bodies", fused, bodies, 1e-6)
 	// The native runtime really runs the fused kernels of an imported file.
 	calls := 0
-	for _, name := range []string{FnDiscretize, FnMonoUnit, FnDecode} {
-		k, _ := g.Fused(Domain, name)
-		g.RegisterFused(Domain, name, func(in []*g.Tensor, a g.Attrs, out []*g.Tensor) error { calls++; return k(in, a, out) })
-		defer g.RegisterFused(Domain, name, k)
+	fd, fm, fdec := Functions()
+	for _, f := range []*g.Function{fd, fm, fdec} {
+		k, _ := g.FusedKernel(f)
+		g.RegisterFused(f, func(in []*g.Tensor, a g.Attrs, out []*g.Tensor) error { calls++; return k(in, a, out) })
+		defer g.RegisterFused(f, k)
 	}
 	mp, err := export.Model(gr, export.Options{})
 	if err != nil {
@@ -295,6 +297,78 @@ func rawFeed(b *Bundle, tab *data.Table, n int) map[string]*g.Tensor {
 // runtime with fused kernels and with bodies, and on ONNX Runtime; the
 // file passes the ONNX checker and strict shape inference, and the model
 // rebuilt from it gives the same reference.
+// runNative runs gr on the native runtime with opts and returns every output.
+func runNative(t *testing.T, gr *g.Graph, opts native.Options, feed map[string]*g.Tensor) map[string]*g.Tensor {
+	t.Helper()
+	s, err := native.New(gr, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Run(feed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// A file that defines ai.odmn.MonoUnit with another body (here Exp where
+// odmn has Softplus) runs its own body: the runtime chooses a fused
+// kernel only for the body the kernel was written for.
+func TestFusedKernelOnlyForItsBody(t *testing.T) {
+	gr := funcGraph(t)
+	feed := funcFeed(64, 2)
+	mp, err := export.Model(gr, export.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := 0
+	for _, fp := range mp.Functions {
+		if fp.GetDomain() != Domain || fp.GetName() != FnMonoUnit {
+			continue
+		}
+		for _, np := range fp.Node {
+			if np.GetOpType() == "Softplus" {
+				np.OpType = proto.String("Exp")
+				changed++
+			}
+		}
+	}
+	if changed == 0 {
+		t.Fatal("exported MonoUnit has no Softplus node to change")
+	}
+	imported, err := compat.Import(mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := runNative(t, imported, native.Options{}, feed)
+	body := runNative(t, imported, native.Options{BodiesOnly: true}, feed)
+	for i, v := range body["y"].F {
+		if got["y"].F[i] != v {
+			t.Fatalf("y[%d] = %v, the file's body gives %v", i, got["y"].F[i], v)
+		}
+	}
+	// and the change matters: odmn's Mono Unit gives other values
+	orig := runNative(t, gr, native.Options{}, feed)
+	same := true
+	for i, v := range orig["y"].F {
+		same = same && v == body["y"].F[i]
+	}
+	if same {
+		t.Fatal("changing Softplus to Exp did not change the Mono Unit's output")
+	}
+	// the functions left alone still run their kernels
+	fd, _, _ := Functions()
+	for _, f := range imported.Functions() {
+		_, ok := g.FusedKernel(f)
+		if want := f.Name != FnMonoUnit; ok != want {
+			t.Errorf("%s: fused kernel chosen = %v, want %v", f.Name, ok, want)
+		}
+		if f.Name == FnDiscretize && !f.SameBody(fd) {
+			t.Errorf("imported Discretize does not match odmn's")
+		}
+	}
+}
+
 func TestExportGraphAgrees(t *testing.T) {
 	b, tab := tinyBundle(t)
 	opts := InferOptions{Indices: true, IDs: true, Distributions: true, Ordinal: true}

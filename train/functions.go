@@ -25,7 +25,8 @@ import (
 //	    Eq. 7-8 and the expected value (the body is Decode).
 //
 // The native runtime runs them through the fused Go kernels registered
-// here (graph.RegisterFused), or through their bodies with
+// here (graph.RegisterFused; a file whose function of the same name has
+// another body runs that body), or through their bodies with
 // native.Options.BodiesOnly; the tests compare fused, body and ONNX
 // Runtime. Training graphs never call them: autodiff through a call would
 // inline a second copy of the body, so training builds the same ops inline.
@@ -90,9 +91,10 @@ func defineFunctions() {
 }
 
 func init() {
-	g.RegisterFused(Domain, FnDiscretize, discretizeKernel)
-	g.RegisterFused(Domain, FnMonoUnit, monoUnitKernel)
-	g.RegisterFused(Domain, FnDecode, decodeKernel)
+	discretize, monoUnit, decode := Functions()
+	g.RegisterFused(discretize, discretizeKernel)
+	g.RegisterFused(monoUnit, monoUnitKernel)
+	g.RegisterFused(decode, decodeKernel)
 }
 
 // Discretize is the in-graph form of the encoder's numeric rule (data.Bin)

@@ -432,7 +432,7 @@ func opName(op *graph.Op) string {
 // becomes the steps of its body, each body value getting its own slot.
 func (p *plan) add(def *graph.OpDef, resolved, explicit graph.Attrs, in, out []int, name string, opts Options) error {
 	if f := def.Function; f != nil {
-		if k, ok := graph.Fused(f.Domain, f.Name); ok && !opts.BodiesOnly {
+		if k, ok := graph.FusedKernel(f); ok && !opts.BodiesOnly {
 			p.steps = append(p.steps, step{def: def, attrs: resolved, kernel: k, infer: def.Infer, in: in, out: out, name: name})
 			return nil
 		}
