@@ -18,7 +18,8 @@ import (
 // same bits on every run. The embedding gradient stays sparse: each worker
 // returns the gradient of the rows it gathered, and the rows are added into
 // the table's gradient in worker and row order (only the rows touched are
-// cleared and written).
+// cleared and written), each worker adding and updating the rows of its
+// share of the features.
 
 // worker is one block's buffers.
 type worker struct {
@@ -149,15 +150,12 @@ func (tr *trainer) prepare(ds *data.Dataset, rows []int) []*worker {
 
 // run runs the graph on every worker's block with single-threaded
 // kernels; fn copies what it keeps from the outputs.
-func (tr *trainer) run(ws []*worker, names []string, fn func(w *worker, outs []*g.Tensor)) error {
+func (tr *trainer) run(ws []*worker, names []string, fn func(w *worker, outs []*g.Tensor) error) error {
 	prev := g.SetThreads(1)
 	defer g.SetThreads(prev)
 	tr.parallel(len(ws), func(k int) {
 		w := ws[k]
-		w.err = tr.sess.RunWith(w.feed, names, func(outs []*g.Tensor) error {
-			fn(w, outs)
-			return nil
-		})
+		w.err = tr.sess.RunWith(w.feed, names, func(outs []*g.Tensor) error { return fn(w, outs) })
 	})
 	for _, w := range ws {
 		if w.err != nil {
@@ -169,22 +167,29 @@ func (tr *trainer) run(ws []*worker, names []string, fn func(w *worker, outs []*
 
 // keepGrads is step's copy of a worker's outputs: the loss, the dense
 // gradients end to end, and the gathered rows' gradient with their table
-// rows.
-func (tr *trainer) keepGrads(w *worker, outs []*g.Tensor) {
+// rows. An id outside its feature's categories (which the Gather would
+// read from the next feature's rows) is an error.
+func (tr *trainer) keepGrads(w *worker, outs []*g.Tensor) error {
 	w.outs = append(w.outs[:0], float64(outs[0].F[0]))
 	for i := range tr.params {
 		copy(w.grad[tr.gradOff[i]:tr.gradOff[i+1]], outs[1+i].F)
 	}
 	if tr.emb == nil {
-		return
+		return nil
 	}
 	eg := outs[len(outs)-1].F
 	w.embGrad = append(w.embGrad[:0], eg...)
-	F := len(tr.offsets)
+	F := len(tr.offsets) - 1
 	w.embIdx = w.embIdx[:0]
 	for i, id := range w.ids.I {
-		w.embIdx = append(w.embIdx, int32(id)+tr.offsets[i%F])
+		f := i % F
+		if id < 0 || id >= int64(tr.offsets[f+1]-tr.offsets[f]) {
+			return fmt.Errorf("train: row %d, feature %s: id %d is outside its %d categories",
+				w.rows[i/F], tr.m.Features[f].Name, id, tr.offsets[f+1]-tr.offsets[f])
+		}
+		w.embIdx = append(w.embIdx, int32(id)+tr.offsets[f])
 	}
+	return nil
 }
 
 // reduce sums the workers' dense gradients into the first worker's buffer
@@ -196,17 +201,24 @@ func (tr *trainer) reduce(ws []*worker) { tr.reduceWith(ws, nil) }
 // every summed range to it (Adam.Update) right away, while it is in cache:
 // in one parallel pass over the workers, worker k taking the k-th element
 // range of the dense gradients (summed in worker order, so the bits do not
-// depend on the split), the first also the embedding rows (added in
-// worker and row order) and then the table's update. update gets the
-// index of the parameter in tr.adamParams order, the first element and
-// the gradient.
+// depend on the split) and the k-th range of the embedding's features
+// (their table rows, added in worker and row order, then updated). update
+// gets the index of the parameter in tr.adamParams order, the first
+// element and the gradient.
 func (tr *trainer) reduceWith(ws []*worker, update func(i, lo int, gr []float32)) {
 	n := tr.gradLen
+	F := len(tr.offsets) - 1
+	if tr.emb != nil {
+		tr.prepareScatter(len(ws))
+	}
 	tr.parallel(len(ws), func(k int) {
-		if k == 0 && tr.emb != nil {
-			tr.scatterEmbedding(ws)
-			if update != nil {
-				update(len(tr.params), 0, tr.embGrad.F)
+		if tr.emb != nil {
+			f0, f1 := k*F/len(ws), (k+1)*F/len(ws)
+			tr.scatterEmbedding(ws, k, f0, f1)
+			if update != nil && f0 < f1 {
+				D := tr.m.Cfg.EmbedDim
+				lo, hi := int(tr.offsets[f0])*D, int(tr.offsets[f1])*D
+				update(len(tr.params), lo, tr.embGrad.F[lo:hi])
 			}
 		}
 		lo, hi := k*n/len(ws), (k+1)*n/len(ws)
@@ -231,28 +243,63 @@ func (tr *trainer) reduceWith(ws []*worker, update func(i, lo int, gr []float32)
 	})
 }
 
-// scatterEmbedding adds the workers' gathered-row gradients into the
-// table's gradient, clearing first the rows the last step wrote.
-func (tr *trainer) scatterEmbedding(ws []*worker) {
+// scatterEmbedding adds the workers' gathered-row gradients of features
+// [f0, f1) into the table's gradient, clearing first the rows that part
+// k wrote last step. A feature's ids index its own block of table rows
+// (keepGrads checks), so workers given disjoint feature ranges write
+// disjoint rows, and each row's sum is taken in worker and then row order
+// whatever the split. prepareScatter must have run for this split.
+func (tr *trainer) scatterEmbedding(ws []*worker, k, f0, f1 int) {
 	D := tr.m.Cfg.EmbedDim
+	F := len(tr.offsets) - 1
 	eg := tr.embGrad.F
-	for _, r := range tr.touched {
+	mark := tr.mark
+	t := tr.touched[k].rows // a local header: the parts' headers share cache lines
+	for _, r := range t {
 		clear(eg[int(r)*D : (int(r)+1)*D])
-		tr.mark[r] = false
+		mark[r] = false
 	}
-	tr.touched = tr.touched[:0]
+	t = t[:0]
 	for _, w := range ws {
-		for j, r := range w.embIdx {
-			if !tr.mark[r] {
-				tr.mark[r] = true
-				tr.touched = append(tr.touched, r)
-			}
-			dst := eg[int(r)*D : (int(r)+1)*D]
-			for d, v := range w.embGrad[j*D : (j+1)*D] {
-				dst[d] += v
+		// entry j is feature j mod F: one pass in memory order
+		for i := 0; i < len(w.embIdx); i += F {
+			for j := i + f0; j < i+f1; j++ {
+				r := w.embIdx[j]
+				if !mark[r] {
+					mark[r] = true
+					t = append(t, r)
+				}
+				dst := eg[int(r)*D : (int(r)+1)*D]
+				for d, v := range w.embGrad[j*D : (j+1)*D] {
+					dst[d] += v
+				}
 			}
 		}
 	}
+	tr.touched[k].rows = t
+}
+
+// prepareScatter makes one touched-row list per worker; when the number
+// of workers changed since the last step, the rows the old lists hold are
+// cleared here first, before the workers split the features anew.
+func (tr *trainer) prepareScatter(n int) {
+	if len(tr.touched) == n {
+		return
+	}
+	D := tr.m.Cfg.EmbedDim
+	for _, p := range tr.touched {
+		for _, r := range p.rows {
+			clear(tr.embGrad.F[int(r)*D : (int(r)+1)*D])
+			tr.mark[r] = false
+		}
+	}
+	tr.touched = make([]touchedRows, n)
+}
+
+// touchedRows is one worker's list, padded to its own cache line.
+type touchedRows struct {
+	rows []int32
+	_    [40]byte
 }
 
 // checkWorkers validates a thread count.

@@ -2,11 +2,36 @@ package train
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 
+	"github.com/odmn/odmn/data"
 	"github.com/odmn/odmn/runtime/native"
 )
+
+// toyTrainer is a trainer of the small ODMN on n toy users over threads
+// workers, with the rows of the data set.
+func toyTrainer(t *testing.T, n, threads int) (*data.Dataset, []int, *trainer) {
+	t.Helper()
+	ds := toyData(n, 2)
+	rows := make([]int, ds.N)
+	for i := range rows {
+		rows[i] = i
+	}
+	cfg := smallConfig(ODMN)
+	cfg.Threads = threads
+	m, err := Prepare(ds, rows, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := newTrainer(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds, rows, tr
+}
 
 func fitThreads(t *testing.T, v Variant, threads int) (*Model, *History) {
 	t.Helper()
@@ -66,21 +91,8 @@ func TestParallelEquivalentAcrossThreads(t *testing.T) {
 // One step's reduced gradients (dense and the sparse embedding rows) match
 // the dense gradients of the whole batch computed in one run.
 func TestParallelGradientsMatchWholeBatch(t *testing.T) {
-	ds := toyData(1000, 2)
-	rows := make([]int, ds.N)
-	for i := range rows {
-		rows[i] = i
-	}
-	cfg := smallConfig(ODMN)
-	cfg.Threads = 3
-	m, err := Prepare(ds, rows, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := newTrainer(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds, rows, tr := toyTrainer(t, 1000, 3)
+	m := tr.m
 	randomize(m, 5)
 	batch := rows[100:400]
 	gr, params, err := m.TrainGraph()
@@ -130,20 +142,42 @@ func TestParallelGradientsMatchWholeBatch(t *testing.T) {
 			}
 		}
 	}
-	// a second step clears the rows the first touched
-	other := rows[600:610]
-	ws = tr.prepare(ds, other)
-	if err := tr.run(ws, tr.names, tr.keepGrads); err != nil {
-		t.Fatal(err)
-	}
-	tr.reduce(ws)
-	want2, err := s.Run(tr.feed(ds, other), gradPfx+embeddingParam)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for j, x := range want2[gradPfx+embeddingParam].F {
-		if math.Abs(float64(x-tr.embGrad.F[j])) > 1e-5 {
-			t.Fatalf("embedding gradient [%d] after a second step: %v, want %v", j, tr.embGrad.F[j], x)
+	// a second step clears the rows the first touched, and a third on
+	// another number of workers, which split the features otherwise, too
+	embeddingAfter := func(what string, batch []int) {
+		t.Helper()
+		ws := tr.prepare(ds, batch)
+		if err := tr.run(ws, tr.names, tr.keepGrads); err != nil {
+			t.Fatal(err)
 		}
+		tr.reduce(ws)
+		want, err := s.Run(tr.feed(ds, batch), gradPfx+embeddingParam)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, x := range want[gradPfx+embeddingParam].F {
+			if math.Abs(float64(x-tr.embGrad.F[j])) > 1e-5 {
+				t.Fatalf("embedding gradient [%d] after %s: %v, want %v", j, what, tr.embGrad.F[j], x)
+			}
+		}
+	}
+	embeddingAfter("a second step", rows[600:610])
+	tr.setWorkers(2)
+	embeddingAfter("a step on 2 workers", rows[700:900])
+}
+
+// An id past its feature's categories, which the graph's Gather would
+// read from the next feature's rows, fails the step with the row and
+// feature named.
+func TestParallelIDOutsideFeature(t *testing.T) {
+	ds, rows, tr := toyTrainer(t, 200, 2)
+	m := tr.m
+	ws := tr.prepare(ds, rows[:64])
+	F := len(m.Features)
+	ws[1].ids.I[3*F] = int64(m.Features[0].Cardinality)
+	err := tr.run(ws, tr.names, tr.keepGrads)
+	want := fmt.Sprintf("row %d, feature %s: id %d is outside its %d categories", ws[1].rows[3], m.Features[0].Name, m.Features[0].Cardinality, m.Features[0].Cardinality)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want one containing %q", err, want)
 	}
 }

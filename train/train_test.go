@@ -76,21 +76,8 @@ func TestFitToy(t *testing.T) {
 // 1,050 allocations, 40 KB, per step of this model). The bound catches a
 // regression to per-step buffers or shape inference (2,000 and more).
 func TestStepAllocations(t *testing.T) {
-	ds := toyData(2000, 1)
-	rows := make([]int, ds.N)
-	for i := range rows {
-		rows[i] = i
-	}
-	cfg := smallConfig(ODMN)
-	cfg.Threads = 1 // one run per step (each worker's run allocates as much)
-	m, err := Prepare(ds, rows, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := newTrainer(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// one worker: one run per step (each worker's run allocates as much)
+	ds, rows, tr := toyTrainer(t, 2000, 1)
 	batch := rows[:128]
 	for range 2 {
 		if _, err := tr.step(ds, batch); err != nil {

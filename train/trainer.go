@@ -239,12 +239,13 @@ type trainer struct {
 	// adamParams are params and then the embedding table, Adam's order.
 	adamParams []*Param
 
-	// the embedding table (sparse gradient): its slot offsets, the table's
-	// gradient and the rows the last step touched
+	// the embedding table (sparse gradient): where each feature's rows
+	// start (and, last, the table's end), the table's gradient and the
+	// rows the last step touched, per feature
 	emb     *Param
 	offsets []int32
 	embGrad *g.Tensor
-	touched []int32
+	touched []touchedRows // per worker
 	mark    []bool
 
 	workers  []*worker
@@ -287,6 +288,7 @@ func newTrainerOpts(m *Model, opts native.Options) (*trainer, error) {
 			tr.offsets = append(tr.offsets, off)
 			off += int32(f.Cardinality)
 		}
+		tr.offsets = append(tr.offsets, off)
 		tr.embGrad = g.NewTensor(g.Float32, tr.emb.T.Shape)
 		tr.mark = make([]bool, tr.emb.T.Shape[0])
 	}
@@ -353,11 +355,12 @@ func (tr *trainer) evalLoss(ds *data.Dataset, rows []int) (float64, map[string]f
 	}
 	sums := make([]float64, len(names))
 	bs := tr.m.Cfg.Batch * 4
-	keep := func(w *worker, outs []*g.Tensor) {
+	keep := func(w *worker, outs []*g.Tensor) error {
 		w.outs = w.outs[:0]
 		for _, o := range outs {
 			w.outs = append(w.outs, float64(o.F[0]))
 		}
+		return nil
 	}
 	for i := 0; i < len(rows); i += bs {
 		batch := rows[i:min(i+bs, len(rows))]
