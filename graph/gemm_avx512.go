@@ -23,6 +23,28 @@ package graph
 
 enum { MR = 8, NR = 32, KC = 256, MC = 128, NC = 512 };
 
+// epilogue is the value stored for an accumulated slab acc, old C: C +
+// alpha·acc after the first slab, else alpha·acc + beta·C (C not read
+// when beta is 0) + bias; then max(0, ·) when relu (NaN stays NaN, as in
+// Relu). The fused multiply-adds are written out, so every kernel rounds
+// alike whatever the compiler would contract.
+__attribute__((target("avx512f"), always_inline))
+static inline __m512 epilogue(__m512 acc, __m512 va, __m512 vb, __m512 old, __m512 bias, int first, int hasBeta,
+		int hasBias, int relu) {
+	__m512 y;
+	if (!first) {
+		y = _mm512_fmadd_ps(acc, va, old);
+	} else if (hasBeta) {
+		y = _mm512_fmadd_ps(vb, old, _mm512_mul_ps(acc, va));
+		if (hasBias) y = _mm512_add_ps(y, bias);
+	} else if (hasBias) {
+		y = _mm512_fmadd_ps(acc, va, bias);
+	} else {
+		y = _mm512_mul_ps(acc, va);
+	}
+	return relu ? _mm512_max_ps(_mm512_setzero_ps(), y) : y;
+}
+
 // C[0:mr, 0:nr] (= or +=) alpha * op(A)·Bp over kc, where op(A)[r][p]
 // is a[r*rs + p*cs] (read in place: no packing). first: apply beta to C
 // (beta 0: C is not read) and add bias (per column, when set); else
@@ -71,22 +93,8 @@ static void kern(ptrdiff_t kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, const
 	}
 	for (int r = 0; r < mr; r++) {
 		float *cr = c + r * ldc;
-		__m512 y0 = _mm512_mul_ps(acc[r][0], va), y1 = _mm512_mul_ps(acc[r][1], va);
-		if (!first) {
-			y0 = _mm512_add_ps(y0, _mm512_maskz_loadu_ps(m0, cr));
-			y1 = _mm512_add_ps(y1, _mm512_maskz_loadu_ps(m1, cr + 16));
-		} else if (beta != 0.0f) {
-			y0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, cr), y0);
-			y1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, cr + 16), y1);
-		}
-		if (first && bias) {
-			y0 = _mm512_add_ps(y0, bias0);
-			y1 = _mm512_add_ps(y1, bias1);
-		}
-		if (relu) {
-			y0 = _mm512_max_ps(zero, y0); // NaN stays NaN, as in Relu
-			y1 = _mm512_max_ps(zero, y1);
-		}
+		__m512 y0 = epilogue(acc[r][0], va, vb, _mm512_maskz_loadu_ps(m0, cr), bias0, first, beta != 0.0f, bias != 0, relu);
+		__m512 y1 = epilogue(acc[r][1], va, vb, _mm512_maskz_loadu_ps(m1, cr + 16), bias1, first, beta != 0.0f, bias != 0, relu);
 		_mm512_mask_storeu_ps(cr, m0, y0);
 		_mm512_mask_storeu_ps(cr + 16, m1, y1);
 	}
@@ -119,14 +127,7 @@ static void kern16(ptrdiff_t kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, con
 	__m512 bias0 = first && bias ? _mm512_maskz_loadu_ps(m0, bias) : zero;
 	for (int r = 0; r < mr; r++) {
 		float *cr = c + r * ldc;
-		__m512 y0 = _mm512_mul_ps(acc[r], va);
-		if (!first) {
-			y0 = _mm512_add_ps(y0, _mm512_maskz_loadu_ps(m0, cr));
-		} else if (beta != 0.0f) {
-			y0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, cr), y0);
-		}
-		if (first && bias) y0 = _mm512_add_ps(y0, bias0);
-		if (relu) y0 = _mm512_max_ps(zero, y0);
+		__m512 y0 = epilogue(acc[r], va, vb, _mm512_maskz_loadu_ps(m0, cr), bias0, first, beta != 0.0f, bias != 0, relu);
 		_mm512_mask_storeu_ps(cr, m0, y0);
 	}
 }

@@ -273,23 +273,50 @@ func TestSgemm(t *testing.T) {
 // In the AVX-512 kernel, narrow products (16 columns or fewer) take
 // their own register blocking; each element is summed in the same order,
 // so a column comes out with the same bits whatever the width of the
-// product it is in (as with the gonum kernels).
+// product it is in (as with the gonum kernels), with and without a bias,
+// alpha, beta and a second slab of k (where the stores' multiply-adds
+// round differently if one kernel fuses them and the other does not).
 func TestSgemmNarrowSameBits(t *testing.T) {
 	defer graph.SetAVX512GEMM(graph.SetAVX512GEMM(true))
 	r := rand.New(rand.NewPCG(41, 42))
-	m, k := 37, 300
-	a := graphtest.Rand(r, -1, 1, m*k).F
-	b := graphtest.Rand(r, -1, 1, k*48).F
-	bias := graphtest.Rand(r, -1, 1, 48).F
-	wide := make([]float32, m*48)
-	graph.SgemmBias(false, false, m, 48, k, 1, a, k, b, 48, bias, true, wide, 48)
-	for _, n := range []int{16, 9, 1} {
-		narrow := make([]float32, m*n)
-		graph.SgemmBias(false, false, m, n, k, 1, a, k, b, 48, bias[:n], true, narrow, n)
-		for i := 0; i < m; i++ {
-			for j := 0; j < n; j++ {
-				if math.Float32bits(narrow[i*n+j]) != math.Float32bits(wide[i*48+j]) {
-					t.Fatalf("n=%d: C[%d,%d] = %v, %v in the 48-wide product", n, i, j, narrow[i*n+j], wide[i*48+j])
+	const k, wn = 300, 48
+	// both orders of A and B; rows in one and in two blocks of 16
+	for _, m := range []int{13, 37, 70} {
+		for _, ta := range []bool{false, true} {
+			for _, tb := range []bool{false, true} {
+				lda, ldb := k, wn
+				if ta {
+					lda = m + 3
+				}
+				if tb {
+					ldb = k + 1
+				}
+				a := graphtest.Rand(r, -1, 1, max(m, k)*lda).F
+				b := graphtest.Rand(r, -1, 1, max(k, wn)*ldb).F
+				bias := graphtest.Rand(r, -1, 1, wn).F
+				c0 := graphtest.Rand(r, -1, 1, m*wn).F
+				wide := make([]float32, m*wn)
+				graph.SgemmBias(ta, tb, m, wn, k, 1.5, a, lda, b, ldb, bias, true, wide, wn)
+				wideAcc := append([]float32{}, c0...)
+				graph.Sgemm(ta, tb, m, wn, k, 0.5, a, lda, b, ldb, 0.25, wideAcc, wn)
+				for _, n := range []int{16, 9, 2, 1} {
+					narrow := make([]float32, m*n)
+					graph.SgemmBias(ta, tb, m, n, k, 1.5, a, lda, b, ldb, bias[:n], true, narrow, n)
+					acc := make([]float32, m*n)
+					for i := range m {
+						copy(acc[i*n:(i+1)*n], c0[i*wn:])
+					}
+					graph.Sgemm(ta, tb, m, n, k, 0.5, a, lda, b, ldb, 0.25, acc, n)
+					for i := 0; i < m; i++ {
+						for j := 0; j < n; j++ {
+							if math.Float32bits(narrow[i*n+j]) != math.Float32bits(wide[i*wn+j]) {
+								t.Fatalf("m=%d n=%d transA=%v transB=%v: C[%d,%d] = %v, %v in the %d-wide product", m, n, ta, tb, i, j, narrow[i*n+j], wide[i*wn+j], wn)
+							}
+							if math.Float32bits(acc[i*n+j]) != math.Float32bits(wideAcc[i*wn+j]) {
+								t.Fatalf("m=%d n=%d transA=%v transB=%v, beta 0.25: C[%d,%d] = %v, %v in the %d-wide product", m, n, ta, tb, i, j, acc[i*n+j], wideAcc[i*wn+j], wn)
+							}
+						}
+					}
 				}
 			}
 		}
