@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -118,6 +119,22 @@ func BenchmarkScoreNative(b *testing.B) {
 				b.Fatal(err)
 			}
 			benchScore(b, s, w, t)
+		})
+	}
+}
+
+// BenchmarkScoreChunkRows scores the workload on 2 threads split into
+// chunks of 256 rows (native.DefaultChunkRows) and of 1024; run it with
+// -count and compare the two.
+func BenchmarkScoreChunkRows(b *testing.B) {
+	w := benchWorkload(b)
+	for _, rows := range []int{native.DefaultChunkRows, 1024} {
+		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
+			s, err := native.New(w.model.Graph(), native.Options{Threads: 2, SplitRows: true, ChunkRows: rows})
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchScore(b, s, w, 2)
 		})
 	}
 }

@@ -25,10 +25,14 @@ type Options struct {
 	Profile bool
 	// SplitRows says that the graph treats the rows of a batch (dimension
 	// 0 of every input and output) independently, as scoring graphs do: a
-	// run with Threads > 1 then splits the batch into Threads parts run at
-	// once, each with single-threaded kernels, and joins the outputs. A
-	// run whose inputs or outputs do not share dimension 0 runs whole.
+	// run with Threads > 1 then cuts the batch into chunks of ChunkRows
+	// rows that Threads workers run at once, each with single-threaded
+	// kernels, and joins the outputs. A run whose inputs or outputs do not
+	// share dimension 0 runs whole.
 	SplitRows bool
+	// ChunkRows is the rows of one chunk of a split run (0:
+	// DefaultChunkRows); a batch of fewer than two chunks runs whole.
+	ChunkRows int
 	// Threads, when positive, is the number of threads the kernels may use
 	// (graph.SetThreads, set at the start of every Run). The setting is
 	// process-wide: sessions with different Threads should not run at the
@@ -555,20 +559,20 @@ func (s *Session) runWith(inputs map[string]*graph.Tensor, names []string, fn fu
 	return fn(st.res, false)
 }
 
-// splitMinRows is the fewest rows per chunk of a split run.
-const splitMinRows = 256
-
-// splitChunks is how many chunks per worker a split run cuts the batch
-// into: workers take the next chunk when they finish one, so a core slowed
-// by other work (a shared machine, the runtime's own threads) does fewer
-// rows instead of holding the others up.
-const splitChunks = 2
+// DefaultChunkRows is the default Options.ChunkRows: small enough that a
+// chunk's widest activations (256 x 336 float32, 344 KB in odmn's model)
+// stay in one core's own cache. With chunks four times larger, two cores
+// stream theirs through the shared cache and memory at once and the
+// second core adds less (BenchmarkScoreChunkRows in internal/bench).
+const DefaultChunkRows = 256
 
 // runSplit runs the batch in row chunks on graph.Threads() workers at once
-// (SplitRows), the caller being one of them; each chunk's outputs are
-// copied straight into the joined tensors. done is false when the batch
-// cannot be split (too small, inputs without a common dimension 0, outputs
-// not per row): the caller runs it whole.
+// (SplitRows), the caller being one of them; workers take the next chunk
+// when they finish one, so a core slowed by other work (a shared machine,
+// the runtime's own threads) does fewer rows instead of holding the others
+// up. Each chunk's outputs are copied straight into the joined tensors.
+// done is false when the batch cannot be split (too small, inputs without
+// a common dimension 0, outputs not per row): the caller runs it whole.
 func (s *Session) runSplit(p *plan, inputs map[string]*graph.Tensor, fn func([]*graph.Tensor, bool) error) (done bool, err error) {
 	n := -1
 	for _, t := range inputs {
@@ -577,11 +581,15 @@ func (s *Session) runSplit(p *plan, inputs map[string]*graph.Tensor, fn func([]*
 		}
 		n = t.Shape[0]
 	}
-	workers := min(graph.Threads(), n/splitMinRows)
+	rows := s.opts.ChunkRows
+	if rows <= 0 {
+		rows = DefaultChunkRows
+	}
+	nchunks := n / rows
+	workers := min(graph.Threads(), nchunks)
 	if workers < 2 {
 		return false, nil
 	}
-	nchunks := min(workers*splitChunks, n/splitMinRows)
 	chunk := (n + nchunks - 1) / nchunks
 	nchunks = (n + chunk - 1) / chunk
 	prev := graph.SetThreads(1)

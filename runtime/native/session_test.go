@@ -122,10 +122,6 @@ func TestSplitRowsMatchesWholeRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	split, err := native.New(g, native.Options{SplitRows: true, Threads: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer graph.SetThreads(0)
 	n := 1000
 	x := graph.NewTensor(graph.Float32, []int{n, 3})
@@ -136,23 +132,30 @@ func TestSplitRowsMatchesWholeRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := split.Run(map[string]*graph.Tensor{"x": x})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, ta := range a {
-		tb := b[name]
-		if !graph.SameShape(ta.Shape, tb.Shape) || ta.String() != tb.String() || len(ta.F) != len(tb.F) || len(ta.I) != len(tb.I) {
-			t.Fatalf("%s: split %v, whole %v", name, tb, ta)
+	// the default chunks, many small ones (the last shorter) and three
+	for _, rows := range []int{0, 7, 300} {
+		split, err := native.New(g, native.Options{SplitRows: true, Threads: 3, ChunkRows: rows})
+		if err != nil {
+			t.Fatal(err)
 		}
-		for i := range ta.F {
-			if ta.F[i] != tb.F[i] {
-				t.Fatalf("%s[%d]: split %v, whole %v", name, i, tb.F[i], ta.F[i])
+		b, err := split.Run(map[string]*graph.Tensor{"x": x})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, ta := range a {
+			tb := b[name]
+			if !graph.SameShape(ta.Shape, tb.Shape) || ta.String() != tb.String() || len(ta.F) != len(tb.F) || len(ta.I) != len(tb.I) {
+				t.Fatalf("chunks of %d rows: %s: split %v, whole %v", rows, name, tb, ta)
 			}
-		}
-		for i := range ta.I {
-			if ta.I[i] != tb.I[i] {
-				t.Fatalf("%s[%d]: split %v, whole %v", name, i, tb.I[i], ta.I[i])
+			for i := range ta.F {
+				if ta.F[i] != tb.F[i] {
+					t.Fatalf("chunks of %d rows: %s[%d]: split %v, whole %v", rows, name, i, tb.F[i], ta.F[i])
+				}
+			}
+			for i := range ta.I {
+				if ta.I[i] != tb.I[i] {
+					t.Fatalf("chunks of %d rows: %s[%d]: split %v, whole %v", rows, name, i, tb.I[i], ta.I[i])
+				}
 			}
 		}
 	}
