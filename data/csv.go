@@ -67,6 +67,17 @@ func openCSV(path string, cols []ColumnRequest, cfg readerConfig) (Reader, error
 	return c, nil
 }
 
+// rowsEstimate is the data rows the file holds in all, judged from its
+// size and the bytes per row read so far (0 before the first row).
+func (c *csvReader) rowsEstimate() int64 {
+	fi, err := c.f.Stat()
+	off := c.r.InputOffset()
+	if err != nil || c.next == 0 || off <= 0 {
+		return 0
+	}
+	return int64(float64(fi.Size()) * float64(c.next) / float64(off))
+}
+
 func (c *csvReader) open() error {
 	c.r = newCSV(c.f)
 	header, err := readHeader(c.path, c.r)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
+	"slices"
 )
 
 // Dataset is a table encoded for training, held compactly in memory.
@@ -79,6 +81,32 @@ func (d *Dataset) RowInt64(i int, dst []int64) {
 	}
 }
 
+// reserveLabels gives the label array, after the first chunk, the
+// capacity of the rows the reader expects in all and a tenth more: grown
+// by appending, each step would copy it and leave the old array behind
+// (a large table's labels held several times at the peak). Capacity that
+// is never written is never resident, so a generous estimate costs
+// nothing; a low one only means the array grows at the end.
+func reserveLabels(d *Dataset, r Reader) {
+	e, ok := r.(interface{ rowsEstimate() int64 })
+	if !ok {
+		return
+	}
+	rows := e.rowsEstimate()
+	if rows <= 0 || rows > maxReserveRows {
+		return
+	}
+	if want := int(rows+rows/10) * d.T; want > len(d.Y) {
+		d.Y = slices.Grow(d.Y, want-len(d.Y))
+	}
+}
+
+// maxReserveRows bounds the label reservation (4 Gi rows).
+const maxReserveRows = 1 << 32
+
+// loadGCMin is the table size from which Load collects after every chunk.
+const loadGCMin = 64 << 20
+
 // BytesPerRow is the memory one row's feature ids and labels take (ids
 // aside).
 func (d *Dataset) BytesPerRow() int {
@@ -141,6 +169,13 @@ func (d *Dataset) Subset(rows []int) *Dataset {
 // missing (empty, NA, NaN), infinite or negative, or a row whose labels
 // decrease from one horizon to the next (labels are cumulative), is an
 // error naming the file, the row (see RowPos) and the column(s).
+//
+// Each chunk's parsed columns become garbage as the table grows; under the
+// default pacing (GOGC=100) the heap would reach about twice the table
+// before a collection, so a large load's peak memory would be twice what
+// it keeps. Once the table holds loadGCMin bytes, Load collects after
+// every chunk: the peak stays near the table plus one chunk, and marking
+// costs little because the table holds no pointers.
 func Load(path string, spec *Spec, enc *Encoder, opts ...ReaderOption) (*Dataset, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
@@ -205,7 +240,13 @@ func Load(path string, spec *Spec, enc *Encoder, opts ...ReaderOption) (*Dataset
 		if d.ids != nil {
 			d.ids.add(t.Str[0])
 		}
+		if d.N == 0 {
+			reserveLabels(d, r)
+		}
 		d.N += n
+		if int64(d.N)*int64(d.BytesPerRow()) >= loadGCMin {
+			runtime.GC()
+		}
 	}
 	d.rows.trim()
 	if d.ids != nil {

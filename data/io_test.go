@@ -139,6 +139,12 @@ func TestRoundTrip(t *testing.T) {
 				if p := r.Pos(0); p.Row != int64(chunks*777+1) {
 					t.Fatalf("chunk %d starts at %v", chunks, p)
 				}
+				if chunks == 0 { // Load reserves its labels by this estimate
+					est := r.(interface{ rowsEstimate() int64 }).rowsEstimate()
+					if d := math.Abs(float64(est)/float64(want.Rows()) - 1); d > 0.1 {
+						t.Fatalf("after one chunk the reader expects %d rows in all, the file has %d", est, want.Rows())
+					}
+				}
 				chunks++
 				got.Num[0] = append(got.Num[0], c.Num[0]...)
 				got.Str[1] = append(got.Str[1], c.Str[1]...)

@@ -93,6 +93,9 @@ func parquetRows(path string) (int, error) {
 	return int(pf.NumRows()), nil
 }
 
+// rowsEstimate is the data rows the file holds: its metadata says.
+func (r *parquetReader) rowsEstimate() int64 { return r.total }
+
 func openParquet(path string, cols []ColumnRequest, cfg readerConfig) (Reader, error) {
 	f, pf, err := openParquetFile(path)
 	if err != nil {
