@@ -31,7 +31,7 @@ type Options struct {
 	// share dimension 0 runs whole.
 	SplitRows bool
 	// ChunkRows is the rows of one chunk of a split run (0:
-	// DefaultChunkRows); a batch of fewer than two chunks runs whole.
+	// DefaultChunkRows()); a batch of fewer than two chunks runs whole.
 	ChunkRows int
 	// Threads, when positive, is the number of threads the kernels may use
 	// (graph.SetThreads, set at the start of every Run). The setting is
@@ -559,12 +559,19 @@ func (s *Session) runWith(inputs map[string]*graph.Tensor, names []string, fn fu
 	return fn(st.res, false)
 }
 
-// DefaultChunkRows is the default Options.ChunkRows: small enough that a
-// chunk's widest activations (256 x 336 float32, 344 KB in odmn's model)
-// stay in one core's own cache. With chunks four times larger, two cores
-// stream theirs through the shared cache and memory at once and the
-// second core adds less (BenchmarkScoreChunkRows in internal/bench).
-const DefaultChunkRows = 256
+// DefaultChunkRows is the default Options.ChunkRows: with odmn's AVX-512
+// GEMM, which reads op(A) in place, 256 rows, so that a chunk's widest
+// activations (256 x 336 float32, 344 KB in odmn's model) stay in one
+// core's own cache instead of two cores streaming theirs through the
+// shared cache at once; with OpenBLAS or gonum, which pack their operands
+// and pay per call, 1024 (BenchmarkScoreChunkRows in internal/bench
+// compares the two).
+func DefaultChunkRows() int {
+	if graph.SgemmImpl == "avx512" {
+		return 256
+	}
+	return 1024
+}
 
 // runSplit runs the batch in row chunks on graph.Threads() workers at once
 // (SplitRows), the caller being one of them; workers take the next chunk
@@ -583,7 +590,7 @@ func (s *Session) runSplit(p *plan, inputs map[string]*graph.Tensor, fn func([]*
 	}
 	rows := s.opts.ChunkRows
 	if rows <= 0 {
-		rows = DefaultChunkRows
+		rows = DefaultChunkRows()
 	}
 	nchunks := n / rows
 	workers := min(graph.Threads(), nchunks)
