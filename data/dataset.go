@@ -104,8 +104,9 @@ func reserveLabels(d *Dataset, r Reader) {
 // maxReserveRows bounds the label reservation (4 Gi rows).
 const maxReserveRows = 1 << 32
 
-// loadGCMin is the table size from which Load collects after every chunk.
-const loadGCMin = 64 << 20
+// loadChunkRows is the chunk Load reads by default: a quarter of
+// DefaultChunkRows, for a quarter of the garbage between collections.
+const loadChunkRows = DefaultChunkRows / 4
 
 // BytesPerRow is the memory one row's feature ids and labels take (ids
 // aside).
@@ -170,12 +171,14 @@ func (d *Dataset) Subset(rows []int) *Dataset {
 // decrease from one horizon to the next (labels are cumulative), is an
 // error naming the file, the row (see RowPos) and the column(s).
 //
-// Each chunk's parsed columns become garbage as the table grows; under the
-// default pacing (GOGC=100) the heap would reach about twice the table
-// before a collection, so a large load's peak memory would be twice what
-// it keeps. Once the table holds loadGCMin bytes, Load collects after
-// every chunk: the peak stays near the table plus one chunk, and marking
-// costs little because the table holds no pointers.
+// Each chunk's parsed columns (a few KB a row as strings and float64)
+// become garbage as the table grows; under the default pacing (GOGC=100)
+// the heap would reach about twice the table before a collection, and the
+// freed chunks stay resident as the runtime's idle heap. So Load reads
+// chunks of loadChunkRows rows (unless a ChunkRows option says otherwise)
+// and collects after each: the peak stays near the table plus one small
+// chunk, and the collections cost little because the table holds no
+// pointers.
 func Load(path string, spec *Spec, enc *Encoder, opts ...ReaderOption) (*Dataset, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
@@ -187,7 +190,7 @@ func Load(path string, spec *Spec, enc *Encoder, opts ...ReaderOption) (*Dataset
 		return nil, err
 	}
 	reqs := specRequests(spec)
-	r, err := OpenReader(path, reqs, opts...)
+	r, err := OpenReader(path, reqs, append([]ReaderOption{ChunkRows(loadChunkRows)}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -244,9 +247,7 @@ func Load(path string, spec *Spec, enc *Encoder, opts ...ReaderOption) (*Dataset
 			reserveLabels(d, r)
 		}
 		d.N += n
-		if int64(d.N)*int64(d.BytesPerRow()) >= loadGCMin {
-			runtime.GC()
-		}
+		runtime.GC()
 	}
 	d.rows.trim()
 	if d.ids != nil {
