@@ -81,28 +81,27 @@ func (d *Dataset) RowInt64(i int, dst []int64) {
 	}
 }
 
-// reserveLabels gives the label array, after the first chunk, the
-// capacity of the rows the reader expects in all and a tenth more: grown
-// by appending, each step would copy it and leave the old array behind
-// (a large table's labels held several times at the peak). Capacity that
-// is never written is never resident, so a generous estimate costs
-// nothing; a low one only means the array grows at the end.
-func reserveLabels(d *Dataset, r Reader) {
+// growLabels makes room for the labels of the next n rows before they are
+// appended. Grown by append, the array would be copied at every quarter
+// and the old copies left behind (a large table's labels held several
+// times at the peak); instead it grows to the rows the reader expects in
+// all (CSV: file size over bytes per row so far; Parquet: its metadata)
+// and a tenth more, at least doubling and at most 16 times the rows read
+// so far, so a wrong or forged estimate costs no more than that.
+// Capacity never written is never resident.
+func growLabels(d *Dataset, r Reader, n int) {
+	rows := int64(d.N + n)
+	if rows*int64(d.T) <= int64(cap(d.Y)) {
+		return
+	}
 	e, ok := r.(interface{ rowsEstimate() int64 })
 	if !ok {
-		return
+		return // append grows it
 	}
-	rows := e.rowsEstimate()
-	if rows <= 0 || rows > maxReserveRows {
-		return
-	}
-	if want := int(rows+rows/10) * d.T; want > len(d.Y) {
-		d.Y = slices.Grow(d.Y, want-len(d.Y))
-	}
+	est := min(max(e.rowsEstimate(), 0), 16*rows)
+	target := min(max(est+est/10, 2*rows), 16*rows)
+	d.Y = slices.Grow(d.Y, int(target)*d.T-len(d.Y))
 }
-
-// maxReserveRows bounds the label reservation (4 Gi rows).
-const maxReserveRows = 1 << 32
 
 // loadChunkRows is the chunk Load reads by default: a quarter of
 // DefaultChunkRows, for a quarter of the garbage between collections.
@@ -212,6 +211,7 @@ func Load(path string, spec *Spec, enc *Encoder, opts ...ReaderOption) (*Dataset
 			return nil, err
 		}
 		n := t.Rows()
+		growLabels(d, r, n)
 		for i := 0; i < n; i++ {
 			for k := 0; k < d.T; k++ {
 				y := t.Num[firstLabel+k][i]
@@ -242,9 +242,6 @@ func Load(path string, spec *Spec, enc *Encoder, opts ...ReaderOption) (*Dataset
 		d.rows.add(ids, d.F)
 		if d.ids != nil {
 			d.ids.add(t.Str[0])
-		}
-		if d.N == 0 {
-			reserveLabels(d, r)
 		}
 		d.N += n
 		runtime.GC()

@@ -243,3 +243,32 @@ func TestCompactRows(t *testing.T) {
 		}
 	}
 }
+
+// estReader is a Reader with a fixed row estimate (growLabels reads only that).
+type estReader struct {
+	Reader
+	est int64
+}
+
+func (r estReader) rowsEstimate() int64 { return r.est }
+
+// The label array grows to the reader's estimate and a tenth more, at
+// least doubling and at most 16 times the rows read: a forged estimate
+// (a Parquet footer claiming 2^62 rows) reserves no more than that.
+func TestGrowLabels(t *testing.T) {
+	for _, c := range []struct {
+		est      int64
+		min, max int
+	}{{1000, 1100, 1100}, {1 << 62, 1600, 1600}, {0, 200, 200}, {150, 200, 200}} {
+		d := &Dataset{T: 3}
+		growLabels(d, estReader{est: c.est}, 100)
+		if got := cap(d.Y) / 3; got < c.min || got > c.max+c.max/8 {
+			t.Errorf("estimate %d: room for %d rows, want %d", c.est, got, c.min)
+		}
+	}
+	d := &Dataset{T: 3, N: 100, Y: make([]float32, 300, 600)}
+	growLabels(d, estReader{est: 1 << 62}, 100)
+	if cap(d.Y) != 600 {
+		t.Errorf("grew to %d with room left", cap(d.Y))
+	}
+}
