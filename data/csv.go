@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // csvReader streams a comma-separated file with a header line.
@@ -29,6 +30,33 @@ type csvReader struct {
 	peek     []string // first data record, read at open
 	peekLine int64
 	eof      bool
+
+	// seen holds each string column's values read so far, up to
+	// maxInterned, so that a category repeated on every row is one string
+	// and not one allocation per row.
+	seen []map[string]string
+}
+
+const maxInterned = 4096
+
+// str returns s (a field of the reused record) as a string of its own.
+func (c *csvReader) str(i int, s string) string {
+	if c.seen == nil {
+		c.seen = make([]map[string]string, len(c.cols))
+	}
+	m := c.seen[i]
+	if v, ok := m[s]; ok {
+		return v
+	}
+	v := strings.Clone(s)
+	if m == nil {
+		m = map[string]string{}
+		c.seen[i] = m
+	}
+	if len(m) < maxInterned {
+		m[v] = v
+	}
+	return v
 }
 
 func newCSV(f io.Reader) *csv.Reader {
@@ -179,7 +207,7 @@ func (c *csvReader) Next() (*Table, error) {
 		for i, col := range c.cols {
 			s := rec[c.idx[i]]
 			if col.Kind == String {
-				t.Str[i] = append(t.Str[i], strings.Clone(s))
+				t.Str[i] = append(t.Str[i], c.str(i, s))
 				continue
 			}
 			v, ok := parseFloatField(s)
@@ -200,6 +228,9 @@ func (c *csvReader) Next() (*Table, error) {
 // parseFloatField parses one CSV field of a float column: empty, NA, NaN
 // (any case, surrounding spaces ignored) are missing (NaN).
 func parseFloatField(s string) (float64, bool) {
+	if v, ok := parseDecimal(s); ok {
+		return v, true
+	}
 	s = strings.TrimSpace(s)
 	if s == "" || strings.EqualFold(s, "na") || strings.EqualFold(s, "nan") {
 		return math.NaN(), true
@@ -211,6 +242,50 @@ func parseFloatField(s string) (float64, bool) {
 			return v, true // ±Inf or 0 on overflow/underflow
 		}
 		return 0, false
+	}
+	return v, true
+}
+
+// pow10 are the powers of ten a float64 holds exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
+
+// parseDecimal parses the common field ParseFloat would give the same
+// value for without its general machinery: an optional sign, at most 15
+// digits and an optional point, nothing else. The digits make an integer
+// below 2^53 and the point a power of ten of at most 1e15, both exact in
+// float64, so one division rounds as ParseFloat does (Clinger's fast
+// path). ok is false for anything else.
+func parseDecimal(s string) (float64, bool) {
+	i, neg := 0, false
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+		neg, i = s[0] == '-', 1
+	}
+	var mant uint64
+	digits, frac, point := 0, 0, false
+	for ; i < len(s); i++ {
+		ch := s[i]
+		switch {
+		case ch >= '0' && ch <= '9':
+			mant = mant*10 + uint64(ch-'0')
+			digits++
+			if point {
+				frac++
+			}
+		case ch == '.' && !point:
+			point = true
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || digits > 15 {
+		return 0, false
+	}
+	v := float64(mant)
+	if frac > 0 {
+		v /= pow10[frac]
+	}
+	if neg {
+		v = -v
 	}
 	return v, true
 }
@@ -265,16 +340,20 @@ func csvCount(path string) (int, error) {
 }
 
 // csvSink writes CSV rows: floats in the shortest form that reads back
-// exactly (strconv 'g', -1), NaN as an empty field.
+// exactly (strconv 'g', -1; float32's for the float32 columns), NaN as an
+// empty field.
 type csvSink struct {
 	bw  *bufio.Writer
 	w   *csv.Writer
 	rec []string
+	f32 []bool // by writer column
+	buf []byte // a row's formatted numbers
+	end []int  // where each column's text ends in buf (-1: a string column)
 }
 
-func newCSVSink(w io.Writer, names []string) (*csvSink, error) {
+func newCSVSink(w io.Writer, names []string, f32 []bool) (*csvSink, error) {
 	bw := bufio.NewWriterSize(w, 1<<20)
-	s := &csvSink{bw: bw, w: csv.NewWriter(bw), rec: make([]string, len(names))}
+	s := &csvSink{bw: bw, w: csv.NewWriter(bw), rec: make([]string, len(names)), f32: f32, end: make([]int, len(names))}
 	if err := s.w.Write(names); err != nil {
 		return nil, err
 	}
@@ -284,17 +363,32 @@ func newCSVSink(w io.Writer, names []string) (*csvSink, error) {
 func (s *csvSink) write(t *Table, order []int) error {
 	n := t.Rows()
 	for r := 0; r < n; r++ {
+		// Format the row's numbers into one buffer, then point the record
+		// at it: csv.Writer copies the fields before Write returns.
+		s.buf = s.buf[:0]
 		for i, j := range order {
+			s.end[i] = -1
 			if t.Kinds[j] == String {
 				s.rec[i] = t.Str[j][r]
 				continue
 			}
 			v := t.Num[j][r]
-			if math.IsNaN(v) {
-				s.rec[i] = ""
+			switch {
+			case math.IsNaN(v):
+			case s.f32[i]:
+				s.buf = strconv.AppendFloat(s.buf, v, 'g', -1, 32)
+			default:
+				s.buf = strconv.AppendFloat(s.buf, v, 'g', -1, 64)
+			}
+			s.end[i] = len(s.buf)
+		}
+		at := 0
+		for i, e := range s.end {
+			if e < 0 {
 				continue
 			}
-			s.rec[i] = strconv.FormatFloat(v, 'g', -1, 64)
+			s.rec[i] = unsafe.String(unsafe.SliceData(s.buf[at:e]), e-at)
+			at = e
 		}
 		if err := s.w.Write(s.rec); err != nil {
 			return err

@@ -379,13 +379,14 @@ const DefaultRowGroupRows = 131072
 type parquetSink struct {
 	w       *parquet.GenericWriter[any]
 	kinds   []Kind
+	f32     []bool // by writer column
 	perRG   int
 	inRG    int
 	rows    []parquet.Row
 	scratch []parquet.Value
 }
 
-func newParquetSink(w io.Writer, names []string, kinds []Kind, rowGroupRows int) (*parquetSink, error) {
+func newParquetSink(w io.Writer, names []string, kinds []Kind, f32 []bool, rowGroupRows int) (*parquetSink, error) {
 	g := make(orderedGroup, len(names))
 	for i, n := range names {
 		var node parquet.Node
@@ -401,7 +402,7 @@ func newParquetSink(w io.Writer, names []string, kinds []Kind, rowGroupRows int)
 	if err != nil {
 		return nil, err
 	}
-	return &parquetSink{w: parquet.NewGenericWriter[any](w, cfg), kinds: kinds, perRG: rowGroupRows}, nil
+	return &parquetSink{w: parquet.NewGenericWriter[any](w, cfg), kinds: kinds, f32: f32, perRG: rowGroupRows}, nil
 }
 
 func (s *parquetSink) write(t *Table, order []int) error {
@@ -423,6 +424,9 @@ func (s *parquetSink) write(t *Table, order []int) error {
 					if math.IsNaN(v) {
 						row[i] = parquet.NullValue().Level(0, 0, i)
 					} else {
+						if s.f32[i] {
+							v = Float32To64(float32(v))
+						}
 						row[i] = parquet.DoubleValue(v).Level(0, 1, i)
 					}
 				} else {

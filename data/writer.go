@@ -3,6 +3,9 @@ package data
 import (
 	"errors"
 	"fmt"
+	"math"
+	"slices"
+	"strconv"
 
 	"github.com/odmn/odmn/internal/fsutil"
 )
@@ -28,7 +31,10 @@ type Writer struct {
 // WriterOption adjusts NewWriter.
 type WriterOption func(*writerConfig)
 
-type writerConfig struct{ rowGroupRows int }
+type writerConfig struct {
+	rowGroupRows int
+	float32s     []string
+}
 
 // RowGroupRows sets the rows per Parquet row group (default
 // DefaultRowGroupRows); CSV ignores it.
@@ -38,6 +44,15 @@ func RowGroupRows(n int) WriterOption {
 			c.rowGroupRows = n
 		}
 	}
+}
+
+// Float32Columns names Float columns whose values are float32 numbers
+// widened exactly (float64(f), as models compute them): CSV writes each in
+// float32's shortest form (12.34 rather than 12.340000152587891) and
+// Parquet stores the float64 with that decimal form (Float32To64), so a
+// caller does not convert every value through text first.
+func Float32Columns(names ...string) WriterOption {
+	return func(c *writerConfig) { c.float32s = append(c.float32s, names...) }
 }
 
 // NewWriter starts writing a table with the given columns to path.
@@ -65,6 +80,14 @@ func NewWriter(path string, names []string, kinds []Kind, opts ...WriterOption) 
 			return nil, fmt.Errorf("%s: column %q has an invalid kind", path, n)
 		}
 	}
+	f32 := make([]bool, len(names))
+	for _, n := range cfg.float32s {
+		i := slices.Index(names, n)
+		if i < 0 || kinds[i] != Float {
+			return nil, fmt.Errorf("%s: float32 column %q is not a float column of the writer", path, n)
+		}
+		f32[i] = true
+	}
 	ff, err := formatOf(path)
 	if err != nil {
 		return nil, err
@@ -75,9 +98,9 @@ func NewWriter(path string, names []string, kinds []Kind, opts ...WriterOption) 
 	}
 	w := &Writer{path: path, names: append([]string{}, names...), kinds: append([]Kind{}, kinds...), file: af}
 	if ff == formatCSV {
-		w.sink, err = newCSVSink(af, names)
+		w.sink, err = newCSVSink(af, names, f32)
 	} else {
-		w.sink, err = newParquetSink(af, names, kinds, cfg.rowGroupRows)
+		w.sink, err = newParquetSink(af, names, kinds, f32, cfg.rowGroupRows)
 	}
 	if err != nil {
 		af.Abort()
@@ -173,4 +196,20 @@ func WriteFile(path string, t *Table) error {
 		return err
 	}
 	return w.Close()
+}
+
+// Float32To64 converts f to the float64 with the same shortest decimal
+// form, so that a float64 file shows 12.34 rather than
+// 12.340000152587891, and reading it back as float32 gives f exactly.
+func Float32To64(f float32) float64 {
+	if f != f || math.IsInf(float64(f), 0) {
+		return float64(f)
+	}
+	var buf [32]byte
+	b := strconv.AppendFloat(buf[:0], float64(f), 'g', -1, 32)
+	v, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return float64(f)
+	}
+	return v
 }

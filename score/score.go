@@ -8,10 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/schollz/progressbar/v3"
 
@@ -321,7 +319,13 @@ func scoreFile(ctx context.Context, m *Model, in, out string, opts Options, sket
 	st.Columns = names
 	// Parquet row groups are buffered whole: keep them small next to a
 	// data set (the writer's default is 131,072 rows).
-	w, err := data.NewWriter(out, names, kinds, data.RowGroupRows(OutputRowGroupRows))
+	var f32 []string
+	for _, c := range layout.cols {
+		if c.f32 {
+			f32 = append(f32, c.name)
+		}
+	}
+	w, err := data.NewWriter(out, names, kinds, data.RowGroupRows(OutputRowGroupRows), data.Float32Columns(f32...))
 	if err != nil {
 		return st, err
 	}
@@ -389,7 +393,6 @@ func scoreFile(ctx context.Context, m *Model, in, out string, opts Options, sket
 	written := make(chan error, 1) // the writer's outcome, when results is closed
 	failed := make(chan struct{})  // closed at the writer's first error
 	go func() {
-		var conv f32conv
 		var err error
 		for r := range results {
 			if err != nil {
@@ -410,7 +413,7 @@ func scoreFile(ctx context.Context, m *Model, in, out string, opts Options, sket
 				}
 				ot.AddFloat(RowColumn, pos)
 			}
-			if err = layout.fill(ot, r.res, r.k, &conv); err == nil {
+			if err = layout.fill(ot, r.res, r.k); err == nil {
 				err = w.Write(ot)
 			}
 			if err != nil {
@@ -539,6 +542,14 @@ type outCol struct {
 	name string
 	src  string
 	j    int
+	f32  bool // the output is float32 (else int64)
+}
+
+func (c outCol) dtype() graph.DType {
+	if c.f32 {
+		return graph.Float32
+	}
+	return graph.Int64
 }
 
 type layout struct {
@@ -576,7 +587,7 @@ func (m *Model) outputLayout(opts Options) (*layout, error) {
 		}
 		l.outputs = append(l.outputs, output)
 		for j := 0; j < T; j++ {
-			l.cols = append(l.cols, outCol{prefix + hs[j], output, j})
+			l.cols = append(l.cols, outCol{name: prefix + hs[j], src: output, j: j})
 		}
 		return nil
 	}
@@ -619,15 +630,31 @@ func (m *Model) outputLayout(opts Options) (*layout, error) {
 			}
 			l.outputs = append(l.outputs, o)
 			for j := 0; j < k; j++ {
-				l.cols = append(l.cols, outCol{fmt.Sprintf("%s_%d", o, j), o, j})
+				l.cols = append(l.cols, outCol{name: fmt.Sprintf("%s_%d", o, j), src: o, j: j})
+			}
+		}
+	}
+	for i, c := range l.cols {
+		for _, o := range m.graph.Outputs() {
+			if o.Name != c.src {
+				continue
+			}
+			switch dt := o.Node.DType(); dt {
+			case graph.Float32:
+				l.cols[i].f32 = true
+			case graph.Int64:
+			default:
+				return nil, fmt.Errorf("%s: output %s is %s; want float32 or int64", m.Path, c.src, dt)
 			}
 		}
 	}
 	return l, nil
 }
 
-// fill adds the prediction columns of k rows to t.
-func (l *layout) fill(t *data.Table, res map[string]*graph.Tensor, k int, conv *f32conv) error {
+// fill adds the prediction columns of k rows to t: float32 outputs
+// widened exactly (the writer prints them in float32's shortest form,
+// data.Float32Columns), integer ones as they are.
+func (l *layout) fill(t *data.Table, res map[string]*graph.Tensor, k int) error {
 	for _, c := range l.cols {
 		x := res[c.src]
 		if x == nil || len(x.Shape) != 2 || x.Shape[0] != k {
@@ -635,55 +662,26 @@ func (l *layout) fill(t *data.Table, res map[string]*graph.Tensor, k int, conv *
 		}
 		w := x.Shape[1]
 		v := make([]float64, k)
-		switch x.DType {
-		case graph.Float32:
+		switch {
+		case x.DType == graph.Float32 && c.f32:
 			for i := range v {
-				v[i] = conv.to64(x.F[i*w+c.j])
+				v[i] = float64(x.F[i*w+c.j])
 			}
-		case graph.Int64:
+		case x.DType == graph.Int64 && !c.f32:
 			for i := range v {
 				v[i] = float64(x.I[i*w+c.j])
 			}
 		default:
-			return fmt.Errorf("output %s is %s", c.src, x.DType)
+			return fmt.Errorf("output %s is %s, the model declares %s", c.src, x.DType, c.dtype())
 		}
 		t.AddFloat(c.name, v)
 	}
 	return nil
 }
 
-// f32conv is Float32To64 with a buffer of its own, so that converting a
-// column allocates nothing.
-type f32conv struct{ buf []byte }
-
-func (c *f32conv) to64(f float32) float64 {
-	if f != f || math.IsInf(float64(f), 0) {
-		return float64(f)
-	}
-	c.buf = strconv.AppendFloat(c.buf[:0], float64(f), 'g', -1, 32)
-	// The string is only read by ParseFloat, which cannot fail on it
-	// (it could keep it only in an error).
-	v, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(c.buf), len(c.buf)), 64)
-	if err != nil {
-		return float64(f)
-	}
-	return v
-}
-
 // Float32To64 converts f to the float64 with the same shortest decimal
-// form, so that a float64 file shows 12.34 rather than
-// 12.340000152587891, and reading it back as float32 gives f exactly.
-func Float32To64(f float32) float64 {
-	if f != f || math.IsInf(float64(f), 0) {
-		return float64(f)
-	}
-	var buf [32]byte
-	v, err := strconv.ParseFloat(string(strconv.AppendFloat(buf[:0], float64(f), 'g', -1, 32)), 64)
-	if err != nil {
-		return float64(f)
-	}
-	return v
-}
+// form (data.Float32To64).
+func Float32To64(f float32) float64 { return data.Float32To64(f) }
 
 // PeakRSS returns the process's peak resident set size in bytes (VmHWM
 // of /proc/self/status), or an error where there is none.
