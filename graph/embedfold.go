@@ -18,35 +18,68 @@ import "fmt"
 // floats alpha · e[r] · b[c·d:(c+1)·d], each summed in float64 and
 // rounded once.
 func FoldEmbedding(e []float32, v, d int, b []float32, transB bool, cols, h int, alpha float32) ([]float32, error) {
-	k := cols * d
-	if v < 1 || d < 1 || cols < 1 || h < 1 || len(e) != v*d || len(b) != k*h {
-		return nil, fmt.Errorf("FoldEmbedding: embedding %d values for %dx%d, weight %d values for %dx%d", len(e), v, d, len(b), k, h)
+	if err := checkFold(e, v, d, b, cols, h); err != nil {
+		return nil, err
 	}
 	t := make([]float32, cols*v*h)
 	acc := make([]float64, h)
-	for c := range cols {
-		for r := range v {
-			clear(acc)
-			for dd := range d {
-				x := float64(e[r*d+dd])
-				kk := c*d + dd
-				if transB {
-					for j := range acc {
-						acc[j] += x * float64(b[j*k+kk])
-					}
-				} else {
-					for j, w := range b[kk*h : kk*h+h] {
-						acc[j] += x * float64(w)
-					}
-				}
+	for ent := range cols * v {
+		foldRow(t[ent*h:ent*h+h], acc, e, v, d, b, transB, cols, h, alpha, ent)
+	}
+	return t, nil
+}
+
+// FoldEmbeddingRows computes only the entries ents of FoldEmbedding's
+// tables into t (cols·v·h floats), with the same bits: a caller that
+// meets few of the cols·v entries (a column's ids index its own block of
+// the table) folds those alone.
+func FoldEmbeddingRows(t []float32, ents []int32, e []float32, v, d int, b []float32, transB bool, cols, h int, alpha float32) error {
+	if err := checkFold(e, v, d, b, cols, h); err != nil {
+		return err
+	}
+	if len(t) != cols*v*h {
+		return fmt.Errorf("FoldEmbeddingRows: %d table values for %dx%dx%d", len(t), cols, v, h)
+	}
+	acc := make([]float64, h)
+	for _, ent := range ents {
+		if ent < 0 || int(ent) >= cols*v {
+			return fmt.Errorf("FoldEmbeddingRows: entry %d outside [0, %d)", ent, cols*v)
+		}
+		foldRow(t[int(ent)*h:int(ent)*h+h], acc, e, v, d, b, transB, cols, h, alpha, int(ent))
+	}
+	return nil
+}
+
+func checkFold(e []float32, v, d int, b []float32, cols, h int) error {
+	k := cols * d
+	if v < 1 || d < 1 || cols < 1 || h < 1 || len(e) != v*d || len(b) != k*h {
+		return fmt.Errorf("FoldEmbedding: embedding %d values for %dx%d, weight %d values for %dx%d", len(e), v, d, len(b), k, h)
+	}
+	return nil
+}
+
+// foldRow sets row (entry ent = c·v + r) to alpha · e[r] · b[c·d:(c+1)·d],
+// summed in float64 (acc: h scratch values) and rounded once.
+func foldRow(row []float32, acc []float64, e []float32, v, d int, b []float32, transB bool, cols, h int, alpha float32, ent int) {
+	k := cols * d
+	c, r := ent/v, ent%v
+	clear(acc)
+	for dd := range d {
+		x := float64(e[r*d+dd])
+		kk := c*d + dd
+		if transB {
+			for j := range acc {
+				acc[j] += x * float64(b[j*k+kk])
 			}
-			row := t[(c*v+r)*h : (c*v+r)*h+h]
-			for j, s := range acc {
-				row[j] = float32(float64(alpha) * s)
+		} else {
+			for j, w := range b[kk*h : kk*h+h] {
+				acc[j] += x * float64(w)
 			}
 		}
 	}
-	return t, nil
+	for j, s := range acc {
+		row[j] = float32(float64(alpha) * s)
+	}
 }
 
 // EmbedSum sets row r of o (h floats) to the sum of the table rows

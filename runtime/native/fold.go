@@ -24,6 +24,12 @@ import (
 // them are within bounds. Results agree with the unfused kernels within float
 // rounding (each folded row is rounded once, then C rows are summed), and
 // do not depend on the batch or thread count.
+//
+// The table rows are folded when a run first meets them, not all at
+// once: column c's ids usually index only c's own block of the table
+// (odmn's exports offset each feature into one shared table), so of the
+// C·V rows about V are ever read, and the rest are neither computed nor
+// brought into memory.
 
 // maxFoldFloats bounds one chain's folded tables (32 MiB), and
 // maxFoldMACs the work of making them (about a quarter of a second), so
@@ -33,8 +39,9 @@ const (
 	maxFoldMACs   = 1 << 28
 )
 
-// foldRuns counts the runs that took the folded path (for tests).
-var foldRuns atomic.Int64
+// foldRuns counts the runs that took the folded path, foldedRows the
+// table rows folded (for tests).
+var foldRuns, foldedRows atomic.Int64
 
 func embedPatterns() []pattern {
 	var ps []pattern
@@ -96,8 +103,46 @@ type foldTables struct {
 	alpha, beta float32
 	transB      bool
 	cols, h     int
+	v, d        int // the table's rows and width as folded
 	tab, bias   []float32
 	ents        sync.Pool // *[]int32, a run's table entries
+	// ready[e] is set once entry e's row of tab is folded (under mu).
+	ready []atomic.Bool
+	mu    sync.Mutex
+}
+
+// fill folds the rows of the entries in ent not folded yet, from the
+// copies of the table and weights the tables were made for.
+func (ft *foldTables) fill(ent []int32) error {
+	var todo []int32
+	for _, e := range ent {
+		if !ft.ready[e].Load() {
+			todo = append(todo, e)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	slices.Sort(todo)
+	todo = slices.Compact(todo)
+	ft.mu.Lock()
+	defer ft.mu.Unlock()
+	todo = slices.DeleteFunc(todo, func(e int32) bool { return ft.ready[e].Load() })
+	if err := graph.FoldEmbeddingRows(ft.tab, todo, bytesF32(ft.src[0]), ft.v, ft.d, bytesF32(ft.src[1]), ft.transB, ft.cols, ft.h, ft.alpha); err != nil {
+		return err
+	}
+	for _, e := range todo { // readers check without the lock: rows first
+		ft.ready[e].Store(true)
+	}
+	foldedRows.Add(int64(len(todo)))
+	return nil
+}
+
+func bytesF32(b []byte) []float32 {
+	if len(b) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/4)
 }
 
 func f32bytes(t *graph.Tensor) []byte {
@@ -127,11 +172,8 @@ func (fc *foldCache) get(data, b, c *graph.Tensor, alpha, beta float32, transB b
 		return ft
 	}
 	v, d := data.Shape[0], data.Shape[1]
-	tab, err := graph.FoldEmbedding(data.F, v, d, b.F, transB, cols, h, alpha)
-	if err != nil {
-		return nil
-	}
-	ft := &foldTables{alpha: alpha, beta: beta, transB: transB, cols: cols, h: h, tab: tab, frozen: frozen, data: data, b: b, c: c}
+	ft := &foldTables{alpha: alpha, beta: beta, transB: transB, cols: cols, h: h, v: v, d: d, frozen: frozen, data: data, b: b, c: c,
+		tab: make([]float32, cols*v*h), ready: make([]atomic.Bool, cols*v)}
 	for i, s := range src {
 		ft.src[i] = bytes.Clone(s)
 	}
@@ -268,6 +310,9 @@ func embedLinear(c *chain, in, out []*graph.Tensor) (bool, error) {
 	ent := (*ep)[:N*C]
 	if !tableEntries(ent, ia, ib, N, C, V) {
 		return false, nil // the kernels report the index
+	}
+	if err := ft.fill(ent); err != nil {
+		return true, err
 	}
 	foldRuns.Add(1)
 	return true, graph.EmbedSum(o.F, ft.tab, ent, ft.bias, N, C, H, relu)

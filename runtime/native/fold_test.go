@@ -176,6 +176,44 @@ func TestFoldDeclines(t *testing.T) {
 	}
 }
 
+// Only the table rows a run meets are folded, once: with each column's ids
+// in its own block of the table, about one column's worth of the C·V rows.
+func TestFoldOnlyRowsMet(t *testing.T) {
+	r := rand.New(rand.NewPCG(33, 34))
+	g := graph.New("fold-rows")
+	const cols, d, v = 6, 4, 60
+	ids := g.Input("ids", graph.Int64, -1, cols)
+	off := g.Initializer("off", graph.I64([]int{cols}, []int64{0, 10, 20, 30, 40, 50}))
+	rows := graph.Gather(g.Initializer("table", randF32(r, v, d)), graph.Add(ids, off), 0)
+	flat := graph.Reshape(rows, g.Initializer("shape", graph.I64([]int{2}, []int64{-1, cols * d})))
+	g.SetOutput("y", graph.Relu(graph.Gemm(flat, g.Initializer("w", randF32(r, cols*d, 32)), g.Initializer("b", randF32(r, 32)), 1, 1, false, false)))
+	s, err := native.New(g, native.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round, users := range []int{50, 50, 400} {
+		feed := map[string]*graph.Tensor{"ids": embedIDs(r, users, cols, 10)}
+		met := map[[2]int64]bool{}
+		for i, id := range feed["ids"].I {
+			met[[2]int64{int64(i % cols), id}] = true
+		}
+		before, runs := native.FoldedRows(), native.FoldRuns()
+		if _, err := s.Run(feed); err != nil {
+			t.Fatal(err)
+		}
+		if native.FoldRuns() == runs {
+			t.Fatal("the run did not fold")
+		}
+		n := native.FoldedRows() - before
+		if round == 0 && n != int64(len(met)) {
+			t.Errorf("first run folded %d rows, met %d (of %d)", n, len(met), cols*v)
+		}
+		if n > int64(cols*10) {
+			t.Errorf("round %d folded %d rows; at most %d are ever met", round, n, cols*10)
+		}
+	}
+}
+
 // FuzzFoldEmbedding builds small embedding-then-dense graphs from the
 // fuzzer's bytes (every form the fold matches, shapes and attributes
 // included, indices in and out of range, NaN values) and requires the
