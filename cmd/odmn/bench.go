@@ -177,6 +177,9 @@ func printBench(w io.Writer, r *bench.Report) {
 		fmt.Fprintln(w, "\npeak memory (VmHWM, child processes):")
 		if mm.ScoreRatio > 0 {
 			fmt.Fprintf(w, "  scoring 100,000 users %.0f MiB, 1,000,000 users %.0f MiB (x%.2f)\n", mm.Score100kMiB, mm.Score1MMiB, mm.ScoreRatio)
+			if mm.ScoreFileRate > 0 {
+				fmt.Fprintf(w, "  odmn score's whole path on the 1,000,000 users (CSV read, scored, written): %.0f users/s\n", mm.ScoreFileRate)
+			}
 		}
 		if len(mm.TrainUsers) == 2 {
 			fmt.Fprintf(w, "  training %d users %.0f MiB, %d users %.0f MiB: %.0f bytes per row (the table holds %d)\n",

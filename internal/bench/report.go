@@ -127,7 +127,10 @@ type Memory struct {
 	Score100kMiB float64 `json:"score_100k_mib,omitempty"`
 	Score1MMiB   float64 `json:"score_1m_mib,omitempty"`
 	ScoreRatio   float64 `json:"score_1m_over_100k,omitempty"`
-	Train1MMiB   float64 `json:"train_1m_mib,omitempty"`
+	// ScoreFileRate is odmn score's whole path over the 1,000,000-user CSV
+	// file (parse, encode, score, write), users per second on every core.
+	ScoreFileRate float64 `json:"score_file_users_per_s,omitempty"`
+	Train1MMiB    float64 `json:"train_1m_mib,omitempty"`
 	// TrainUsers and TrainMiB are the training runs' table sizes and peaks
 	// (the slope's two points).
 	TrainUsers []int     `json:"train_users,omitempty"`

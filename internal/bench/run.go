@@ -154,6 +154,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 		rep.Memory = &Memory{Score100kMiB: mib(res[0].PeakRSS), Score1MMiB: mib(res[1].PeakRSS)}
 		rep.Memory.ScoreRatio = rep.Memory.Score1MMiB / rep.Memory.Score100kMiB
+		if res[1].Seconds > 0 {
+			rep.Memory.ScoreFileRate = float64(res[1].Rows) / res[1].Seconds
+		}
 	}
 	if o.EpochUsers > 0 {
 		small := o.EpochUsers / 10
