@@ -50,7 +50,7 @@ ONNX_PROTO_DIR := /usr/include/onnx
 # go1.26's fuzzing coordinator can report "context deadline exceeded" as a
 # failure when the deadline meets a busy worker (go.dev/issue/75804, fixed
 # in go1.27). FUZZ_TIME (say 5m) overrides every count for longer runs.
-FUZZ_TARGETS ?= ./compat:FuzzImport:60000 ./compat:FuzzRun:200000 ./runtime/native:FuzzFoldEmbedding:120000 ./train:FuzzDecodeFused:25000
+FUZZ_TARGETS ?= ./compat:FuzzImport:60000 ./compat:FuzzRun:200000 ./runtime/native:FuzzFoldEmbedding:120000 ./train:FuzzDecodeFused:25000 ./data:FuzzRecordReader:100000
 FUZZ_TIME ?=
 # Minimizing a new input defaults to 60s, which would take a brief run.
 FUZZ_MINIMIZE_TIME ?= 2s

@@ -17,7 +17,7 @@ import (
 type csvReader struct {
 	path  string
 	f     *os.File
-	r     *csv.Reader
+	r     *recordReader
 	cols  []ColumnRequest
 	idx   []int // field index in the file of each requested column
 	chunk int
@@ -59,14 +59,10 @@ func (c *csvReader) str(i int, s string) string {
 	return v
 }
 
-func newCSV(f io.Reader) *csv.Reader {
-	r := csv.NewReader(bufio.NewReaderSize(f, 1<<20))
-	r.ReuseRecord = true
-	return r
-}
+func newCSV(f io.Reader) *recordReader { return newRecordReader(f) }
 
 // readHeader reads the header record of a CSV file.
-func readHeader(path string, r *csv.Reader) ([]string, error) {
+func readHeader(path string, r *recordReader) ([]string, error) {
 	rec, err := r.Read()
 	if err == io.EOF {
 		return nil, fmt.Errorf("%s: empty file (no header line)", path)
