@@ -10,7 +10,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"unsafe"
+	"unicode"
+	"unicode/utf8"
 )
 
 // csvReader streams a comma-separated file with a header line.
@@ -337,20 +338,25 @@ func csvCount(path string) (int, error) {
 
 // csvSink writes CSV rows: floats in the shortest form that reads back
 // exactly (strconv 'g', -1; float32's for the float32 columns), NaN as an
-// empty field.
+// empty field, strings quoted as encoding/csv's Writer quotes them. A row
+// is made in one buffer: numbers never need quotes, so only strings are
+// examined.
 type csvSink struct {
 	bw  *bufio.Writer
-	w   *csv.Writer
-	rec []string
 	f32 []bool // by writer column
-	buf []byte // a row's formatted numbers
-	end []int  // where each column's text ends in buf (-1: a string column)
+	row []byte
 }
 
 func newCSVSink(w io.Writer, names []string, f32 []bool) (*csvSink, error) {
-	bw := bufio.NewWriterSize(w, 1<<20)
-	s := &csvSink{bw: bw, w: csv.NewWriter(bw), rec: make([]string, len(names)), f32: f32, end: make([]int, len(names))}
-	if err := s.w.Write(names); err != nil {
+	s := &csvSink{bw: bufio.NewWriterSize(w, 1<<20), f32: f32}
+	for i, n := range names {
+		if i > 0 {
+			s.row = append(s.row, ',')
+		}
+		s.row = appendCSVField(s.row, n)
+	}
+	s.row = append(s.row, '\n')
+	if _, err := s.bw.Write(s.row); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -359,44 +365,63 @@ func newCSVSink(w io.Writer, names []string, f32 []bool) (*csvSink, error) {
 func (s *csvSink) write(t *Table, order []int) error {
 	n := t.Rows()
 	for r := 0; r < n; r++ {
-		// Format the row's numbers into one buffer, then point the record
-		// at it: csv.Writer copies the fields before Write returns.
-		s.buf = s.buf[:0]
+		s.row = s.row[:0]
 		for i, j := range order {
-			s.end[i] = -1
+			if i > 0 {
+				s.row = append(s.row, ',')
+			}
 			if t.Kinds[j] == String {
-				s.rec[i] = t.Str[j][r]
+				s.row = appendCSVField(s.row, t.Str[j][r])
 				continue
 			}
 			v := t.Num[j][r]
 			switch {
 			case math.IsNaN(v):
 			case s.f32[i]:
-				s.buf = strconv.AppendFloat(s.buf, v, 'g', -1, 32)
+				s.row = strconv.AppendFloat(s.row, v, 'g', -1, 32)
 			default:
-				s.buf = strconv.AppendFloat(s.buf, v, 'g', -1, 64)
+				s.row = strconv.AppendFloat(s.row, v, 'g', -1, 64)
 			}
-			s.end[i] = len(s.buf)
 		}
-		at := 0
-		for i, e := range s.end {
-			if e < 0 {
-				continue
-			}
-			s.rec[i] = unsafe.String(unsafe.SliceData(s.buf[at:e]), e-at)
-			at = e
-		}
-		if err := s.w.Write(s.rec); err != nil {
+		s.row = append(s.row, '\n')
+		if _, err := s.bw.Write(s.row); err != nil {
 			return err
 		}
 	}
-	return s.w.Error()
+	return nil
 }
 
-func (s *csvSink) close() error {
-	s.w.Flush()
-	if err := s.w.Error(); err != nil {
-		return err
+// appendCSVField appends field as encoding/csv's Writer writes it (comma
+// separator, \n line ends): quoted, with quotes doubled, when it holds a
+// comma, quote, \r or \n, begins with a space, or is \. alone.
+func appendCSVField(b []byte, field string) []byte {
+	if !needsQuotes(field) {
+		return append(b, field...)
 	}
-	return s.bw.Flush()
+	b = append(b, '"')
+	for i := 0; i < len(field); i++ {
+		if field[i] == '"' {
+			b = append(b, '"')
+		}
+		b = append(b, field[i])
+	}
+	return append(b, '"')
 }
+
+func needsQuotes(field string) bool {
+	if field == "" {
+		return false
+	}
+	if field == `\.` {
+		return true
+	}
+	for i := 0; i < len(field); i++ {
+		if c := field[i]; c == '\n' || c == '\r' || c == '"' || c == ',' {
+			return true
+		}
+	}
+	r1, _ := utf8.DecodeRuneInString(field)
+	return unicode.IsSpace(r1)
+}
+
+func (s *csvSink) close() error { return s.bw.Flush() }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -98,4 +99,53 @@ func FuzzRecordReader(f *testing.F) {
 		}
 		_ = bytes.Clone(b)
 	})
+}
+
+// The sink writes what encoding/csv's Writer writes, quoting included.
+func TestCSVSinkMatchesEncodingCSV(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	atoms := []string{"a", ",", "\"", "\r", "\n", " ", "\t", "\u00a0", "\u2003", `\.`, "é", "", "1"}
+	var strs []string
+	for range 2000 {
+		var b strings.Builder
+		for range r.IntN(5) {
+			b.WriteString(atoms[r.IntN(len(atoms))])
+		}
+		strs = append(strs, b.String())
+	}
+	strs = append(strs, `\.`, " x", "\u00a0x", "x ", "")
+	tb := NewTable(nil, nil)
+	tb.AddString("s,\"name\"", strs)
+	nums := make([]float64, len(strs))
+	for i := range nums {
+		nums[i] = r.NormFloat64() * 1e3
+	}
+	tb.AddFloat(" x", nums)
+	var got bytes.Buffer
+	s, err := newCSVSink(&got, tb.Names, []bool{false, false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.write(tb, []int{0, 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.close(); err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	w := csv.NewWriter(&want)
+	w.Write(tb.Names)
+	for i := range strs {
+		w.Write([]string{strs[i], strconv.FormatFloat(nums[i], 'g', -1, 64)})
+	}
+	w.Flush()
+	if !bytes.Equal(got.Bytes(), want.Bytes()) {
+		g, wl := strings.Split(got.String(), "\n"), strings.Split(want.String(), "\n")
+		for i := range min(len(g), len(wl)) {
+			if g[i] != wl[i] {
+				t.Fatalf("line %d: %q, encoding/csv %q", i+1, g[i], wl[i])
+			}
+		}
+		t.Fatalf("%d lines, encoding/csv %d", len(g), len(wl))
+	}
 }
