@@ -22,6 +22,7 @@ type csvReader struct {
 	cols  []ColumnRequest
 	idx   []int // field index in the file of each requested column
 	chunk int
+	last  int // rows in the last chunk returned
 	width int // fields per record (header width)
 
 	base  int64   // data rows returned before the last chunk
@@ -171,7 +172,10 @@ func (c *csvReader) Next() (*Table, error) {
 		Num:   make([][]float64, len(c.cols)),
 		Str:   make([][]string, len(c.cols)),
 	}
-	size := min(c.chunk, 4096)
+	// Columns start at the size the last chunk reached (4,096 rows for
+	// the first), so a full chunk is not grown by doubling every time and a
+	// short file does not reserve a whole chunk.
+	size := min(c.chunk, max(4096, c.last))
 	for i, col := range c.cols {
 		t.Names[i], t.Kinds[i] = col.Name, col.Kind
 		if col.Kind == Float {
@@ -219,6 +223,7 @@ func (c *csvReader) Next() (*Table, error) {
 	if n == 0 {
 		return nil, io.EOF
 	}
+	c.last = n
 	return t, nil
 }
 

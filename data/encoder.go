@@ -180,6 +180,13 @@ func (s *reservoir) add(x float64) {
 	}
 	s.seen++
 	if len(s.vals) < s.size {
+		if len(s.vals) == cap(s.vals) {
+			// Double (append grows large slices by a quarter, which
+			// copies a full sample about five times over).
+			nv := make([]float64, len(s.vals), min(s.size, max(1024, 2*cap(s.vals))))
+			copy(nv, s.vals)
+			s.vals = nv
+		}
 		s.vals = append(s.vals, x)
 		return
 	}
