@@ -311,8 +311,8 @@ func embedLinear(c *chain, in, out []*graph.Tensor) (bool, error) {
 	if !tableEntries(ent, ia, ib, N, C, V) {
 		return false, nil // the kernels report the index
 	}
-	if err := ft.fill(ent); err != nil {
-		return true, err
+	if ft.fill(ent) != nil {
+		return false, nil // the kernels run instead
 	}
 	foldRuns.Add(1)
 	return true, graph.EmbedSum(o.F, ft.tab, ent, ft.bias, N, C, H, relu)
