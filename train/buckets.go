@@ -188,30 +188,38 @@ func fitSub(v []float64, opts BucketOptions) []Bucket {
 		}
 		i = j
 	}
-	var rest []float64
+	// The non-heavy values ("rest", in order) are only read at k+1 ranks:
+	// find those in one pass instead of copying them.
+	nrest := 0
 	for _, x := range v {
 		if !heavy[x] {
-			rest = append(rest, x)
+			nrest++
 		}
 	}
 	k := opts.Buckets - len(heavy)
-	if m := len(rest) / opts.MinPerBucket; m < k {
+	if m := nrest / opts.MinPerBucket; m < k {
 		k = m
 	}
-	if k < 1 && len(rest) > 0 {
+	if k < 1 && nrest > 0 {
 		k = 1
 	}
 	// Equal-frequency edges over the non-heavy values.
 	var edges []float64
-	if len(rest) > 0 {
+	if nrest > 0 {
+		ranks := make([]int, 0, k+1)
+		for j := 0; j < k; j++ {
+			ranks = append(ranks, j*nrest/k)
+		}
+		ranks = append(ranks, nrest-1)
+		rest := restAt(v, heavy, ranks)
 		edges = append(edges, rest[0])
 		for j := 1; j < k; j++ {
-			e := rest[j*len(rest)/k]
+			e := rest[j]
 			if e > edges[len(edges)-1] {
 				edges = append(edges, e)
 			}
 		}
-		last := rest[len(rest)-1]
+		last := rest[k]
 		if last > edges[len(edges)-1] {
 			edges = append(edges, last)
 		} else {
@@ -246,6 +254,27 @@ func fitSub(v []float64, opts BucketOptions) []Bucket {
 		if counts[i] > 0 {
 			out = append(out, b)
 		}
+	}
+	return out
+}
+
+// restAt returns the values of v that are not heavy at the given ranks
+// among them (ranks non-decreasing).
+func restAt(v []float64, heavy map[float64]bool, ranks []int) []float64 {
+	out := make([]float64, len(ranks))
+	r, t := 0, 0
+	for _, x := range v {
+		if heavy[x] {
+			continue
+		}
+		for t < len(ranks) && ranks[t] == r {
+			out[t] = x
+			t++
+		}
+		if t == len(ranks) {
+			break
+		}
+		r++
 	}
 	return out
 }
