@@ -41,7 +41,9 @@ type csvReader struct {
 
 const maxInterned = 4096
 
-// str returns s (a field of the reused record) as a string of its own.
+// str returns field s as a string of its own, so that the table does not
+// keep the record's whole line alive, shared between rows for repeated
+// values.
 func (c *csvReader) str(i int, s string) string {
 	if c.seen == nil {
 		c.seen = make([]map[string]string, len(c.cols))

@@ -113,3 +113,48 @@ func TestEmbedSumRejects(t *testing.T) {
 		t.Error("weight of 10 values for 4x3: no error")
 	}
 }
+
+// FoldEmbeddingRows writes the bits FoldEmbedding gives for the entries it
+// is asked for, leaves the other rows as they are, and refuses an entry or
+// a table that does not fit.
+func TestFoldEmbeddingRowsSameBits(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	const v, d, cols, h = 11, 4, 3, 37
+	e := make([]float32, v*d)
+	b := make([]float32, cols*d*h)
+	for _, x := range [][]float32{e, b} {
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+	}
+	for _, transB := range []bool{false, true} {
+		full, err := FoldEmbedding(e, v, d, b, transB, cols, h, 1.25)
+		if err != nil {
+			t.Fatal(err)
+		}
+		part := make([]float32, len(full))
+		ents := []int32{0, 5, 5, int32(cols*v - 1), 17}
+		if err := FoldEmbeddingRows(part, ents, e, v, d, b, transB, cols, h, 1.25); err != nil {
+			t.Fatal(err)
+		}
+		for ent := range cols * v {
+			row, want := part[ent*h:ent*h+h], full[ent*h:ent*h+h]
+			if !slices.Contains(ents, int32(ent)) {
+				want = make([]float32, h)
+			}
+			for j := range row {
+				if math.Float32bits(row[j]) != math.Float32bits(want[j]) {
+					t.Fatalf("transB %v entry %d [%d]: %v, want %v", transB, ent, j, row[j], want[j])
+				}
+			}
+		}
+		for _, bad := range []int32{-1, int32(cols * v)} {
+			if err := FoldEmbeddingRows(part, []int32{bad}, e, v, d, b, transB, cols, h, 1); err == nil {
+				t.Errorf("entry %d accepted", bad)
+			}
+		}
+		if err := FoldEmbeddingRows(part[1:], []int32{0}, e, v, d, b, transB, cols, h, 1); err == nil {
+			t.Error("a short table accepted")
+		}
+	}
+}
