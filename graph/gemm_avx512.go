@@ -13,7 +13,9 @@ package graph
 // C held in 16 registers while k runs, k in slabs of 256 so a B panel
 // stays in L1. Each element of C is summed
 // in the same order (k ascending) however the product is split, so
-// results do not depend on the thread count.
+// results do not depend on the thread count. Aᵀ·B with at most 16 columns
+// (the weight gradients of narrow heads) reads rows of A as vectors
+// instead (kernTN), with the same sums.
 
 /*
 #cgo CFLAGS: -O3
@@ -132,6 +134,77 @@ static void kern16(ptrdiff_t kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, con
 	}
 }
 
+// tnBlock accumulates NV·16 rows of op(A) = Aᵀ (row p of A read as NV
+// vectors, the last masked to `last`) times NJ columns of B over one k
+// slab into tmp[j·64 + i]. NV and NJ are constants at every call, so the
+// accumulators stay in registers (NV·NJ <= 24).
+__attribute__((target("avx512f"), always_inline))
+static inline void tnBlock(const int NV, const int NJ, ptrdiff_t kc, const float *a, ptrdiff_t lda,
+		const float *b, ptrdiff_t ldb, __mmask16 last, float *tmp) {
+	__m512 acc[4][6];
+	for (int v = 0; v < NV; v++)
+		for (int j = 0; j < NJ; j++)
+			acc[v][j] = _mm512_setzero_ps();
+	for (ptrdiff_t p = 0; p < kc; p++) {
+		const float *ap = a + p * lda, *bp = b + p * ldb;
+		__m512 x[4];
+		for (int v = 0; v < NV; v++)
+			x[v] = v == NV - 1 ? _mm512_maskz_loadu_ps(last, ap + 16 * v) : _mm512_loadu_ps(ap + 16 * v);
+		for (int j = 0; j < NJ; j++) {
+			__m512 bb = _mm512_set1_ps(bp[j]);
+			for (int v = 0; v < NV; v++)
+				acc[v][j] = _mm512_fmadd_ps(x[v], bb, acc[v][j]);
+		}
+	}
+	for (int v = 0; v < NV; v++)
+		for (int j = 0; j < NJ; j++)
+			_mm512_store_ps(tmp + j * 64 + 16 * v, acc[v][j]);
+}
+
+// kernTN is one k slab of C = op(A)·B for op(A) = Aᵀ and at most 16
+// columns (the weight gradient of a narrow layer, Xᵀ·dY over the batch).
+// kern16 would broadcast each element of A into an FMA of which only n of
+// 16 lanes count; here row p of A is read as vectors, 64 rows of op(A) at
+// a time, and B[p][j] is broadcast, so every lane counts. Each element is
+// summed in kern's order (p ascending, one FMA each) and stored through
+// the same epilogue, so the bits are kern's.
+__attribute__((target("avx512f")))
+static void kernTN(ptrdiff_t kc, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+		float *c, ptrdiff_t ldc, float alpha, float beta, int first, ptrdiff_t m, int n,
+		const float *bias, int relu) {
+	float tmp[16 * 64] __attribute__((aligned(64)));
+	__m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+	__mmask16 m0 = n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1);
+	__m512 bias0 = first && bias ? _mm512_maskz_loadu_ps(m0, bias) : _mm512_setzero_ps();
+	for (ptrdiff_t i0 = 0; i0 < m; i0 += 64) {
+		int mi = m - i0 < 64 ? (int)(m - i0) : 64;
+		int nv = (mi + 15) / 16;
+		__mmask16 last = mi % 16 ? (__mmask16)((1u << (mi % 16)) - 1) : 0xffff;
+		for (int j0 = 0; j0 < n; j0 += 6) {
+			int nj = n - j0 < 6 ? n - j0 : 6;
+			const float *ai = a + i0, *bj = b + j0;
+			float *t = tmp + j0 * 64;
+			switch (nv * 8 + nj) {
+#define TN(V, J) case V * 8 + J: tnBlock(V, J, kc, ai, lda, bj, ldb, last, t); break;
+			TN(1, 1) TN(1, 2) TN(1, 3) TN(1, 4) TN(1, 5) TN(1, 6)
+			TN(2, 1) TN(2, 2) TN(2, 3) TN(2, 4) TN(2, 5) TN(2, 6)
+			TN(3, 1) TN(3, 2) TN(3, 3) TN(3, 4) TN(3, 5) TN(3, 6)
+			TN(4, 1) TN(4, 2) TN(4, 3) TN(4, 4) TN(4, 5) TN(4, 6)
+#undef TN
+			}
+		}
+		for (int r = 0; r < mi; r++) {
+			float row[16] __attribute__((aligned(64)));
+			for (int j = 0; j < n; j++)
+				row[j] = tmp[j * 64 + r];
+			float *cr = c + (i0 + r) * ldc;
+			__m512 y = epilogue(_mm512_maskz_load_ps(m0, row), va, vb, _mm512_maskz_loadu_ps(m0, cr), bias0, first,
+				beta != 0.0f, bias != 0, relu);
+			_mm512_mask_storeu_ps(cr, m0, y);
+		}
+	}
+}
+
 // packB: rows p0..p0+kc of op(B), columns j0..j0+nc, as panels of NR
 // columns (kc×NR each, zero-padded).
 static void packB(int transB, const float *b, ptrdiff_t ldb, ptrdiff_t p0, ptrdiff_t kc,
@@ -175,6 +248,14 @@ static void odmn_sgemm512(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrd
 		float *bp, const float *bias, int relu, const float *packed) {
 	ptrdiff_t rs = transA ? 1 : lda, cs = transA ? lda : 1;
 	ptrdiff_t npad = (n + NR - 1) / NR * NR;
+	if (transA && !transB && !packed && n <= 16) {
+		for (ptrdiff_t p0 = 0; p0 < k; p0 += KC) {
+			ptrdiff_t kc = k - p0 < KC ? k - p0 : KC;
+			kernTN(kc, a + p0 * lda, lda, b + p0 * ldb, ldb, c, ldc, alpha, beta, p0 == 0, m, (int)n, bias,
+				relu && p0 + kc >= k);
+		}
+		return;
+	}
 	for (ptrdiff_t p0 = 0; p0 < k; p0 += KC) {
 		ptrdiff_t kc = k - p0 < KC ? k - p0 : KC;
 		int first = p0 == 0, last = p0 + kc >= k;
