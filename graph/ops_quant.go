@@ -237,12 +237,22 @@ func onnxDTypeAttr(op, name string, code int64) (DType, error) {
 	}
 	dt, ok := DTypeFromONNX(int32(code))
 	if !ok {
-		if code == 0 || code == 8 || code > 25 {
+		if code == 0 || code == 8 || code > 26 {
 			return Invalid, fmt.Errorf("%s %d is not a data type", name, code)
 		}
-		return Invalid, unsupported(op, "%s %s", name, onnxTypeName(code))
+		n, ok := narrowTypeNames[code]
+		if !ok {
+			n = onnxTypeName(code)
+		}
+		return Invalid, unsupported(op, "%s %s", name, n)
 	}
 	return dt, nil
+}
+
+// narrowTypeNames names the TensorProto.DataType codes after bfloat16.
+var narrowTypeNames = map[int64]string{
+	17: "float8e4m3fn", 18: "float8e4m3fnuz", 19: "float8e5m2", 20: "float8e5m2fnuz",
+	21: "uint4", 22: "int4", 23: "float4e2m1", 24: "float8e8m0", 25: "uint2", 26: "int2",
 }
 
 // ---------- QuantizeLinear ----------
