@@ -203,9 +203,9 @@ func quantLayout(xs, ss []int, axis, block int64) (qLayout, error) {
 
 const maxInt32 = 1<<31 - 1
 
-// each calls f(i, p, n): n consecutive elements of x from flat index i
-// share the parameter at p (n is 1 unless the layout repeats one
-// parameter over a run), covering x in order.
+// each calls f(i, p, stride, n) over runs covering x in order: the n
+// consecutive elements of x from flat index i take the parameters at p,
+// p+stride, ... (stride 0: all the one at p).
 func (l qLayout) each(f func(i, p, stride, n int)) {
 	switch l.mode {
 	case qPerTensor:
@@ -225,12 +225,12 @@ func (l qLayout) each(f func(i, p, stride, n int)) {
 	}
 }
 
-// quantParamTypes are the dtypes QuantizeLinear's x and y_scale may have.
+// quantFloatIn reports the dtypes QuantizeLinear's x and y_scale may have.
 func quantFloatIn(dt DType) bool { return dt == Float32 || dt == Float16 || dt == Int32 }
 
-// onnxDTypeAttr maps an output_dtype (or precision) attribute to a dtype:
-// ok false with an *UnsupportedError for the types odmn lacks (bfloat16,
-// float8, int4, ...).
+// onnxDTypeAttr maps an output_dtype (or precision) attribute to a dtype,
+// with an *UnsupportedError for the types odmn lacks (bfloat16, float8,
+// int4, ...).
 func onnxDTypeAttr(op, name string, code int64) (DType, error) {
 	if code < 0 || code > math.MaxInt32 {
 		return Invalid, fmt.Errorf("%s %d is not a data type", name, code)
