@@ -246,31 +246,9 @@ func convKernel[T Float](in []*Tensor, a Attrs, out []*Tensor) error {
 	if b != nil && b.Len() != w.Shape[0] {
 		return fmt.Errorf("B has %d values, want %d", b.Len(), w.Shape[0])
 	}
-	gemm := gemmFor[T]()
-	group := int(a.Int("group"))
-	n, c, m := x.Shape[0], x.Shape[1], w.Shape[0]
-	cg, mg := c/group, m/group
-	kk, p, sp := Size(g.k), Size(g.out), Size(g.in)
-	rows := cg * kk
-	// The column matrix is built a slab of output positions at a time
-	// (whole rows of the last output dimension), so its size stays
-	// bounded whatever the kernel and output sizes.
-	ol := max(1, g.out[len(g.out)-1])
-	cw := min(p, max(ol, colBudget/max(1, rows)/ol*ol))
-	col := make([]T, rows*cw)
 	xs, ws, ys := Data[T](x), Data[T](w), Data[T](y)
-	tab := g.coords()
-	inStr := rowStrides(g.in)
-	for s := 0; s < n; s++ {
-		for gi := 0; gi < group; gi++ {
-			xg := xs[(s*c+gi*cg)*sp:]
-			for q0 := 0; q0 < p; q0 += cw {
-				width := min(cw, p-q0)
-				im2col(xg, col[:rows*width], cg, g, tab, inStr, kk, q0, width, sp)
-				gemm(false, false, mg, width, rows, 1, ws[gi*mg*rows:], rows, col, width, 0, ys[(s*m+gi*mg)*p+q0:], p)
-			}
-		}
-	}
+	convInto(xs, ws, ys, x.Shape, w.Shape[0], g, int(a.Int("group")), gemmFor[T]())
+	n, m, p := x.Shape[0], w.Shape[0], Size(g.out)
 	if b != nil {
 		bv := Data[T](b)
 		for s := 0; s < n; s++ {
@@ -283,6 +261,34 @@ func convKernel[T Float](in []*Tensor, a Attrs, out []*Tensor) error {
 		}
 	}
 	return nil
+}
+
+// convInto convolves xs (shape xShape: N, C, D1, ...) with ws (m output
+// channels, geometry g from convGeom) into ys, im2col then gemm per sample
+// and group; Conv, ConvInteger and QLinearConv share it.
+func convInto[T Number](xs, ws, ys []T, xShape []int, m int, g *winGeom, group int, gemm gemmFn[T]) {
+	n, c := xShape[0], xShape[1]
+	cg, mg := c/group, m/group
+	kk, p, sp := Size(g.k), Size(g.out), Size(g.in)
+	rows := cg * kk
+	// The column matrix is built a slab of output positions at a time
+	// (whole rows of the last output dimension), so its size stays
+	// bounded whatever the kernel and output sizes.
+	ol := max(1, g.out[len(g.out)-1])
+	cw := min(p, max(ol, colBudget/max(1, rows)/ol*ol))
+	col := make([]T, rows*cw)
+	tab := g.coords()
+	inStr := rowStrides(g.in)
+	for s := 0; s < n; s++ {
+		for gi := 0; gi < group; gi++ {
+			xg := xs[(s*c+gi*cg)*sp:]
+			for q0 := 0; q0 < p; q0 += cw {
+				width := min(cw, p-q0)
+				im2col(xg, col[:rows*width], cg, g, tab, inStr, kk, q0, width, sp)
+				gemm(false, false, mg, width, rows, 1, ws[gi*mg*rows:], rows, col, width, 0, ys[(s*m+gi*mg)*p+q0:], p)
+			}
+		}
+	}
 }
 
 // colBudget bounds the elements of Conv's and ConvTranspose's column
