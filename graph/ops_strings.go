@@ -826,7 +826,10 @@ func tfIdfK(in []*Tensor, a Attrs, out []*Tensor) error {
 		}
 		if start <= hi && c > 1 {
 			// Distances of c or more fit no 2-gram in the row.
-			dmax := int(min(skip+1, int64(c-1)))
+			dmax := c - 1
+			if skip < int64(dmax) {
+				dmax = int(skip) + 1
+			}
 			for d := 1; d <= dmax; d++ {
 				for i := 0; i+d*(start-1) < c; i++ {
 					key = key[:0]
