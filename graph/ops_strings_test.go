@@ -244,7 +244,7 @@ func TestRegexFullMatch(t *testing.T) {
 		{`.*`, []bool{true, true, true, true, true, false}}, // . does not match \n
 		{`(?s).*`, []bool{true, true, true, true, true, true}},
 		{`\p{Han}+`, []bool{false, false, false, false, true, false}},
-		{`ab$`, []bool{false, false, false, false, false, false}}, // no match before a final \n
+		{`ab$`, []bool{false, false, false, false, false, false}},  // no match before a final \n
 		{`a|www.*`, []bool{true, true, true, false, false, false}}, // alternation inside the anchors
 		{`google`, []bool{false, false, false, false, false, false}},
 		{``, []bool{false, false, false, true, false, false}},
