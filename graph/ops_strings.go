@@ -116,13 +116,14 @@ func StringNormalizer(x *Node, attrs Attrs) *Node { return Apply1(stringNormaliz
 //
 // Case changes map each code point on its own by Unicode's simple case
 // mappings (unicode.ToUpper, unicode.ToLower), which is what ONNX Runtime
-// does with towupper/towlower in the default en_US.UTF-8 locale: "ß" stays
-// "ß" in upper case, "İ" lowers to "i". Locales whose language is tr or az
-// use the Turkish mappings (i <-> İ, ı <-> I), as their C libraries do;
-// every other UTF-8 locale of a language (de_DE, fr, en-GB.UTF-8, ...)
-// uses the default mappings, which glibc's locales share. Locales that are
-// not UTF-8 ("C", "POSIX", "en_US.ISO-8859-1") are refused: their case
-// tables do not cover Unicode.
+// does with towupper/towlower in the default en_US.UTF-8 locale (and in
+// C.UTF-8): "ß" stays "ß" in upper case, "İ" lowers to "i", "ǅ" uppers to
+// "Ǆ". Locales whose language is tr or az use the Turkish mappings
+// (i <-> İ, ı <-> I), as their C libraries do; every other UTF-8 locale of
+// a language (de_DE, fr, en-GB.UTF-8, ...) uses the default mappings,
+// which glibc's locales share. "C" and "POSIX" change ASCII letters only,
+// as ONNX Runtime does in them. Other encodings ("en_US.ISO-8859-1") are
+// refused.
 //
 // Without is_case_sensitive, stop words match after both sides are
 // upper-cased (case_change_action UPPER) or lower-cased (otherwise), as in
@@ -130,7 +131,7 @@ func StringNormalizer(x *Node, attrs Attrs) *Node { return Apply1(stringNormaliz
 type normalizer struct {
 	action    string // LOWER, UPPER or NONE
 	sensitive bool
-	turkish   bool
+	rules     int // unicodeCase, turkishCase or asciiCase
 	stop      map[string]struct{}
 }
 
@@ -142,11 +143,11 @@ func newNormalizer(a Attrs) (*normalizer, error) {
 		return nil, fmt.Errorf("case_change_action must be LOWER, UPPER or NONE, got %q", nz.action)
 	}
 	if a.Has("locale") {
-		tr, err := localeRules(a.String("locale"))
+		r, err := localeRules(a.String("locale"))
 		if err != nil {
 			return nil, err
 		}
-		nz.turkish = tr
+		nz.rules = r
 	}
 	if a.Has("stopwords") {
 		sw := a.Strings("stopwords")
@@ -164,11 +165,18 @@ func newNormalizer(a Attrs) (*normalizer, error) {
 	return nz, nil
 }
 
+// Case rules of a StringNormalizer locale.
+const (
+	unicodeCase = iota // Unicode's simple mappings (en_US.UTF-8 and most locales)
+	turkishCase        // tr, az: i <-> İ, ı <-> I
+	asciiCase          // C, POSIX: A-Z <-> a-z only
+)
+
 // localeRules checks a locale name ("en_US", "en-US", "de_DE.UTF-8",
-// "tr_TR.utf8@euro") and reports whether it takes the Turkish case rules.
-func localeRules(name string) (turkish bool, err error) {
+// "tr_TR.utf8@euro", "C.UTF-8", "C") and returns its case rules.
+func localeRules(name string) (int, error) {
 	if name == "" {
-		return false, nil // the environment's locale in C++: the default
+		return unicodeCase, nil // the environment's locale in C++: the default
 	}
 	base, enc := name, ""
 	if i := strings.IndexByte(base, '@'); i >= 0 {
@@ -177,8 +185,15 @@ func localeRules(name string) (turkish bool, err error) {
 	if i := strings.IndexByte(base, '.'); i >= 0 {
 		base, enc = base[:i], base[i+1:]
 	}
-	if enc != "" && !strings.EqualFold(enc, "UTF-8") && !strings.EqualFold(enc, "utf8") {
-		return false, fmt.Errorf("locale %q is not supported: odmn changes case only by Unicode's rules (UTF-8 locales)", name)
+	utf := strings.EqualFold(enc, "UTF-8") || strings.EqualFold(enc, "utf8")
+	if (base == "C" || base == "POSIX") && enc == "" {
+		return asciiCase, nil
+	}
+	if enc != "" && !utf {
+		return 0, fmt.Errorf("locale %q is not supported: odmn changes case only by Unicode's rules (UTF-8 locales) or ASCII's (C, POSIX)", name)
+	}
+	if base == "C" {
+		return unicodeCase, nil // C.UTF-8
 	}
 	lang := base
 	if i := strings.IndexAny(lang, "_-"); i >= 0 {
@@ -189,9 +204,12 @@ func localeRules(name string) (turkish bool, err error) {
 		ok = ok && r >= 'a' && r <= 'z'
 	}
 	if !ok {
-		return false, fmt.Errorf("locale %q is not supported: odmn takes a language's locale (en_US, de_DE.UTF-8, tr_TR, ...)", name)
+		return 0, fmt.Errorf("locale %q is not supported: odmn takes a language's locale (en_US, de_DE.UTF-8, tr_TR, ...), C or C.UTF-8", name)
 	}
-	return lang == "tr" || lang == "az", nil
+	if lang == "tr" || lang == "az" {
+		return turkishCase, nil
+	}
+	return unicodeCase, nil
 }
 
 // compareCase is the case stop words are compared in without
@@ -212,13 +230,28 @@ func (nz *normalizer) changeCase(s, action string) (string, error) {
 		return "", fmt.Errorf("a string is not valid UTF-8, so its case cannot change")
 	}
 	var f func(rune) rune
+	up := action == "UPPER"
 	switch {
-	case action == "UPPER" && nz.turkish:
+	case nz.rules == asciiCase && up:
+		f = func(r rune) rune {
+			if r >= 'a' && r <= 'z' {
+				r -= 'a' - 'A'
+			}
+			return r
+		}
+	case nz.rules == asciiCase:
+		f = func(r rune) rune {
+			if r >= 'A' && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			return r
+		}
+	case nz.rules == turkishCase && up:
 		f = unicode.TurkishCase.ToUpper
-	case action == "UPPER":
-		f = unicode.ToUpper
-	case nz.turkish:
+	case nz.rules == turkishCase:
 		f = unicode.TurkishCase.ToLower
+	case up:
+		f = unicode.ToUpper
 	default:
 		f = unicode.ToLower
 	}

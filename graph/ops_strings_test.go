@@ -93,6 +93,13 @@ func TestStringNormalizer(t *testing.T) {
 		// does not match a stop word "SS"
 		{"upper compare", graph.Attrs{"case_change_action": "UPPER", "stopwords": []string{"ss", "İ"}},
 			strs([]int{3}, "ß", "SS", "i"), []int{2}, []string{"ß", "I"}},
+		// C and POSIX change ASCII letters only; C.UTF-8 is Unicode's
+		{"C locale", graph.Attrs{"case_change_action": "UPPER", "locale": "C"},
+			strs([]int{2}, "abcxyz", "çé"), []int{2}, []string{"ABCXYZ", "çé"}},
+		{"POSIX locale", graph.Attrs{"case_change_action": "LOWER", "locale": "POSIX"},
+			strs([]int{2}, "ABCXYZ", "ÇÉ"), []int{2}, []string{"abcxyz", "ÇÉ"}},
+		{"C.UTF-8 locale", graph.Attrs{"case_change_action": "LOWER", "locale": "C.utf8"},
+			strs([]int{2}, "ABCXYZ", "ÇÉ"), []int{2}, []string{"abcxyz", "çé"}},
 		// no stop words, no case change: a copy
 		{"none", nil, strs([]int{1, 2}, "A b", "\xff"), []int{1, 2}, []string{"A b", "\xff"}},
 	}
@@ -130,7 +137,8 @@ func TestStringNormalizerErrors(t *testing.T) {
 		in    func(*graph.Graph) *graph.Node
 	}{
 		{"case_change_action must be LOWER, UPPER or NONE", graph.Attrs{"case_change_action": "lower"}, in(3)},
-		{`locale "C" is not supported`, graph.Attrs{"locale": "C"}, in(3)},
+		{`locale "de_DE.ISO-8859-1" is not supported`, graph.Attrs{"locale": "de_DE.ISO-8859-1"}, in(3)},
+		{`locale "english" is not supported`, graph.Attrs{"locale": "english"}, in(3)},
 		{`locale "en_US.ISO-8859-1" is not supported`, graph.Attrs{"locale": "en_US.ISO-8859-1"}, in(3)},
 		{"shape [C] or [1, C], got [2 3]", nil, in(2, 3)},
 		{"shape [C] or [1, C], got [1 1 3]", nil, in(1, 1, 3)},
