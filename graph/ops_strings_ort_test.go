@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/odmn/odmn/compat"
 	"github.com/odmn/odmn/export"
 	"github.com/odmn/odmn/graph"
 	"github.com/odmn/odmn/internal/testenv"
@@ -20,7 +21,8 @@ import (
 // builds a graph on inputs x0, x1, ... whose dimensions other than 1 are
 // unknown, runs it
 // natively and in ONNX Runtime, and compares every output's shape and
-// values.
+// values; it also imports the exported file back and wants the same
+// outputs from it.
 func agreeExactlyWithORT(t *testing.T, name string, build func(in []*graph.Node) []*graph.Node, xs ...*graph.Tensor) {
 	t.Helper()
 	g := graph.New("strings")
@@ -66,9 +68,29 @@ func agreeExactlyWithORT(t *testing.T, name string, build func(in []*graph.Node)
 	if err != nil {
 		t.Fatalf("%s: ort run: %v", name, err)
 	}
+	// The exported file imported back runs as the graph did.
+	m, err := compat.Parse(b)
+	if err != nil {
+		t.Fatalf("%s: parse: %v", name, err)
+	}
+	ig, err := compat.Import(m)
+	if err != nil {
+		t.Fatalf("%s: import: %v", name, err)
+	}
+	is, err := native.New(ig, native.Options{})
+	if err != nil {
+		t.Fatalf("%s: imported: %v", name, err)
+	}
+	imported, err := is.Run(feed)
+	if err != nil {
+		t.Fatalf("%s: imported: run: %v", name, err)
+	}
 	for i := range outs {
 		nm := fmt.Sprintf("y%d", i)
 		w, o := want[nm], got[nm]
+		if iw := imported[nm]; !graph.SameShape(iw.Shape, w.Shape) || fmt.Sprint(show(iw)) != fmt.Sprint(show(w)) {
+			t.Errorf("%s %s: imported %v %v, built %v %v", name, nm, iw.Shape, show(iw), w.Shape, show(w))
+		}
 		same := w.DType == o.DType && graph.SameShape(w.Shape, o.Shape)
 		if same {
 			switch w.DType {
