@@ -429,3 +429,80 @@ func TestTfIdfVectorizerErrors(t *testing.T) {
 		}
 	}
 }
+
+// FuzzStringOps runs the string ops on fuzzed strings and attributes: no
+// panics, and splitting on a delimiter then joining gives the string back.
+func FuzzStringOps(f *testing.F) {
+	f.Add("a,b,,c|日本|", ",", int64(-1), "a.*", "b", uint8(0))
+	f.Add("  x  y |\xff|", "", int64(1), "(", "X", uint8(1))
+	f.Add("Monday|monday|İ", "--", int64(0), `\w+`, "monday", uint8(2))
+	f.Fuzz(func(t *testing.T, data, delim string, maxSplit int64, pattern, stop string, mode uint8) {
+		if len(data) > 1<<10 {
+			return
+		}
+		elems := strings.Split(data, "|")
+		x := strs([]int{len(elems)}, elems...)
+		// StringSplit
+		a := graph.Attrs{"delimiter": delim}
+		if mode&1 != 0 {
+			a["maxsplit"] = maxSplit
+		}
+		out, err := graphtest.Eval(func(_ *graph.Graph, n []*graph.Node) []*graph.Node {
+			y, z := graph.StringSplit(n[0], a)
+			return []*graph.Node{y, z}
+		}, x)
+		if err != nil {
+			t.Fatalf("StringSplit %v: %v", a, err)
+		}
+		k := out[0].Shape[1]
+		for i, s := range elems {
+			n := int(out[1].I[i])
+			if n > k {
+				t.Fatalf("count %d > %d", n, k)
+			}
+			if delim != "" && s != "" && mode&1 == 0 {
+				if j := strings.Join(out[0].S[i*k:i*k+n], delim); j != s {
+					t.Fatalf("split %q on %q joins back to %q", s, delim, j)
+				}
+			}
+		}
+		// RegexFullMatch: an invalid pattern is an error, never a panic.
+		_, _ = graphtest.Eval(func(_ *graph.Graph, n []*graph.Node) []*graph.Node {
+			return []*graph.Node{graph.RegexFullMatch(n[0], pattern)}
+		}, x)
+		// StringNormalizer
+		actions := []string{"NONE", "LOWER", "UPPER"}
+		na := graph.Attrs{"case_change_action": actions[int(mode/2)%3], "is_case_sensitive": int64(mode / 8 % 2),
+			"stopwords": []string{stop}}
+		if mode&16 != 0 {
+			na["locale"] = []string{"tr_TR", "C", "en_US.UTF-8"}[int(mode/32)%3]
+		}
+		if out, err := graphtest.Eval(func(_ *graph.Graph, n []*graph.Node) []*graph.Node {
+			return []*graph.Node{graph.StringNormalizer(n[0], na)}
+		}, x); err == nil && out[0].Len() > len(elems) {
+			t.Fatalf("StringNormalizer grew %d strings to %d", len(elems), out[0].Len())
+		}
+		// StringConcat of x with its reverse column
+		col := strs([]int{len(elems), 1}, elems...)
+		if _, err := graphtest.Eval(func(_ *graph.Graph, n []*graph.Node) []*graph.Node {
+			return []*graph.Node{graph.StringConcat(n[0], n[1])}
+		}, x, col); err != nil {
+			t.Fatal(err)
+		}
+		// TfIdfVectorizer on the bytes of data
+		ints := graph.NewTensor(graph.Int64, []int{len(data)})
+		for i := range ints.I {
+			ints.I[i] = int64(data[i] % 8)
+		}
+		ta := graph.Attrs{
+			"mode": []string{"TF", "IDF", "TFIDF"}[int(mode)%3], "min_gram_length": int64(1 + mode%2), "max_gram_length": int64(2),
+			"max_skip_count": maxSplit & 7, "ngram_counts": []int64{0, 3}, "ngram_indexes": []int64{0, 1, 2, 3, 4},
+			"pool_int64s": []int64{1, 2, 3, 1, 2, 3, 4}, "weights": []float32{1, 2, 3, 4, 5},
+		}
+		if _, err := graphtest.Eval(func(_ *graph.Graph, n []*graph.Node) []*graph.Node {
+			return []*graph.Node{graph.TfIdfVectorizer(n[0], ta)}
+		}, ints); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
