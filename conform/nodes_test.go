@@ -132,6 +132,13 @@ func TestNodeConformanceThroughORT(t *testing.T) {
 		if strings.Contains(f.Reason, "Batchwise recurrent operations (layout == 1) are not supported") {
 			continue // ONNX Runtime's CPU GRU, LSTM and RNN run layout 0 only
 		}
+		if strings.Contains(f.Reason, "Failed to construct locale") {
+			// ONNX Runtime's StringNormalizer loads the en_US.UTF-8 locale
+			// (its default), which machines without it refuse: the
+			// machine's gap, not odmn's export.
+			t.Logf("%s: %s", f.Name, f.Reason)
+			continue
+		}
 		t.Errorf("%s: %s", f.Name, f.Reason)
 	}
 	t.Logf("through ORT: %d passed, %d failed", rep.Total.Passed, rep.Total.Failed)
