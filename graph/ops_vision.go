@@ -457,7 +457,11 @@ func cubicCoeffs(t float64, c *[4]float64) {
 // first) are denormalized, moved in bounds by the padding mode when they
 // fall outside the borders, and interpolated from the neighbours, each
 // neighbour read with the padding mode (zeros: 0 outside; border: the
-// nearest; reflection: reflected).
+// nearest; reflection: reflected). In cubic mode the coordinate itself is
+// not moved, only its 4 neighbours per axis, as PyTorch's grid_sample
+// (whose exporter emits the op) and ONNX Runtime do; this differs from
+// the reference for border padding. For nearest and linear modes moving
+// the coordinate first changes nothing.
 func gridSample(x []float64, xs []int, grid []float64, ys []int, mode, pad string, align bool) ([]float64, error) {
 	r := len(xs) - 2
 	n, c := xs[0], xs[1]
@@ -530,7 +534,7 @@ func gridSample(x []float64, xs []int, grid []float64, ys []int, mode, pad strin
 				if mode == "nearest" {
 					v = math.RoundToEven(v)
 				}
-				if v < lo[i] || v > hi[i] {
+				if mode != "cubic" && (v < lo[i] || v > hi[i]) {
 					switch pad {
 					case "border":
 						v = min(max(v, 0), d-1)
