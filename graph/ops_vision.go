@@ -472,8 +472,8 @@ func gridSample(x []float64, xs []int, grid []float64, ys []int, mode, pad strin
 	npos := Size(ys[2:])
 	img := Size(dims)
 	y := make([]float64, Size(ys))
-	if len(y) == 0 {
-		return y, nil
+	if len(y) == 0 || img == 0 {
+		return y, nil // no pixel to read: every sample is 0
 	}
 	lo, hi := make([]float64, r), make([]float64, r)
 	for i, d := range dims {
@@ -815,8 +815,8 @@ func roiAlignAttrs(a Attrs) error {
 		return fmt.Errorf("mode %q is not one of avg, max", m)
 	}
 	oh, ow := a.Int("output_height"), a.Int("output_width")
-	if oh <= 0 || ow <= 0 || oh > 1<<24 || ow > 1<<24 {
-		return fmt.Errorf("output_height %d and output_width %d must be positive", oh, ow)
+	if oh <= 0 || ow <= 0 || oh > 1<<24 || ow > 1<<24 || oh*ow > roiMaxSamples {
+		return fmt.Errorf("output_height %d and output_width %d must be positive and give at most %d bins", oh, ow, roiMaxSamples)
 	}
 	if s := a.Int("sampling_ratio"); s < 0 || s > 1<<12 {
 		return fmt.Errorf("sampling_ratio %d must be in [0, 4096]", s)

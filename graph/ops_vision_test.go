@@ -221,3 +221,51 @@ func TestVisionOpsBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestGridSampleND checks the spatial ranks ONNX Runtime lacks (1-D and
+// 4-D): with align_corners a size-1 axis samples exactly its one
+// position, so adding one (with any grid coordinate on it) must not
+// change the result of the lower rank, which ORT checks for 2-D and 3-D.
+func TestGridSampleND(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, mode := range []string{"linear", "nearest", "cubic"} {
+		for _, pad := range []string{"zeros", "border", "reflection"} {
+			x := graphtest.Rand(r, -1, 1, 2, 3, 4, 5, 3)
+			grid := graphtest.Rand(r, -1.3, 1.3, 2, 3, 2, 2, 3)
+			// The same with a size-1 axis in front and a random coordinate on it.
+			x4 := graph.F32([]int{2, 3, 1, 4, 5, 3}, x.F)
+			g4 := graph.NewTensor(graph.Float32, []int{2, 1, 3, 2, 2, 4})
+			for i := 0; i < g4.Len()/4; i++ {
+				copy(g4.F[4*i:4*i+3], grid.F[3*i:3*i+3])
+				g4.F[4*i+3] = r.Float32()*2 - 1
+			}
+			outs := graphtest.MustEval(t, func(_ *graph.Graph, in []*graph.Node) []*graph.Node {
+				return []*graph.Node{graph.GridSample(in[0], in[1], mode, pad, true), graph.GridSample(in[2], in[3], mode, pad, true)}
+			}, x, grid, x4, g4)
+			if outs[0].Len() != outs[1].Len() {
+				t.Fatalf("%s %s: %v and %v elements", mode, pad, outs[0].Shape, outs[1].Shape)
+			}
+			for i, v := range outs[0].F {
+				if d := v - outs[1].F[i]; d > 1e-6 || d < -1e-6 {
+					t.Fatalf("%s %s: 4-D [%d] = %v, 3-D %v", mode, pad, i, outs[1].F[i], v)
+				}
+			}
+			// 1-D against 2-D.
+			x1 := graphtest.Rand(r, -1, 1, 1, 2, 6)
+			g1 := graphtest.Rand(r, -1.3, 1.3, 1, 5, 1)
+			x2 := graph.F32([]int{1, 2, 1, 6}, x1.F)
+			g2 := graph.NewTensor(graph.Float32, []int{1, 1, 5, 2})
+			for i := 0; i < 5; i++ {
+				g2.F[2*i], g2.F[2*i+1] = g1.F[i], r.Float32()*2-1
+			}
+			o := graphtest.MustEval(t, func(_ *graph.Graph, in []*graph.Node) []*graph.Node {
+				return []*graph.Node{graph.GridSample(in[0], in[1], mode, pad, true), graph.GridSample(in[2], in[3], mode, pad, true)}
+			}, x1, g1, x2, g2)
+			for i, v := range o[0].F {
+				if d := v - o[1].F[i]; d > 1e-6 || d < -1e-6 {
+					t.Fatalf("%s %s: 1-D [%d] = %v, 2-D %v", mode, pad, i, v, o[1].F[i])
+				}
+			}
+		}
+	}
+}
