@@ -261,3 +261,36 @@ func TestWindowValues(t *testing.T) {
 		}
 	}
 }
+
+// TestSignalFloat16 runs DFT and STFT on float16 input with an int32
+// length: computed in float64 and rounded once, they agree with float32
+// to float16's precision.
+func TestSignalFloat16(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	x := graphtest.Rand(r, -1, 1, 1, 20, 1)
+	h := make([]graph.Half, x.Len())
+	for i, v := range x.F {
+		h[i] = graph.F16(v)
+		x.F[i] = h[i].Float32()
+	}
+	xh := graph.FromSlice(x.Shape, h)
+	run := func(in *graph.Tensor) []*graph.Tensor {
+		return graphtest.MustEval(t, func(g *graph.Graph, xs []*graph.Node) []*graph.Node {
+			n := g.Const(graph.FromSlice([]int{}, []int32{24}))
+			fl := g.Const(graph.FromSlice([]int{}, []int32{8}))
+			return []*graph.Node{graph.DFT(xs[0], n, nil, false, true), graph.STFT(xs[0], g.Const(scalarI64(4)), nil, fl, false)}
+		}, in)
+	}
+	want, got := run(x), run(xh)
+	for k, shape := range [][]int{{1, 13, 2}, {1, 4, 8, 2}} {
+		if !graph.SameShape(want[k].Shape, shape) || !graph.SameShape(got[k].Shape, shape) {
+			t.Fatalf("output %d: shapes %v and %v, want %v", k, want[k].Shape, got[k].Shape, shape)
+		}
+		for i := range want[k].F {
+			w, g := float64(want[k].F[i]), got[k].Float(i)
+			if math.Abs(w-g) > 2e-3*math.Max(1, math.Abs(w)) {
+				t.Fatalf("output %d: float16 [%d] = %v, float32 %v", k, i, g, w)
+			}
+		}
+	}
+}
