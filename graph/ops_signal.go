@@ -17,8 +17,8 @@ import (
 
 // ---------- shared helpers ----------
 
-// floatsOf returns a float (or integer) tensor's values as float64.
-func floatsOf(t *Tensor) []float64 {
+// float64sOf returns a float (or integer) tensor's values as float64.
+func float64sOf(t *Tensor) []float64 {
 	out := make([]float64, t.Len())
 	switch t.DType {
 	case Float32:
@@ -461,7 +461,7 @@ func init() {
 			case onesided && inverse:
 				n = 2 * (n - 1)
 			}
-			y, err := dftCompute(floatsOf(x), x.Shape, ax, n, onesided, inverse, nil, out[0].Shape)
+			y, err := dftCompute(float64sOf(x), x.Shape, ax, n, onesided, inverse, nil, out[0].Shape)
 			if err != nil {
 				return err
 			}
@@ -664,7 +664,7 @@ func init() {
 			var window []float64
 			flen := 0
 			if len(in) > 2 && in[2] != nil {
-				window = floatsOf(in[2])
+				window = float64sOf(in[2])
 				flen = len(window)
 			}
 			if len(in) > 3 && in[3] != nil {
@@ -672,7 +672,7 @@ func init() {
 			}
 			batch, length, c := x.Shape[0], x.Shape[1], x.Shape[2]
 			frames, bins := o.Shape[1], o.Shape[2]
-			xv := floatsOf(x)
+			xv := float64sOf(x)
 			y := make([]float64, o.Len())
 			if window != nil && len(window) != flen {
 				return fmt.Errorf("frame_length %d differs from the window's length %d", flen, len(window))

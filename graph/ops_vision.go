@@ -404,7 +404,7 @@ func init() {
 			if err != nil {
 				return err
 			}
-			y, err := gridSample(floatsOf(in[0]), in[0].Shape, floatsOf(in[1]), out[0].Shape, mode, pad, a.Int("align_corners") == 1)
+			y, err := gridSample(float64sOf(in[0]), in[0].Shape, float64sOf(in[1]), out[0].Shape, mode, pad, a.Int("align_corners") == 1)
 			if err != nil {
 				return err
 			}
@@ -668,7 +668,7 @@ func init() {
 			return []Meta{{DType: th.DType, Shape: out}}, nil
 		},
 		Kernel: func(in []*Tensor, a Attrs, out []*Tensor) error {
-			th, o := floatsOf(in[0]), out[0]
+			th, o := float64sOf(in[0]), out[0]
 			r := len(o.Shape)
 			k := r - 2
 			n := o.Shape[0]
@@ -794,7 +794,7 @@ func init() {
 			return []Meta{{DType: x.DType, Shape: []int{nr, x.Shape[1], int(a.Int("output_height")), int(a.Int("output_width"))}}}, nil
 		},
 		Kernel: func(in []*Tensor, a Attrs, out []*Tensor) error {
-			y, err := roiAlign(floatsOf(in[0]), in[0].Shape, floatsOf(in[1]), in[2].I, a, out[0].Shape)
+			y, err := roiAlign(float64sOf(in[0]), in[0].Shape, float64sOf(in[1]), in[2].I, a, out[0].Shape)
 			if err != nil {
 				return err
 			}
