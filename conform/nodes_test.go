@@ -80,6 +80,9 @@ func TestNodeTestsReexport(t *testing.T) {
 		if err != nil || !proto.Equal(out, again) {
 			t.Errorf("%s: export(import(export)) differs from export (%v)", r.Name, err)
 		}
+		if _, ok := checkerTooOld[r.Name]; ok {
+			continue
+		}
 		models[r.Name] = out
 	}
 	if err := compat.CheckModels(py, models); err != nil {
@@ -87,9 +90,23 @@ func TestNodeTestsReexport(t *testing.T) {
 	}
 }
 
+// checkerTooOld lists node tests whose export uses an op version the
+// Python onnx package that checks it (1.12, up to opset 17) does not know,
+// with why; they are still exported, imported and exported again.
+var checkerTooOld = map[string]string{
+	"test_dft":         "DFT-20 takes the axis as an input; onnx 1.12 checks it against DFT-17 (at most 2 inputs)",
+	"test_dft_axis":    "DFT-20 takes the axis as an input; onnx 1.12 checks it against DFT-17 (at most 2 inputs)",
+	"test_dft_inverse": "DFT-20 takes the axis as an input; onnx 1.12 checks it against DFT-17 (at most 2 inputs)",
+}
+
 // ortDiffers lists node tests whose expected outputs ONNX Runtime itself
 // does not reproduce, with why.
 var ortDiffers = map[string]string{
+	"test_dft":                               "its float32 DFT is off by up to 3e-4 where numpy's (and odmn's) values are 0",
+	"test_dft_axis":                          "its float32 DFT is off by up to 3e-4 where numpy's (and odmn's) values are 0",
+	"test_dft_inverse":                       "its float32 DFT is off by up to 2e-5 where numpy's (and odmn's) values are 0",
+	"test_stft":                              "its float32 STFT is off by up to 8e-5 where numpy's (and odmn's) values are 0",
+	"test_stft_with_window":                  "its float32 STFT is off by up to 6e-5 where numpy's (and odmn's) values are 0",
 	"test_cast_FLOAT_to_STRING":              "it formats floats with 8 significant digits, ONNX's outputs are the shortest representation",
 	"test_castlike_FLOAT_to_STRING":          "it formats floats with 8 significant digits, ONNX's outputs are the shortest representation",
 	"test_castlike_FLOAT_to_STRING_expanded": "it formats floats with 8 significant digits, ONNX's outputs are the shortest representation",
