@@ -195,10 +195,10 @@ func init() {
 		// 12 is 13 without the differentiability marks; 22 adds bfloat16.
 		Compat:    []int{12, 22},
 		MinInputs: 2, MaxInputs: 3,
-		Attrs:     lossAttrs(),
-		Types:     lossTypes,
-		Infer:     lossInfer(false),
-		Kernel:    floatDispatch(nllLossKernel[float32], nllLossKernel[float64], 0),
+		Attrs:  lossAttrs(),
+		Types:  lossTypes,
+		Infer:  lossInfer(false),
+		Kernel: floatDispatch(nllLossKernel[float32], nllLossKernel[float64], 0),
 	})
 	sceLossDef = Register(&OpDef{
 		Type: "SoftmaxCrossEntropyLoss", Since: 13,
