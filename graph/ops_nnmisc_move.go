@@ -389,15 +389,16 @@ func init() {
 				if l.n >= 0 && l.n != len(x.Shape) {
 					return nil, fmt.Errorf("output_shape has %d values, want %d (X's rank)", l.n, len(x.Shape))
 				}
-				out = append(out[:2], unknownDims(len(x.Shape)-2)...)
+				inferred := out
+				out = unknownDims(len(x.Shape))
 				if l.known {
 					s, err := shapeFromInts(l.vals, "output_shape")
 					if err != nil {
 						return nil, err
 					}
-					for i, d := range out {
+					for i, d := range inferred {
 						if d >= 0 && s[i] < d {
-							return nil, fmt.Errorf("output_shape %v is smaller than the unpooled shape %v", l.vals, out)
+							return nil, fmt.Errorf("output_shape %v is smaller than the unpooled shape %v", l.vals, inferred)
 						}
 					}
 					out = s
