@@ -64,6 +64,14 @@ func TestNegativeLogLikelihoodLoss(t *testing.T) {
 	near(t, "ignored weighted mean", out[1], []float64{(-0.3 - 0 - 0.2) / 0.4}, 1e-6)
 	near(t, "ignored mean", out[2], []float64{-5.0 / 3}, 1e-6)
 
+	// Every target ignored: the mean is 0/0 (NaN, as in ONNX Runtime).
+	out = graphtest.MustEval(t, func(_ *graph.Graph, n []*graph.Node) []*graph.Node {
+		return []*graph.Node{graph.NegativeLogLikelihoodLoss(n[0], n[1], nil, graph.Attrs{"ignore_index": int64(7)})}
+	}, x, ti(dims(2, 2), 7, 7, 7, 7))
+	if v := out[0].Float(0); v == v {
+		t.Errorf("all ignored: mean %v, want NaN", v)
+	}
+
 	// (N, C) input: one class per sample.
 	out = graphtest.MustEval(t, func(_ *graph.Graph, n []*graph.Node) []*graph.Node {
 		return []*graph.Node{graph.NegativeLogLikelihoodLoss(n[0], n[1], nil, graph.Attrs{"reduction": "none"})}
