@@ -191,9 +191,9 @@ func sceLossKernel[T Float](in []*Tensor, a Attrs, out []*Tensor) error {
 func init() {
 	lossTypes := append(append([]DType{}, FloatTypes...), Int32, Int64)
 	nllLossDef = Register(&OpDef{
-		Type: "NegativeLogLikelihoodLoss", Since: 13,
-		// 12 is 13 without the differentiability marks; 22 adds bfloat16.
-		Compat:    []int{12, 22},
+		Type: "NegativeLogLikelihoodLoss", Since: 12,
+		// 13 only marks differentiability; 22 adds bfloat16.
+		Compat:    []int{13, 22},
 		MinInputs: 2, MaxInputs: 3,
 		Attrs:  lossAttrs(),
 		Types:  lossTypes,
@@ -201,9 +201,8 @@ func init() {
 		Kernel: floatDispatch(nllLossKernel[float32], nllLossKernel[float64], 0),
 	})
 	sceLossDef = Register(&OpDef{
-		Type: "SoftmaxCrossEntropyLoss", Since: 13,
-		// 13 adds bfloat16 to 12.
-		Compat:    []int{12},
+		Type: "SoftmaxCrossEntropyLoss", Since: 12,
+		Compat:    []int{13}, // 13 adds bfloat16
 		MinInputs: 2, MaxInputs: 3, Outputs: 2,
 		// Not folded: the native runtime binds folded values of
 		// single-output ops only.
@@ -320,7 +319,7 @@ func lrnKernel[T Float](in []*Tensor, a Attrs, out []*Tensor) error {
 
 func init() {
 	lrnDef = Register(&OpDef{
-		Type: "LRN", Since: 13, Compat: []int{1}, // 13 adds bfloat16
+		Type: "LRN", Since: 1, Compat: []int{13}, // 13 adds bfloat16
 		MinInputs: 1, MaxInputs: 1,
 		Attrs: []AttrSpec{
 			{Name: "alpha", Type: AttrFloat, Default: float32(1e-4)},
@@ -431,7 +430,7 @@ func mvnKernel[T Float](in []*Tensor, a Attrs, out []*Tensor) error {
 
 func init() {
 	mvnDef = Register(&OpDef{
-		Type: "MeanVarianceNormalization", Since: 13, Compat: []int{9}, // 13 adds bfloat16
+		Type: "MeanVarianceNormalization", Since: 9, Compat: []int{13}, // 13 adds bfloat16
 		MinInputs: 1, MaxInputs: 1,
 		Attrs: []AttrSpec{{Name: "axes", Type: AttrInts, Default: []int64{0, 2, 3}}},
 		Types: FloatTypes,
@@ -614,7 +613,7 @@ func detKernel[T Float](in []*Tensor, _ Attrs, out []*Tensor) error {
 
 func init() {
 	detDef = Register(&OpDef{
-		Type: "Det", Since: 22, Compat: []int{11}, // 22 adds bfloat16
+		Type: "Det", Since: 11, Compat: []int{22}, // 22 adds bfloat16
 		MinInputs: 1, MaxInputs: 1,
 		Types: FloatTypes,
 		Infer: func(in []Meta, _ Attrs) ([]Meta, error) {

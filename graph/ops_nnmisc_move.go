@@ -73,9 +73,10 @@ func scaleDim(d, f int, what string) (int, error) {
 
 func init() {
 	depthToSpaceDef = Register(&OpDef{
-		Type: "DepthToSpace", Since: 13,
-		// 1 has no mode attribute: its behaviour is DCR, the default.
-		Compat:    []int{1, 11},
+		Type: "DepthToSpace", Since: 11,
+		// 1 has no mode attribute: its behaviour is DCR, the default. 13
+		// only marks differentiability and adds bfloat16.
+		Compat:    []int{1, 13},
 		MinInputs: 1, MaxInputs: 1,
 		Types: withStrings, StringInputs: true,
 		Attrs: []AttrSpec{
@@ -130,7 +131,7 @@ func init() {
 		},
 	})
 	spaceToDepthDef = Register(&OpDef{
-		Type: "SpaceToDepth", Since: 13, Compat: []int{1},
+		Type: "SpaceToDepth", Since: 1, Compat: []int{13}, // 13 adds bfloat16
 		MinInputs: 1, MaxInputs: 1,
 		Types: withStrings, StringInputs: true,
 		Attrs: []AttrSpec{{Name: "blocksize", Type: AttrInt, Required: true}},
@@ -348,9 +349,9 @@ func maxUnpoolKernel[T Float | Half](in []*Tensor, a Attrs, out []*Tensor) error
 
 func init() {
 	maxUnpoolDef = Register(&OpDef{
-		Type: "MaxUnpool", Since: 22,
+		Type: "MaxUnpool", Since: 9,
 		// 11 only documents strides' default; 22 adds bfloat16.
-		Compat:    []int{9, 11},
+		Compat:    []int{11, 22},
 		MinInputs: 2, MaxInputs: 3,
 		Types: append(append([]DType{}, FloatTypes...), Int64),
 		Attrs: []AttrSpec{
