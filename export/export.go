@@ -113,6 +113,17 @@ func Model(g *graph.Graph, opts Options) (*onnxpb.ModelProto, error) {
 		fp.OpsetImport = e.opsets(bodyDomains[i])
 	}
 	m.OpsetImport = e.opsets(nil)
+	// The nodes are written in their ops' Since form; where the model's
+	// opset is past the version that moved an axes attribute to an input,
+	// that form is no longer valid and is rewritten.
+	if err := axesAsInputs(gp, e.versions[""]); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	for _, fp := range m.Functions {
+		if err := axesAsInputsFunc(fp, e.versions[""]); err != nil {
+			return nil, fmt.Errorf("export: %w", err)
+		}
+	}
 	return m, nil
 }
 
@@ -358,6 +369,9 @@ func (e *exporter) node(op *graph.Op, s *scoped, nodeNames map[string]bool, fn *
 		}
 	}
 	typ, domain, since := exportIdentity(d)
+	if d.AxesInputSince > 0 && len(op.Inputs) > 1 && op.Inputs[1] != nil {
+		since = max(since, d.AxesInputSince) // axes computed at run time
+	}
 	name := op.Name
 	if name == "" {
 		name = fmt.Sprintf("%s_%d", typ, op.Outputs[0].ID())

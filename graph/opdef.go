@@ -162,6 +162,12 @@ type OpDef struct {
 	// input is large; small int64 inputs (shapes, axes, repeats) are always
 	// part of the key.
 	ShapeFromValues bool
+	// AxesInputSince is the opset from which ONNX takes the op's axes
+	// attribute as an input instead (18 for the Reduce ops but ReduceSum).
+	// The exporter writes that form when the model's opset reaches it (an
+	// op of the model may need a newer opset than this one's Since), and a
+	// node whose axes are computed at run time needs that opset.
+	AxesInputSince int
 	// StringInputs marks an op that takes string tensors (LabelEncoder).
 	// Apply refuses a string input to any other op, so kernels written for
 	// float32, int64 and bool never see one.

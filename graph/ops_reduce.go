@@ -611,7 +611,7 @@ func reduceKernel(k redKind) Kernel {
 // noop_with_empty_axes has no default: set, it marks a node whose axes come
 // as the optional second input, computed at run time (the version-18
 // form, which the importer keeps when the axes are not constant; the
-// exporter refuses such a node, as odmn exports opset 17).
+// exporter writes such a node at opset 18, see OpDef.AxesInputSince).
 var attrReduceSpecs = []AttrSpec{
 	{Name: "axes", Type: AttrInts},
 	{Name: "keepdims", Type: AttrInt, Default: int64(1)},
@@ -630,12 +630,7 @@ func regReduce(typ string, compat []int, types []DType, k redKind) *OpDef {
 	if typ == "ReduceSum" {
 		d.MaxInputs, d.Attrs = 2, sumAttrSpecs
 	} else {
-		d.ExportCheck = func(op *Op) error {
-			if len(op.Inputs) > 1 && op.Inputs[1] != nil {
-				return fmt.Errorf("%s with axes computed at run time needs opset 18; odmn exports %s-%d, which takes the axes as an attribute", typ, typ, d.Since)
-			}
-			return nil
-		}
+		d.AxesInputSince = 18
 	}
 	return Register(d)
 }
