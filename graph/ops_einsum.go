@@ -19,14 +19,13 @@ import (
 // fallback evaluates the whole equation directly, one output element at a
 // time, summing over every other label: slower but with no intermediate.
 //
-// Ellipsis dimensions get internal labels (bytes below 'A'), right-aligned
-// across operands as numpy does, and broadcast where one operand has
-// size 1. Named labels must have the same size in every operand. Integer
+// Ellipsis dimensions get internal labels (bytes below 'A'); every
+// ellipsis stands for the same number of dimensions (as ONNX requires),
+// which broadcast where one operand has size 1. Named labels must have the same size in every operand. Integer
 // products wrap as in two's complement; float16 computes in float32.
 
 // einsumEq is a parsed equation: per operand its labels (one per
-// dimension, ellipsis dimensions as bytes 0..ell-1, right-aligned), and
-// the output labels.
+// dimension, ellipsis dimensions as bytes 0..ell-1), and the output labels.
 type einsumEq struct {
 	in  [][]byte
 	out []byte
@@ -96,7 +95,10 @@ func parseEinsum(eq string, ranks []int) (*einsumEq, error) {
 		l := append([]byte{}, s.pre...)
 		if s.ell {
 			n := ranks[i] - len(s.pre) - len(s.post)
-			for k := e.ell - n; k < e.ell; k++ {
+			if n != e.ell {
+				return nil, fmt.Errorf("the ellipsis of term %q stands for %d dimensions, another for %d (they must agree)", terms[i], n, e.ell)
+			}
+			for k := 0; k < n; k++ {
 				l = append(l, byte(k))
 			}
 		}
