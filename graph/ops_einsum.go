@@ -17,7 +17,9 @@ import (
 // pair's gathered operands or product would be much larger than the final
 // output (outer products that a later operand reduces), the general
 // fallback evaluates the whole equation directly, one output element at a
-// time, summing over every other label: slower but with no intermediate.
+// time, summing over every other label: slower but with no intermediate
+// (and refused when its work, the product of every label's size, passes
+// 2^32).
 //
 // Ellipsis dimensions get internal labels (bytes below 'A'); every
 // ellipsis stands for the same number of dimensions (as ONNX requires),
@@ -327,6 +329,10 @@ func odometer(idx, dims, strides []int, off int) int {
 // path makes, beyond which the direct fallback is used instead.
 const einsumLimit = 1 << 26
 
+// einsumDirectLimit bounds the direct fallback's work (products summed);
+// beyond it the kernel refuses rather than run for hours.
+const einsumDirectLimit = 1 << 32
+
 func einsumKernel[T Number](in []*Tensor, a Attrs, out []*Tensor) error {
 	ranks := make([]int, len(in))
 	shapes := make([][]int, len(in))
@@ -351,6 +357,15 @@ func einsumKernel[T Number](in []*Tensor, a Attrs, out []*Tensor) error {
 	if data, ok := einsumPairs(views, e.out, len(y)); ok {
 		copy(y, data)
 		return nil
+	}
+	// The fallback's work is the product of every label's size.
+	dims := make([]int, 0, len(size))
+	for _, d := range size {
+		dims = append(dims, d)
+	}
+	if _, ok := SizeWithin(dims, einsumDirectLimit); !ok {
+		return fmt.Errorf("equation %q: contracting the operands in order needs an intermediate beyond %d elements, and evaluating it directly %.3g multiply-adds (too large)",
+			a.String("equation"), einsumLimit, SizeFloat(dims))
 	}
 	einsumDirect(views, e.out, size, y)
 	return nil

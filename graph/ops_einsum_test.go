@@ -191,3 +191,16 @@ func TestEinsumErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestEinsumTooLarge: an equation whose left-to-right contraction needs a
+// huge outer product, and whose direct evaluation is astronomically long,
+// is refused rather than run.
+func TestEinsumTooLarge(t *testing.T) {
+	xs := []*graph.Tensor{graph.NewTensor(graph.Float32, []int{3000, 3000}), graph.NewTensor(graph.Float32, []int{3000, 3000}), graph.NewTensor(graph.Float32, []int{3000, 3000})}
+	_, err := graphtest.Eval(func(_ *graph.Graph, in []*graph.Node) []*graph.Node {
+		return []*graph.Node{graph.Einsum("ab,cd,bd->ac", in...)}
+	}, xs...)
+	if err == nil || !strings.Contains(err.Error(), "too large") {
+		t.Fatalf("got %v, want a too-large error", err)
+	}
+}
