@@ -415,7 +415,7 @@ func tensorScatterK[T rawElem](in []*Tensor, a Attrs, out []*Tensor) error {
 				return fmt.Errorf("circular write into an empty sequence axis")
 			}
 			start = ((start % int64(maxSeq)) + int64(maxSeq)) % int64(maxSeq)
-		} else if start < 0 || start+int64(seq) > int64(maxSeq) {
+		} else if start < 0 || start > int64(maxSeq-seq) {
 			return fmt.Errorf("write_indices[%d] = %d with %d updates exceeds the cache length %d (linear mode)", b, start, seq, maxSeq)
 		}
 		for p := 0; p < perBatch; p++ {
@@ -752,7 +752,10 @@ func attentionKernel[T Float](in []*Tensor, a Attrs, out []*Tensor) error {
 		prec = 1
 	}
 	causal := a.Int("is_causal") != 0
-	left, right := a.Int("left_window_size"), a.Int("right_window_size")
+	// Windows wider than every position are unbounded (clamped so that
+	// pos ± window cannot overflow).
+	wmax := int64(l.t + l.sq + 2)
+	left, right := min(a.Int("left_window_size"), wmax), min(a.Int("right_window_size"), wmax)
 	var nonpad []int64
 	if l.nonpad {
 		nonpad = in[6].I
