@@ -534,7 +534,9 @@ func TestTransformerOpErrors(t *testing.T) {
 		{"scatter linear overflow", func(in []*graph.Node) []*graph.Node {
 			return one(graph.TensorScatter(in[0], in[1], in[2], 1, "linear"))
 		}, []*graph.Tensor{f(2, 3), f(2, 2), i64([]int{2}, 0, 2)}},
-		{"scatter huge index", func(in []*graph.Node) []*graph.Node { return one(graph.TensorScatter(in[0], in[1], in[2], 1, "linear")) }, []*graph.Tensor{f(2, 3), f(2, 2), i64([]int{2}, 0, math.MaxInt64)}},
+		{"scatter huge index", func(in []*graph.Node) []*graph.Node {
+			return one(graph.TensorScatter(in[0], in[1], in[2], 1, "linear"))
+		}, []*graph.Tensor{f(2, 3), f(2, 2), i64([]int{2}, 0, math.MaxInt64)}},
 		{"scatter negative index", func(in []*graph.Node) []*graph.Node {
 			return one(graph.TensorScatter(in[0], in[1], in[2], 1, "linear"))
 		}, []*graph.Tensor{f(2, 3), f(2, 2), i64([]int{2}, -1, 0)}},
