@@ -19,7 +19,7 @@ import (
 // fallback evaluates the whole equation directly, one output element at a
 // time, summing over every other label: slower but with no intermediate
 // (and refused when its work, the product of every label's size, passes
-// 2^32).
+// 2^30).
 //
 // Ellipsis dimensions get internal labels (bytes below 'A'); every
 // ellipsis stands for the same number of dimensions (as ONNX requires),
@@ -325,13 +325,22 @@ func odometer(idx, dims, strides []int, off int) int {
 	return off
 }
 
-// einsumLimit bounds the elements of the intermediates the matrix-product
-// path makes, beyond which the direct fallback is used instead.
-const einsumLimit = 1 << 26
+// einsumLimit bounds the elements of each intermediate the matrix-product
+// path makes, to a multiple of the elements of the operands and the output
+// (at least 2^16), beyond which the direct fallback is used instead: an
+// intermediate larger than that is an outer product a later operand
+// reduces, which the direct evaluation does without storing.
+func einsumLimit(in []*Tensor, outLen int) int {
+	n := outLen
+	for _, t := range in {
+		n += t.Len()
+	}
+	return max(1<<16, 4*n)
+}
 
 // einsumDirectLimit bounds the direct fallback's work (products summed);
-// beyond it the kernel refuses rather than run for hours.
-const einsumDirectLimit = 1 << 32
+// beyond it the kernel refuses rather than run for minutes.
+const einsumDirectLimit = 1 << 30
 
 func einsumKernel[T Number](in []*Tensor, a Attrs, out []*Tensor) error {
 	ranks := make([]int, len(in))
@@ -354,7 +363,8 @@ func einsumKernel[T Number](in []*Tensor, a Attrs, out []*Tensor) error {
 		}
 	}
 	y := Data[T](out[0])
-	if data, ok := einsumPairs(views, e.out, len(y)); ok {
+	limit := einsumLimit(in, len(y))
+	if data, ok := einsumPairs(views, e.out, limit); ok {
 		copy(y, data)
 		return nil
 	}
@@ -365,7 +375,7 @@ func einsumKernel[T Number](in []*Tensor, a Attrs, out []*Tensor) error {
 	}
 	if _, ok := SizeWithin(dims, einsumDirectLimit); !ok {
 		return fmt.Errorf("equation %q: contracting the operands in order needs an intermediate beyond %d elements, and evaluating it directly %.3g multiply-adds (too large)",
-			a.String("equation"), einsumLimit, SizeFloat(dims))
+			a.String("equation"), limit, SizeFloat(dims))
 	}
 	einsumDirect(views, e.out, size, y)
 	return nil
@@ -374,8 +384,7 @@ func einsumKernel[T Number](in []*Tensor, a Attrs, out []*Tensor) error {
 // einsumPairs contracts the views left to right as batched matrix products
 // and returns the output in e.out's order; ok is false when an
 // intermediate would be too large (the caller falls back).
-func einsumPairs[T Number](views []einView[T], outL []byte, outLen int) ([]T, bool) {
-	limit := max(einsumLimit, 4*outLen)
+func einsumPairs[T Number](views []einView[T], outL []byte, limit int) ([]T, bool) {
 	acc := views[0]
 	for i := 1; i < len(views); i++ {
 		b := views[i]

@@ -40,6 +40,9 @@ var einsumCases = []struct {
 	{",ij->ij", [][]int{{}, {2, 3}}},
 	{"ij,jk->k", [][]int{{3, 4}, {4, 5}}},
 	{"ij,kl->", [][]int{{2, 3}, {4, 5}}},
+	// Left to right, the first pair is a 20⁴ outer product: the direct
+	// fallback evaluates it.
+	{"ab,cd,bd->ac", [][]int{{20, 20}, {20, 20}, {20, 20}}},
 }
 
 func TestEinsumAgainstORT(t *testing.T) {
