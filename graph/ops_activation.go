@@ -85,12 +85,12 @@ func init() {
 				return gamma * x
 			}
 		})
-	// Celu is float32 only in ONNX (opset 12).
+	// Celu 12 took float32 only until a later onnx widened its type list in
+	// place to float16, float32 and float64 (and bfloat16).
 	celuDef = attrFloatDef("Celu", 12, nil, []AttrSpec{fattr("alpha", 1)}, func(a Attrs) func(float64) float64 {
 		alpha := af(a, "alpha")
 		return func(x float64) float64 { return max(0, x) + min(0, alpha*math.Expm1(x/alpha)) }
 	})
-	celuDef.Types = []DType{Float32}
 	_ = attrFloatDef("ThresholdedRelu", 10, []int{22}, []AttrSpec{fattr("alpha", 1)}, func(a Attrs) func(float64) float64 {
 		alpha := af(a, "alpha")
 		return func(x float64) float64 {
