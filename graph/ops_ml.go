@@ -335,9 +335,35 @@ func hashAttrs(a Attrs, classifier bool) uint64 {
 					mix(uint64(s[i]))
 				}
 			}
+		case *Tensor:
+			mix(uint64(v.DType))
+			mix(uint64(v.Len()))
+			if v.DType != String {
+				for i := 0; i < v.Len(); i++ {
+					mix(math.Float64bits(v.Float(i)))
+				}
+			}
 		}
 	}
 	return h
+}
+
+// sameTensor reports whether a and b have the same dtype, shape and
+// elements (floats compared by bits).
+func sameTensor(a, b *Tensor) bool {
+	if a.DType != b.DType || !SameShape(a.Shape, b.Shape) || a.Len() != b.Len() {
+		return false
+	}
+	for i := 0; i < a.Len(); i++ {
+		if a.DType == String {
+			if a.S[i] != b.S[i] {
+				return false
+			}
+		} else if math.Float64bits(a.Float(i)) != math.Float64bits(b.Float(i)) || a.Int(i) != b.Int(i) {
+			return false
+		}
+	}
+	return true
 }
 
 func copyAttr(v any) any {
@@ -402,7 +428,10 @@ func sameAttrs(a, b Attrs) bool {
 				return false
 			}
 		case *Tensor:
-			return false // never cached as equal: the *_as_tensor attributes are refused anyway
+			y, ok := vb.(*Tensor)
+			if !ok || !sameTensor(x, y) {
+				return false
+			}
 		default:
 			if va != vb {
 				return false
