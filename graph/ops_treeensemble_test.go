@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/odmn/odmn/export"
 	"github.com/odmn/odmn/graph"
 	"github.com/odmn/odmn/graph/graphtest"
-	"github.com/odmn/odmn/export"
 	"github.com/odmn/odmn/internal/testenv"
 	"github.com/odmn/odmn/runtime/ort"
 )
@@ -133,8 +133,12 @@ func TestTreeEnsemble5Errors(t *testing.T) {
 		{"empty set", func(e *te5, a graph.Attrs) { a["membership_values"] = floatTensor(graph.Float32, nan, 1) }},
 		{"more sets", func(e *te5, a graph.Attrs) { a["membership_values"] = floatTensor(graph.Float32, 1, nan, 2) }},
 		{"empty set", func(e *te5, a graph.Attrs) { delete(a, "membership_values") }},
-		{"cycle", func(e *te5, a graph.Attrs) { a["nodes_truenodeids"], a["nodes_trueleafs"] = []int64{1, 0}, []int64{0, 0} }},
-		{"own true node", func(e *te5, a graph.Attrs) { a["nodes_truenodeids"], a["nodes_trueleafs"] = []int64{0, 0}, []int64{0, 1} }},
+		{"cycle", func(e *te5, a graph.Attrs) {
+			a["nodes_truenodeids"], a["nodes_trueleafs"] = []int64{1, 0}, []int64{0, 0}
+		}},
+		{"own true node", func(e *te5, a graph.Attrs) {
+			a["nodes_truenodeids"], a["nodes_trueleafs"] = []int64{0, 0}, []int64{0, 1}
+		}},
 		{"leaf 5 is out of range", func(e *te5, a graph.Attrs) { a["nodes_falsenodeids"] = []int64{5, 1} }},
 		{"node 9 is out of range", func(e *te5, a graph.Attrs) { a["nodes_truenodeids"] = []int64{9, 0} }},
 		{"target 2", func(e *te5, a graph.Attrs) { a["leaf_targetids"] = []int64{0, 2} }},
