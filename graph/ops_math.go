@@ -890,6 +890,12 @@ func init() {
 			s: func(x, y string) bool { return x == y },
 		})
 	equalDef.StringInputs = true
+	equalDef.ExportCheck = func(op *Op) error {
+		if op.Inputs[0].DType() == String {
+			return fmt.Errorf("Equal on strings needs opset 19; odmn exports Equal-13, which takes no strings")
+		}
+		return nil
+	}
 	lessDef = cmpDef("Less", 13, []int{7, 9}, AllNumeric,
 		func(x, y float32) bool { return x < y }, func(x, y int64) bool { return x < y },
 		cmpFns{
