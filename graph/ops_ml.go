@@ -256,8 +256,8 @@ type ensemble struct {
 	// classifiers
 	labels      []int64  // classlabels_int64s
 	strLabels   []string // or classlabels_strings
-	binary      bool // two labels, every weight on class 0
-	allPositive bool // every class weight >= 0
+	binary      bool     // two labels, every weight on class 0
+	allPositive bool     // every class weight >= 0
 }
 
 // The compiled ensembles are cached by a hash of the attributes and
