@@ -284,7 +284,7 @@ func (im *importer) node(sc *scope, np *onnxpb.NodeProto, index int) error {
 	if !local && !def.StringInputs {
 		for i, in := range ins {
 			if in != nil && in.DType() == graph.String {
-				return notApplicable(KindDType, "%s: input %d is a string tensor; odmn takes strings only in ai.onnx.ml LabelEncoder", full, i)
+				return notApplicable(KindDType, "%s: input %d is a string tensor, which odmn's %s does not take", full, i, typ)
 			}
 		}
 	}

@@ -228,7 +228,7 @@ type StringInputError struct {
 }
 
 func (e *StringInputError) Error() string {
-	return fmt.Sprintf("op %s: input %d is a string tensor; odmn takes strings only in LabelEncoder", e.Op, e.Input)
+	return fmt.Sprintf("op %s: input %d is a string tensor, which it does not take", e.Op, e.Input)
 }
 
 // guessWithRefs infers outputs with each referenced attribute replaced by

@@ -31,9 +31,9 @@ func fattr(name string, def float32) AttrSpec {
 func af(a Attrs, name string) float64 { return float64(a.Float(name)) }
 
 var (
-	erfDef, geluDef, leakyReluDef, preluDef, eluDef, celuDef *OpDef
-	hardSigmoidDef, hardSwishDef, mishDef, softsignDef       *OpDef
-	sinDef, cosDef                                           *OpDef
+	erfDef, geluDef, leakyReluDef, preluDef, eluDef    *OpDef
+	hardSigmoidDef, hardSwishDef, mishDef, softsignDef *OpDef
+	sinDef, cosDef                                     *OpDef
 )
 
 func init() {
@@ -85,12 +85,12 @@ func init() {
 				return gamma * x
 			}
 		})
-	// Celu is float32 only in ONNX (opset 12).
-	celuDef = attrFloatDef("Celu", 12, nil, []AttrSpec{fattr("alpha", 1)}, func(a Attrs) func(float64) float64 {
+	// Celu 12 took float32 only until a later onnx widened its type list in
+	// place to float16, float32 and float64 (and bfloat16).
+	_ = attrFloatDef("Celu", 12, nil, []AttrSpec{fattr("alpha", 1)}, func(a Attrs) func(float64) float64 {
 		alpha := af(a, "alpha")
 		return func(x float64) float64 { return max(0, x) + min(0, alpha*math.Expm1(x/alpha)) }
 	})
-	celuDef.Types = []DType{Float32}
 	_ = attrFloatDef("ThresholdedRelu", 10, []int{22}, []AttrSpec{fattr("alpha", 1)}, func(a Attrs) func(float64) float64 {
 		alpha := af(a, "alpha")
 		return func(x float64) float64 {

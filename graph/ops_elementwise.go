@@ -39,6 +39,7 @@ type cmpFns struct {
 	i func(x, y int64) bool
 	u func(x, y uint64) bool
 	b func(x, y bool) bool
+	s func(x, y string) bool // Equal only (nil: strings refused)
 }
 
 func mapF[T Float](x, o []T, f func(float64) float64) {
@@ -213,6 +214,11 @@ func compareApply(a, b, o *Tensor, fs cmpFns) error {
 			return &DTypeError{Input: 0, DType: Bool}
 		}
 		cmpT(a.B, as, b.B, bs, ob, os, same[bool], fs.b)
+	case String:
+		if fs.s == nil {
+			return &DTypeError{Input: 0, DType: String}
+		}
+		cmpT(a.S, as, b.S, bs, ob, os, same[string], fs.s)
 	default:
 		return &DTypeError{Input: 0, DType: a.DType}
 	}

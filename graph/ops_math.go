@@ -881,12 +881,21 @@ func cmpDef(typ string, since int, compat []int, types []DType, f32 func(x, y fl
 }
 
 func init() {
-	equalDef = cmpDef("Equal", 13, []int{7, 11, 19}, AllTypes,
+	// Equal 19 added strings (the only comparison that takes them).
+	equalDef = cmpDef("Equal", 13, []int{7, 11, 19}, withStrings,
 		func(x, y float32) bool { return x == y }, func(x, y int64) bool { return x == y },
 		cmpFns{
 			f: func(x, y float64) bool { return x == y }, i: func(x, y int64) bool { return x == y },
 			u: func(x, y uint64) bool { return x == y }, b: func(x, y bool) bool { return x == y },
+			s: func(x, y string) bool { return x == y },
 		})
+	equalDef.StringInputs = true
+	equalDef.ExportCheck = func(op *Op) error {
+		if op.Inputs[0].DType() == String {
+			return fmt.Errorf("Equal on strings needs opset 19; odmn exports Equal-13, which takes no strings")
+		}
+		return nil
+	}
 	lessDef = cmpDef("Less", 13, []int{7, 9}, AllNumeric,
 		func(x, y float32) bool { return x < y }, func(x, y int64) bool { return x < y },
 		cmpFns{
@@ -915,10 +924,10 @@ func init() {
 }
 
 // Equal, Less, Greater, LessOrEqual and GreaterOrEqual compare elementwise
-// with numpy broadcasting and give bool. Equal takes every numeric type
-// and bool; the others every numeric type. Any comparison with NaN is false (so
-// GreaterOrEqual(x, b) is not Not(Less(x, b)) when either is NaN). They
-// have no gradient.
+// with numpy broadcasting and give bool. Equal takes every numeric type,
+// bool and strings (ONNX Equal 19); the others every numeric type. Any
+// comparison with NaN is false (so GreaterOrEqual(x, b) is not
+// Not(Less(x, b)) when either is NaN). They have no gradient.
 func Equal(a, b *Node) *Node          { return Apply1(equalDef, nil, a, b) }
 func Less(a, b *Node) *Node           { return Apply1(lessDef, nil, a, b) }
 func Greater(a, b *Node) *Node        { return Apply1(greaterDef, nil, a, b) }

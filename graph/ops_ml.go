@@ -56,8 +56,13 @@ import (
 //   - The regressor's n_targets is required (ONNX Runtime refuses a model
 //     without it). ONNX Runtime has no int64-input regressor kernel; the
 //     native one accepts int64 anyway.
-//   - classlabels_strings and the *_as_tensor (double) attributes are
-//     refused: odmn has no string or float64 tensors.
+//   - classlabels_strings gives a string label tensor (exactly one of
+//     classlabels_strings and classlabels_int64s must be set).
+//   - The *_as_tensor (double) attributes are refused: the compiled
+//     ensemble keeps thresholds and weights in float32, and ONNX Runtime
+//     reads those attributes only in its double-threshold kernels (double
+//     input), whose comparisons and sums in float64 this kernel does not
+//     reproduce.
 //
 // The kernel compiles the ensemble (node index, leaf weights) once and
 // caches it, keyed by the attribute values (see compiledEnsemble).
@@ -125,7 +130,8 @@ func init() {
 
 // TreeEnsembleClassifier applies an ai.onnx.ml TreeEnsembleClassifier with
 // the given attributes to x (float32 or int64, [N, F]) and returns the
-// predicted labels (int64 [N]) and the class scores (float32 [N, classes]).
+// predicted labels (int64 [N], or string [N] with classlabels_strings) and
+// the class scores (float32 [N, classes]).
 func TreeEnsembleClassifier(x *Node, attrs Attrs) (label, scores *Node) {
 	out := MustApply(treeEnsembleClassifierDef, attrs, x)
 	return out[0], out[1]
@@ -164,7 +170,11 @@ func inferTreeEnsemble(in []Meta, a Attrs, classifier bool) ([]Meta, error) {
 		}
 	}
 	if classifier {
-		return []Meta{{DType: Int64, Shape: []int{n}}, {DType: Float32, Shape: []int{n, targets}}}, nil
+		lt := Int64
+		if a.Has("classlabels_strings") {
+			lt = String
+		}
+		return []Meta{{DType: lt, Shape: []int{n}}, {DType: Float32, Shape: []int{n, targets}}}, nil
 	}
 	return []Meta{{DType: Float32, Shape: []int{n, targets}}}, nil
 }
@@ -173,11 +183,17 @@ func inferTreeEnsemble(in []Meta, a Attrs, classifier bool) ([]Meta, error) {
 // classifier, n_targets of a regressor.
 func ensembleTargets(a Attrs, classifier bool) (int, error) {
 	if classifier {
-		if a.Has("classlabels_strings") {
-			return 0, errors.New("classlabels_strings is not supported (odmn has no string tensors); use classlabels_int64s")
+		switch hi, hs := a.Has("classlabels_int64s"), a.Has("classlabels_strings"); {
+		case hi && hs:
+			return 0, errors.New("both classlabels_int64s and classlabels_strings are set")
+		case hs:
+			if len(a.Strings("classlabels_strings")) == 0 {
+				return 0, errors.New("classlabels_strings is empty")
+			}
+			return len(a.Strings("classlabels_strings")), nil
 		}
 		if !a.Has("classlabels_int64s") || len(a.Ints("classlabels_int64s")) == 0 {
-			return 0, errors.New("classlabels_int64s is missing or empty")
+			return 0, errors.New("classlabels_int64s and classlabels_strings are missing or empty")
 		}
 		return len(a.Ints("classlabels_int64s")), nil
 	}
@@ -238,9 +254,10 @@ type ensemble struct {
 	post       string // post_transform: NONE, LOGISTIC, SOFTMAX, SOFTMAX_ZERO
 	agg        aggregate
 	// classifiers
-	labels      []int64
-	binary      bool // two labels, every weight on class 0
-	allPositive bool // every class weight >= 0
+	labels      []int64  // classlabels_int64s
+	strLabels   []string // or classlabels_strings
+	binary      bool     // two labels, every weight on class 0
+	allPositive bool     // every class weight >= 0
 }
 
 // The compiled ensembles are cached by a hash of the attributes and
@@ -335,9 +352,35 @@ func hashAttrs(a Attrs, classifier bool) uint64 {
 					mix(uint64(s[i]))
 				}
 			}
+		case *Tensor:
+			mix(uint64(v.DType))
+			mix(uint64(v.Len()))
+			if v.DType != String {
+				for i := 0; i < v.Len(); i++ {
+					mix(math.Float64bits(v.Float(i)))
+				}
+			}
 		}
 	}
 	return h
+}
+
+// sameTensor reports whether a and b have the same dtype, shape and
+// elements (floats compared by bits).
+func sameTensor(a, b *Tensor) bool {
+	if a.DType != b.DType || !SameShape(a.Shape, b.Shape) || a.Len() != b.Len() {
+		return false
+	}
+	for i := 0; i < a.Len(); i++ {
+		if a.DType == String {
+			if a.S[i] != b.S[i] {
+				return false
+			}
+		} else if math.Float64bits(a.Float(i)) != math.Float64bits(b.Float(i)) || a.Int(i) != b.Int(i) {
+			return false
+		}
+	}
+	return true
 }
 
 func copyAttr(v any) any {
@@ -402,7 +445,10 @@ func sameAttrs(a, b Attrs) bool {
 				return false
 			}
 		case *Tensor:
-			return false // never cached as equal: the *_as_tensor attributes are refused anyway
+			y, ok := vb.(*Tensor)
+			if !ok || !sameTensor(x, y) {
+				return false
+			}
 		default:
 			if va != vb {
 				return false
@@ -416,7 +462,7 @@ func compileEnsemble(a Attrs, classifier bool) (*ensemble, error) {
 	for _, name := range []string{"base_values_as_tensor", "nodes_values_as_tensor", "nodes_hitrates_as_tensor",
 		"class_weights_as_tensor", "target_weights_as_tensor"} {
 		if a.Has(name) {
-			return nil, fmt.Errorf("attribute %s is not supported (odmn has no float64 tensors); use the float attribute", name)
+			return nil, fmt.Errorf("attribute %s is not supported (thresholds and weights are kept in float32); use the float attribute", name)
 		}
 	}
 	targets, err := ensembleTargets(a, classifier)
@@ -599,7 +645,11 @@ func compileEnsemble(a Attrs, classifier bool) (*ensemble, error) {
 		return e, nil
 	}
 
-	e.labels = a.Ints("classlabels_int64s")
+	if a.Has("classlabels_strings") {
+		e.strLabels = a.Strings("classlabels_strings")
+	} else {
+		e.labels = a.Ints("classlabels_int64s")
+	}
 	switch {
 	case targets == 1:
 		return nil, errors.New("a classifier with a single class label is not supported")
@@ -755,7 +805,11 @@ func runTreeEnsemble(in []*Tensor, a Attrs, out []*Tensor, classifier bool) erro
 			e.finishRegression(scores, has, zr)
 			continue
 		}
-		out[0].I[r] = e.finishClassification(scores, has, zr)
+		if k := e.finishClassification(scores, has, zr); e.strLabels != nil {
+			out[0].S[r] = e.strLabels[k]
+		} else {
+			out[0].I[r] = e.labels[k]
+		}
 	}
 	return nil
 }
@@ -781,7 +835,9 @@ func (e *ensemble) finishRegression(scores []float32, has []bool, z []float32) {
 	e.transform(z)
 }
 
-func (e *ensemble) finishClassification(scores []float32, has []bool, z []float32) int64 {
+// finishClassification writes one row's scores to z and returns the index
+// of its label.
+func (e *ensemble) finishClassification(scores []float32, has []bool, z []float32) int {
 	if e.binary {
 		s := scores[0]
 		if len(e.base) == 1 {
@@ -791,16 +847,16 @@ func (e *ensemble) finishClassification(scores []float32, has []bool, z []float3
 		if has[0] {
 			pos = s
 		}
-		label := e.labels[0]
+		label := 0
 		if e.allPositive {
 			if pos > 0.5 {
-				label = e.labels[1]
+				label = 1
 			}
 			z[0], z[1] = 1-s, s
 			return label
 		}
 		if pos > 0 {
-			label = e.labels[1]
+			label = 1
 		}
 		if e.post == "LOGISTIC" {
 			z[0], z[1] = logistic32(-s), logistic32(s)
@@ -830,7 +886,7 @@ func (e *ensemble) finishClassification(scores []float32, has []bool, z []float3
 	}
 	copy(z, scores)
 	e.transform(z)
-	return e.labels[best]
+	return best
 }
 
 // transform applies the post_transform to one row of scores (the

@@ -377,7 +377,7 @@ func TestTreeEnsembleErrors(t *testing.T) {
 		edit   func(a graph.Attrs)
 		substr string
 	}{
-		{"strings", func(a graph.Attrs) { delete(a, "classlabels_int64s"); a["classlabels_strings"] = []string{"a", "b"} }, "classlabels_strings"},
+		{"empty strings", func(a graph.Attrs) { delete(a, "classlabels_int64s"); a["classlabels_strings"] = []string{} }, "classlabels_strings is empty"},
 		{"class id 1", func(a graph.Attrs) { a["class_ids"] = []int64{1, 1, 1} }, "class id 0"},
 		{"two base values", func(a graph.Attrs) { a["base_values"] = []float32{0, 0} }, "zero or one base value"},
 	}

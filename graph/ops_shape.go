@@ -915,7 +915,9 @@ func init() {
 		Type: "Range", Since: 11,
 		MinInputs: 3, MaxInputs: 3,
 		ShapeFromValues: true,
-		Types:           []DType{Float32, Float64, Int16, Int32, Int64},
+		// float16 (added in place to the type list of Range 11 after onnx 1.12) is
+		// computed in float32 and rounded, as numpy's arange does.
+		Types: []DType{Float32, Float64, Float16, Int16, Int32, Int64},
 		Infer: func(in []Meta, _ Attrs) ([]Meta, error) {
 			dt := in[0].DType
 			known := true
@@ -939,7 +941,7 @@ func init() {
 			return []Meta{{DType: dt, Shape: []int{n}}}, nil
 		},
 		Kernel: Dispatch{
-			Float32: rangeK[float32], Float64: rangeK[float64],
+			Float32: rangeK[float32], Float64: rangeK[float64], Float16: viaFloat32(rangeK[float32]),
 			Int16: rangeK[int16], Int32: rangeK[int32], Int64: rangeK[int64],
 		}.On(0),
 		// Not differentiable (as in ONNX).
@@ -966,6 +968,8 @@ func rangeLenOf(start, limit, delta *Tensor) (int, error) {
 		return rangeLen(Data[float32](start)[0], Data[float32](limit)[0], Data[float32](delta)[0])
 	case Float64:
 		return rangeLen(Data[float64](start)[0], Data[float64](limit)[0], Data[float64](delta)[0])
+	case Float16:
+		return rangeLen(Data[Half](start)[0].Float32(), Data[Half](limit)[0].Float32(), Data[Half](delta)[0].Float32())
 	case Int16:
 		return rangeLen(Data[int16](start)[0], Data[int16](limit)[0], Data[int16](delta)[0])
 	case Int32:
@@ -1013,5 +1017,5 @@ func rangeLen[T Number](s, l, d T) (int, error) {
 
 // Range is ONNX Range: start, start+delta, ... up to limit (exclusive).
 // start, limit and delta are scalars of one dtype (float32, float64,
-// int16, int32 or int64).
+// float16, int16, int32 or int64).
 func Range(start, limit, delta *Node) *Node { return Apply1(rangeDef, nil, start, limit, delta) }
