@@ -1,6 +1,8 @@
 package compat
 
 import (
+	"fmt"
+
 	"github.com/odmn/odmn/graph"
 )
 
@@ -11,7 +13,11 @@ import (
 //	Dropout 7, 10     -> 12  (ratio attribute dropped: inference is the identity)
 //	Pad     2         -> 11  (pads and value attributes -> inputs)
 //	TopK    1         -> 10  (k attribute -> input)
+//	Resize  10        -> 11  (roi input added; asymmetric, Resize-10's nearest rounding)
+//	Upsample 7        -> 9   (scales attribute -> input)
 func init() {
+	steps["Resize"] = step{11, 11, resizeLegacy}
+	steps["Upsample"] = step{9, 9, upsampleLegacy}
 	steps["Split"] = step{18, 18, splitLegacy}
 	steps["Dropout"] = step{12, 12, dropoutLegacy}
 	steps["Pad"] = step{11, 11, padLegacy}
@@ -120,5 +126,36 @@ func topKLegacy(c *adaptCtx) (bool, error) {
 	c.attrs = c.without("k")
 	c.setInputs(c.input(0), c.constInts([]int64{k}))
 	c.since = 10
+	return true, nil
+}
+
+// resizeLegacy: Resize-10 takes (X, scales), with asymmetric coordinates
+// and, in nearest mode, ONNX Runtime's rounding of that version (ceil on
+// an axis that shrinks, floor otherwise: nearest_mode simple, odmn's
+// name for it). Resize-11 has the same form with an roi input.
+func resizeLegacy(c *adaptCtx) (bool, error) {
+	if c.since != 10 {
+		return false, nil
+	}
+	c.attrs = c.without("coordinate_transformation_mode", "nearest_mode")
+	c.attrs["coordinate_transformation_mode"] = "asymmetric"
+	c.attrs["nearest_mode"] = "simple"
+	c.setInputs(c.input(0), nil, c.input(1))
+	c.since = 11
+	return true, nil
+}
+
+// upsampleLegacy: Upsample-7's scales attribute becomes Upsample-9's input.
+func upsampleLegacy(c *adaptCtx) (bool, error) {
+	if c.since != 7 {
+		return false, nil
+	}
+	v, ok := c.attrs["scales"].([]float32)
+	if !ok {
+		return false, fmt.Errorf("%s: Upsample-7 needs a scales attribute (a list of floats)", c.label)
+	}
+	c.attrs = c.without("scales")
+	c.setInputs(c.input(0), c.g.Const(graph.F32([]int{len(v)}, append([]float32{}, v...))))
+	c.since = 9
 	return true, nil
 }
