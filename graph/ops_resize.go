@@ -644,7 +644,7 @@ func resizeT[T Number](x, o *Tensor, s *resizeSpec, taps []resizeTaps) error {
 	xv, ov := Data[T](x), Data[T](o)
 	fill := resizeStore[T](float64(s.extrap), false)
 	if !s.antialias {
-		resizeSum(xv, ov, x.Shape, o.Shape, taps, fill, false)
+		resizeSum(xv, ov, x.Shape, o.Shape, taps, fill, false, s.mode == "cubic")
 		return nil
 	}
 	// Antialias: resize axis by axis (innermost first) on a shape that
@@ -671,7 +671,7 @@ func resizeT[T Number](x, o *Tensor, s *resizeSpec, taps []resizeTaps) error {
 		} else {
 			dst = make([]T, Size(next))
 		}
-		resizeSum(cur, dst, shape, next, one, fill, true)
+		resizeSum(cur, dst, shape, next, one, fill, true, false)
 		cur, shape = dst, next
 	}
 	if &cur[0] != &ov[0] {
@@ -729,22 +729,55 @@ func forEachIndex(shape []int, f func(i int, pos []int)) {
 }
 
 // resizeSum writes dst[o] = sum over the taps' product of src, for each
-// output position o.
-func resizeSum[T Number](src, dst []T, inShape, outShape []int, taps []resizeTaps, fill T, round bool) {
+// output position o, in the arithmetic ONNX Runtime uses: float32 (float64
+// for float64 data); linear sums products of the per-axis weights, cubic
+// (nested) interpolates along the innermost axis first.
+func resizeSum[T Number](src, dst []T, inShape, outShape []int, taps []resizeTaps, fill T, round, nested bool) {
+	var z T
+	if _, ok := any(z).(float64); ok {
+		resizeSumAcc[T, float64](src, dst, inShape, outShape, taps, fill, round, nested)
+		return
+	}
+	resizeSumAcc[T, float32](src, dst, inShape, outShape, taps, fill, round, nested)
+}
+
+func resizeSumAcc[T Number, A Float](src, dst []T, inShape, outShape []int, taps []resizeTaps, fill T, round, nested bool) {
 	r := len(inShape)
 	st := stridesOf(inShape)
-	var rec func(a int, pos []int, off int, w float64) float64
-	rec = func(a int, pos []int, off int, w float64) float64 {
+	// Linear: one running sum of weight products times elements, in
+	// order (ONNX Runtime's X11, X21, X12, X22); nested: each axis sums
+	// the interpolations along the axes inside it.
+	var acc A
+	var flat func(a int, pos []int, off int, w A)
+	flat = func(a int, pos []int, off int, w A) {
 		if a == r {
-			return w * float64(src[off])
+			acc += w * A(src[off])
+			return
 		}
-		t := &taps[a]
-		idx, ws := t.idx[pos[a]], t.w[pos[a]]
-		sum := 0.0
+		idx, ws := taps[a].idx[pos[a]], taps[a].w[pos[a]]
 		for k, j := range idx {
-			sum += rec(a+1, pos, off+j*st[a], w*ws[k])
+			flat(a+1, pos, off+j*st[a], w*A(ws[k]))
+		}
+	}
+	var rec func(a int, pos []int, off int) A
+	rec = func(a int, pos []int, off int) A {
+		if a == r {
+			return A(src[off])
+		}
+		idx, ws := taps[a].idx[pos[a]], taps[a].w[pos[a]]
+		var sum A
+		for k, j := range idx {
+			sum += rec(a+1, pos, off+j*st[a]) * A(ws[k])
 		}
 		return sum
+	}
+	value := func(pos []int) A {
+		if nested {
+			return rec(0, pos, 0)
+		}
+		acc = 0
+		flat(0, pos, 0, 1)
+		return acc
 	}
 	forEachIndex(outShape, func(i int, pos []int) {
 		for a, p := range pos {
@@ -753,7 +786,7 @@ func resizeSum[T Number](src, dst []T, inShape, outShape []int, taps []resizeTap
 				return
 			}
 		}
-		dst[i] = resizeStore[T](rec(0, pos, 0, 1), round)
+		dst[i] = resizeStore[T](float64(value(pos)), round)
 	})
 }
 
