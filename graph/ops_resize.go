@@ -517,8 +517,8 @@ func (s *resizeSpec) aaTaps(i int, c float32, inLen int, rscale float32) ([]int,
 		inv = 1 / scale
 	}
 	center := 0.5 + c
-	lo := int(float64(center-support) + 0.5)
-	hi := int(float64(center+support) + 0.5)
+	lo := int(math.Floor(float64(center-support) + 0.5))
+	hi := int(math.Floor(float64(center+support) + 0.5))
 	if s.exclude {
 		lo, hi = max(lo, 0), min(hi, inLen)
 	}
@@ -671,7 +671,9 @@ func resizeT[T Number](x, o *Tensor, s *resizeSpec, taps []resizeTaps) error {
 		} else {
 			dst = make([]T, Size(next))
 		}
-		resizeSum(cur, dst, shape, next, one, fill, true, false)
+		if !aaFixed8(cur, dst, shape, next, a, taps[a]) {
+			resizeSum(cur, dst, shape, next, one, fill, true, false)
+		}
 		cur, shape = dst, next
 	}
 	if &cur[0] != &ov[0] {
@@ -693,6 +695,49 @@ func resizeT[T Number](x, o *Tensor, s *resizeSpec, taps []resizeTaps) error {
 		})
 	}
 	return nil
+}
+
+// aaFixed8 is one antialiasing pass along axis a for 8-bit data in ONNX
+// Runtime's fixed point (after Pillow): weights rounded to multiples of
+// 2^-22, an int32 sum from 2^21 (one half), shifted down and clamped. It
+// reports false for other element types.
+func aaFixed8[T Number](src, dst []T, inShape, outShape []int, a int, t resizeTaps) bool {
+	var z T
+	lo, hi := int32(0), int32(255)
+	switch any(z).(type) {
+	case uint8:
+	case int8:
+		lo, hi = -128, 127
+	default:
+		return false
+	}
+	w := make([][]int32, len(t.w))
+	for i, ws := range t.w {
+		w[i] = make([]int32, len(ws))
+		for k, v := range ws {
+			f := float32(v) * (1 << 22)
+			if f < 0 {
+				w[i][k] = int32(-0.5 + f)
+			} else {
+				w[i][k] = int32(0.5 + f)
+			}
+		}
+	}
+	outer, inner := Size(inShape[:a]), Size(inShape[a+1:])
+	n, m := inShape[a], outShape[a]
+	for o := 0; o < outer; o++ {
+		for j := 0; j < m; j++ {
+			idx, wj := t.idx[j], w[j]
+			for i := 0; i < inner; i++ {
+				acc := int32(1 << 21)
+				for k, p := range idx {
+					acc += int32(src[(o*n+p)*inner+i]) * wj[k]
+				}
+				dst[(o*m+j)*inner+i] = T(min(max(acc>>22, lo), hi))
+			}
+		}
+	}
+	return true
 }
 
 func isIdentity(t resizeTaps) bool {
