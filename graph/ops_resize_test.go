@@ -259,3 +259,36 @@ func TestResizeAgainstORT(t *testing.T) {
 		}, xf)
 	}
 }
+
+// TestResizeAxesAndHalf: negative axes mean the same axes; float16 data
+// is computed in float32 and rounded.
+func TestResizeAxesAndHalf(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	x := graphtest.Rand(r, -2, 2, 2, 3, 5, 7)
+	a := graph.Attrs{"mode": "cubic", "axes": []int64{2, 3}}
+	b := graph.Attrs{"mode": "cubic", "axes": []int64{-2, -1}}
+	ya, err := runResize(t, x, nil, f32s(1.6, 0.6), nil, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yb, err := runResize(t, x, nil, f32s(1.6, 0.6), nil, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ya.Shape, []int{2, 3, 8, 4}) || !slices.Equal(ya.F, yb.F) {
+		t.Fatalf("axes [2 3] and [-2 -1] differ: %v %v", ya.Shape, yb.Shape)
+	}
+	h := graph.NewTensor(graph.Float16, x.Shape)
+	for i, v := range x.F {
+		graph.Data[graph.Half](h)[i] = graph.F16(v)
+	}
+	yh, err := runResize(t, h, nil, f32s(1.6, 0.6), nil, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range graph.Data[graph.Half](yh) {
+		if d := v.Float32() - ya.F[i]; d > 0.01 || d < -0.01 {
+			t.Fatalf("float16 [%d]: %v, float32 %v", i, v.Float32(), ya.F[i])
+		}
+	}
+}
