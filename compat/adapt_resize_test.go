@@ -48,6 +48,23 @@ func TestResizeUpsampleVersions(t *testing.T) {
 			in22, y, initT(t, "s", graph.F32([]int{2}, []float32{1, 1.5})))
 		expect(t, runModel(t, m, x22)["y"], []int{2, 3}, []float64{1, 1, 2, 3, 3, 4})
 	})
+	t.Run("Resize-11 tf_half_pixel_for_nn", func(t *testing.T) {
+		// x_original = (x+0.5)/2 = .25 .75 1.25 1.75: round_prefer_floor
+		// gives 0 1 1 2 (clamped to 1); the importer writes half_pixel
+		// with ceil, which exports.
+		x := map[string]*graph.Tensor{"x": graph.F32([]int{1, 2}, []float32{1, 2})}
+		m := mkModel(11, []*onnxpb.NodeProto{node("r", "Resize", []string{"x", "", "s"}, []string{"y"},
+			attrS("coordinate_transformation_mode", "tf_half_pixel_for_nn"))},
+			[]*onnxpb.ValueInfoProto{vi("x", tFloat, 1, 2)}, y, initT(t, "s", graph.F32([]int{2}, []float32{1, 2})))
+		expect(t, runModel(t, m, x)["y"], []int{1, 4}, []float64{1, 2, 2, 2})
+		g, err := compat.Import(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := export.Model(g, export.Options{}); err != nil {
+			t.Fatal(err)
+		}
+	})
 	t.Run("Upsample-10 refused", func(t *testing.T) {
 		m := mkModel(10, []*onnxpb.NodeProto{node("u", "Upsample", []string{"x", "s"}, []string{"y"})},
 			in22, y, initT(t, "s", graph.F32([]int{2}, []float32{1, 2})))
@@ -59,7 +76,7 @@ func TestResizeUpsampleVersions(t *testing.T) {
 	})
 	t.Run("export refuses forms without a later version", func(t *testing.T) {
 		m := mkModel(11, []*onnxpb.NodeProto{node("r", "Resize", []string{"x", "", "s"}, []string{"y"},
-			attrS("coordinate_transformation_mode", "tf_half_pixel_for_nn"))},
+			attrS("coordinate_transformation_mode", "tf_half_pixel_for_nn"), attrS("nearest_mode", "ceil"))},
 			in22, y, initT(t, "s", graph.F32([]int{2}, []float32{1, 2})))
 		g, err := compat.Import(m)
 		if err != nil {

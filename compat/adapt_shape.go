@@ -13,10 +13,11 @@ import (
 //	Dropout 7, 10     -> 12  (ratio attribute dropped: inference is the identity)
 //	Pad     2         -> 11  (pads and value attributes -> inputs)
 //	TopK    1         -> 10  (k attribute -> input)
-//	Resize  10        -> 11  (roi input added; asymmetric, Resize-10's nearest rounding)
+//	Resize  10, 11    -> 13  (roi input added, asymmetric, Resize-10's nearest rounding;
+//	                          tf_half_pixel_for_nn as half_pixel where the rounding allows)
 //	Upsample 7        -> 9   (scales attribute -> input)
 func init() {
-	steps["Resize"] = step{11, 11, resizeLegacy}
+	steps["Resize"] = step{13, 13, resizeLegacy}
 	steps["Upsample"] = step{9, 9, upsampleLegacy}
 	steps["Split"] = step{18, 18, splitLegacy}
 	steps["Dropout"] = step{12, 12, dropoutLegacy}
@@ -132,17 +133,39 @@ func topKLegacy(c *adaptCtx) (bool, error) {
 // resizeLegacy: Resize-10 takes (X, scales), with asymmetric coordinates
 // and, in nearest mode, ONNX Runtime's rounding of that version (ceil on
 // an axis that shrinks, floor otherwise: nearest_mode simple, odmn's
-// name for it). Resize-11 has the same form with an roi input.
+// name for it); it becomes Resize-11, the same with an roi input.
+// Resize-11 is Resize-13 but for tf_half_pixel_for_nn, x_original =
+// (x+0.5)/scale, which is half_pixel's plus 0.5: with nearest_mode
+// round_prefer_floor that rounds as half_pixel with ceil, with floor as
+// half_pixel with round_prefer_ceil; other modes keep it (odmn computes
+// it, and the exporter refuses it).
 func resizeLegacy(c *adaptCtx) (bool, error) {
-	if c.since != 10 {
-		return false, nil
+	switch c.since {
+	case 10:
+		c.attrs = c.without("coordinate_transformation_mode", "nearest_mode")
+		c.attrs["coordinate_transformation_mode"] = "asymmetric"
+		c.attrs["nearest_mode"] = "simple"
+		c.setInputs(c.input(0), nil, c.input(1))
+		c.since = 11
+		return true, nil
+	case 11:
+		mode, _ := c.attrs["mode"].(string)
+		ctm, _ := c.attrs["coordinate_transformation_mode"].(string)
+		nm, ok := c.attrs["nearest_mode"].(string)
+		if !ok {
+			nm = "round_prefer_floor"
+		}
+		if (mode == "" || mode == "nearest") && ctm == "tf_half_pixel_for_nn" {
+			if to, ok := map[string]string{"round_prefer_floor": "ceil", "floor": "round_prefer_ceil"}[nm]; ok {
+				c.attrs = c.without("coordinate_transformation_mode", "nearest_mode")
+				c.attrs["coordinate_transformation_mode"] = "half_pixel"
+				c.attrs["nearest_mode"] = to
+			}
+		}
+		c.since = 13
+		return true, nil
 	}
-	c.attrs = c.without("coordinate_transformation_mode", "nearest_mode")
-	c.attrs["coordinate_transformation_mode"] = "asymmetric"
-	c.attrs["nearest_mode"] = "simple"
-	c.setInputs(c.input(0), nil, c.input(1))
-	c.since = 11
-	return true, nil
+	return false, nil
 }
 
 // upsampleLegacy: Upsample-7's scales attribute becomes Upsample-9's input.

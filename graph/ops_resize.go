@@ -842,13 +842,12 @@ var resizeDef *OpDef
 func init() {
 	resizeDef = Register(&OpDef{
 		Type: "Resize", Since: 19,
-		// 11 adds roi, sizes and the attributes of 13 (plus
-		// tf_half_pixel_for_nn, which odmn keeps for imports); 13 makes
-		// roi and scales optional; 18 adds antialias, axes and
+		// 13 makes roi and scales optional; 18 adds antialias, axes and
 		// keep_aspect_ratio_policy, 19 half_pixel_symmetric: each only
-		// adds to what the previous accepts. Resize-10 is upgraded by
-		// the importer.
-		Compat:    []int{11, 13, 18},
+		// adds to what the previous accepts. The importer upgrades
+		// Resize-10 and Resize-11 (whose tf_half_pixel_for_nn odmn
+		// keeps where half_pixel cannot express it).
+		Compat:    []int{13, 18},
 		MinInputs: 1, MaxInputs: 4,
 		Types:           AllNumeric,
 		ShapeFromValues: true, // scales are float
