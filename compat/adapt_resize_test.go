@@ -47,6 +47,28 @@ func TestResizeUpsampleVersions(t *testing.T) {
 		m := mkModel(10, []*onnxpb.NodeProto{node("r", "Resize", []string{"x", "s"}, []string{"y"})},
 			in22, y, initT(t, "s", graph.F32([]int{2}, []float32{1, 1.5})))
 		expect(t, runModel(t, m, x22)["y"], []int{2, 3}, []float64{1, 1, 2, 3, 3, 4})
+		g, err := compat.Import(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := export.Model(g, export.Options{}); err != nil {
+			t.Fatalf("Resize-10 growing (nearest_mode floor) does not export: %v", err)
+		}
+	})
+	t.Run("Resize-10 nearest mixed", func(t *testing.T) {
+		// Rows grow (floor of 0, .67, 1.33), columns shrink (ceil of 0,
+		// 1.67): no single nearest_mode, so odmn's simple, not exportable.
+		x := map[string]*graph.Tensor{"x": graph.F32([]int{2, 4}, []float32{1, 2, 3, 4, 5, 6, 7, 8})}
+		m := mkModel(10, []*onnxpb.NodeProto{node("r", "Resize", []string{"x", "s"}, []string{"y"})},
+			[]*onnxpb.ValueInfoProto{vi("x", tFloat, 2, 4)}, y, initT(t, "s", graph.F32([]int{2}, []float32{1.5, 0.6})))
+		expect(t, runModel(t, m, x)["y"], []int{3, 2}, []float64{1, 3, 1, 3, 5, 7})
+		g, err := compat.Import(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := export.Model(g, export.Options{}); err == nil || !strings.Contains(err.Error(), "simple") {
+			t.Fatalf("export of Resize-10's mixed rounding: %v", err)
+		}
 	})
 	t.Run("Resize-11 tf_half_pixel_for_nn", func(t *testing.T) {
 		// x_original = (x+0.5)/2 = .25 .75 1.25 1.75: round_prefer_floor

@@ -144,7 +144,9 @@ func resizeLegacy(c *adaptCtx) (bool, error) {
 	case 10:
 		c.attrs = c.without("coordinate_transformation_mode", "nearest_mode")
 		c.attrs["coordinate_transformation_mode"] = "asymmetric"
-		c.attrs["nearest_mode"] = "simple"
+		if mode, _ := c.attrs["mode"].(string); mode == "" || mode == "nearest" {
+			c.attrs["nearest_mode"] = resize10Rounding(c.input(1))
+		}
 		c.setInputs(c.input(0), nil, c.input(1))
 		c.since = 11
 		return true, nil
@@ -166,6 +168,27 @@ func resizeLegacy(c *adaptCtx) (bool, error) {
 		return true, nil
 	}
 	return false, nil
+}
+
+// resize10Rounding is Resize-10's nearest rounding as a later
+// nearest_mode: floor when no constant scale is below 1, ceil when none
+// is above (an axis of scale 1 is copied either way), else odmn's simple.
+func resize10Rounding(scales *graph.Node) string {
+	if scales == nil || scales.Value() == nil || scales.DType() != graph.Float32 {
+		return "simple"
+	}
+	up, down := false, false
+	for _, v := range scales.Value().F {
+		up = up || v > 1
+		down = down || v < 1
+	}
+	switch {
+	case !down:
+		return "floor"
+	case !up:
+		return "ceil"
+	}
+	return "simple"
 }
 
 // upsampleLegacy: Upsample-7's scales attribute becomes Upsample-9's input.
