@@ -341,11 +341,28 @@ func resizeInfer(in []Meta, s *resizeSpec, scalesAt int) ([]Meta, error) {
 }
 
 // resizeTaps are the input positions and weights of each output position
-// along one axis; ext marks positions that take extrapolation_value.
+// along one axis, flat: position i's are idx[off[i]:off[i+1]] (and w's);
+// ext marks positions that take extrapolation_value.
 type resizeTaps struct {
-	idx [][]int
-	w   [][]float64
+	off []int
+	idx []int
+	w   []float64
 	ext []bool
+}
+
+func newTaps(n, per int) resizeTaps {
+	return resizeTaps{off: make([]int, 1, n+1), idx: make([]int, 0, n*per), w: make([]float64, 0, n*per), ext: make([]bool, n)}
+}
+
+// add appends the next position's taps.
+func (t *resizeTaps) add(idx []int, w []float64) {
+	t.idx, t.w = append(t.idx, idx...), append(t.w, w...)
+	t.off = append(t.off, len(t.idx))
+}
+
+// at returns position i's taps.
+func (t *resizeTaps) at(i int) ([]int, []float64) {
+	return t.idx[t.off[i]:t.off[i+1]], t.w[t.off[i]:t.off[i+1]]
 }
 
 // coord maps output position x to the input coordinate, in float32 as
@@ -446,13 +463,18 @@ func (s *resizeSpec) aaFilter(x float32) float32 {
 
 // taps computes one axis's taps.
 func (s *resizeSpec) taps(inLen, outLen int, scale, roiStart, roiEnd float32, fromScales bool) resizeTaps {
-	t := resizeTaps{idx: make([][]int, outLen), w: make([][]float64, outLen), ext: make([]bool, outLen)}
 	if scale == 1 {
-		for i := range t.idx {
-			t.idx[i], t.w[i] = []int{i}, []float64{1}
-		}
-		return t
+		return identityTaps(outLen)
 	}
+	per := 1
+	switch {
+	case s.mode == "linear" && !s.antialias:
+		per = 2
+	case s.mode == "cubic" && !s.antialias:
+		per = 4
+	}
+	t := newTaps(outLen, per)
+	one := []float64{1}
 	extrapolate := s.ctm == "tf_crop_and_resize"
 	last := float32(inLen - 1)
 	for i := 0; i < outLen; i++ {
@@ -464,9 +486,9 @@ func (s *resizeSpec) taps(inLen, outLen int, scale, roiStart, roiEnd float32, fr
 		case s.mode == "nearest":
 			j := s.nearestIndex(c, scale < 1)
 			j = min(max(j, 0), int64(inLen-1))
-			t.idx[i], t.w[i] = []int{int(j)}, []float64{1}
+			t.add([]int{int(j)}, one)
 		case s.antialias:
-			t.idx[i], t.w[i] = s.aaTaps(i, c, inLen, scale)
+			t.add(s.aaTaps(i, c, inLen, scale))
 		case s.mode == "linear":
 			v := max(0, min(c, last))
 			i1 := min(int(v), inLen-1)
@@ -475,7 +497,7 @@ func (s *resizeSpec) taps(inLen, outLen int, scale, roiStart, roiEnd float32, fr
 			if i1 == i2 {
 				d1, d2 = 0.5, 0.5
 			}
-			t.idx[i], t.w[i] = []int{i1, i2}, []float64{float64(d2), float64(d1)}
+			t.add([]int{i1, i2}, []float64{float64(d2), float64(d1)})
 		default: // cubic
 			fl := float32(math.Floor(float64(c)))
 			xi := int(fl)
@@ -495,7 +517,7 @@ func (s *resizeSpec) taps(inLen, outLen int, scale, roiStart, roiEnd float32, fr
 				idx[k] = min(max(xi-1+k, 0), inLen-1)
 				w[k] = float64(co[k] / sum)
 			}
-			t.idx[i], t.w[i] = idx, w
+			t.add(idx, w)
 		}
 	}
 	return t
@@ -565,6 +587,30 @@ func resizeRun(x, o *Tensor, s *resizeSpec, p *resizePlan) error {
 	d := resizeDispatch[x.DType]
 	if d == nil {
 		return &DTypeError{Input: 0, DType: x.DType}
+	}
+	if s.mode == "nearest" {
+		// One tap per axis: a copy by index maps (-1: the fill).
+		maps := make([][]int, r)
+		for a, t := range taps {
+			maps[a] = make([]int, len(t.ext))
+			for i := range maps[a] {
+				if t.ext[i] {
+					maps[a][i] = -1
+				} else {
+					maps[a][i] = t.idx[t.off[i]]
+				}
+			}
+		}
+		fill := NewTensor(x.DType, []int{1})
+		one := NewTensor(x.DType, []int{1})
+		// The fill is extrapolation_value as the kernel stores it (one
+		// element resized from itself by extrapolation).
+		ext := []resizeTaps{{off: []int{0, 0}, ext: []bool{true}}}
+		if err := d(one, fill, s, ext); err != nil {
+			return err
+		}
+		mapCopyT(o, x, stridesOf(x.Shape), maps, fill)
+		return nil
 	}
 	return d(x, o, s, taps)
 }
@@ -656,7 +702,8 @@ func resizeT[T Number](x, o *Tensor, s *resizeSpec, taps []resizeTaps) error {
 		one := make([]resizeTaps, r)
 		for b := range one {
 			if b == a {
-				one[b] = resizeTaps{idx: taps[a].idx, w: taps[a].w, ext: make([]bool, len(taps[a].ext))}
+				one[b] = taps[a]
+				one[b].ext = make([]bool, len(taps[a].ext))
 			} else {
 				one[b] = identityTaps(shape[b])
 			}
@@ -707,23 +754,20 @@ func aaFixed8[T Number](src, dst []T, inShape, outShape []int, a int, t resizeTa
 	default:
 		return false
 	}
-	w := make([][]int32, len(t.w))
-	for i, ws := range t.w {
-		w[i] = make([]int32, len(ws))
-		for k, v := range ws {
-			f := float32(v) * (1 << 22)
-			if f < 0 {
-				w[i][k] = int32(-0.5 + f)
-			} else {
-				w[i][k] = int32(0.5 + f)
-			}
+	w := make([]int32, len(t.w))
+	for k, v := range t.w {
+		f := float32(v) * (1 << 22)
+		if f < 0 {
+			w[k] = int32(-0.5 + f)
+		} else {
+			w[k] = int32(0.5 + f)
 		}
 	}
 	outer, inner := Size(inShape[:a]), Size(inShape[a+1:])
 	n, m := inShape[a], outShape[a]
 	for o := 0; o < outer; o++ {
 		for j := 0; j < m; j++ {
-			idx, wj := t.idx[j], w[j]
+			idx, wj := t.idx[t.off[j]:t.off[j+1]], w[t.off[j]:t.off[j+1]]
 			for i := 0; i < inner; i++ {
 				acc := int32(1 << 21)
 				for k, p := range idx {
@@ -737,8 +781,9 @@ func aaFixed8[T Number](src, dst []T, inShape, outShape []int, a int, t resizeTa
 }
 
 func isIdentity(t resizeTaps) bool {
-	for i, idx := range t.idx {
-		if len(idx) != 1 || idx[0] != i || t.w[i][0] != 1 || t.ext[i] {
+	for i := range t.ext {
+		idx, w := t.at(i)
+		if len(idx) != 1 || idx[0] != i || w[0] != 1 || t.ext[i] {
 			return false
 		}
 	}
@@ -746,9 +791,9 @@ func isIdentity(t resizeTaps) bool {
 }
 
 func identityTaps(n int) resizeTaps {
-	t := resizeTaps{idx: make([][]int, n), w: make([][]float64, n), ext: make([]bool, n)}
+	t := resizeTaps{off: make([]int, n+1), idx: make([]int, n), w: make([]float64, n), ext: make([]bool, n)}
 	for i := range t.idx {
-		t.idx[i], t.w[i] = []int{i}, []float64{1}
+		t.off[i+1], t.idx[i], t.w[i] = i+1, i, 1
 	}
 	return t
 }
@@ -795,7 +840,7 @@ func resizeSumAcc[T Number, A Float](src, dst []T, inShape, outShape []int, taps
 			acc += w * A(src[off])
 			return
 		}
-		idx, ws := taps[a].idx[pos[a]], taps[a].w[pos[a]]
+		idx, ws := taps[a].at(pos[a])
 		for k, j := range idx {
 			flat(a+1, pos, off+j*st[a], w*A(ws[k]))
 		}
@@ -805,7 +850,7 @@ func resizeSumAcc[T Number, A Float](src, dst []T, inShape, outShape []int, taps
 		if a == r {
 			return A(src[off])
 		}
-		idx, ws := taps[a].idx[pos[a]], taps[a].w[pos[a]]
+		idx, ws := taps[a].at(pos[a])
 		var sum A
 		for k, j := range idx {
 			sum += rec(a+1, pos, off+j*st[a]) * A(ws[k])
