@@ -1,6 +1,8 @@
 package compat
 
 import (
+	"fmt"
+
 	"github.com/odmn/odmn/graph"
 )
 
@@ -11,7 +13,12 @@ import (
 //	Dropout 7, 10     -> 12  (ratio attribute dropped: inference is the identity)
 //	Pad     2         -> 11  (pads and value attributes -> inputs)
 //	TopK    1         -> 10  (k attribute -> input)
+//	Resize  10, 11    -> 13  (roi input added, asymmetric, Resize-10's nearest rounding;
+//	                          tf_half_pixel_for_nn as half_pixel where the rounding allows)
+//	Upsample 7        -> 9   (scales attribute -> input)
 func init() {
+	steps["Resize"] = step{13, 13, resizeLegacy}
+	steps["Upsample"] = step{9, 9, upsampleLegacy}
 	steps["Split"] = step{18, 18, splitLegacy}
 	steps["Dropout"] = step{12, 12, dropoutLegacy}
 	steps["Pad"] = step{11, 11, padLegacy}
@@ -120,5 +127,81 @@ func topKLegacy(c *adaptCtx) (bool, error) {
 	c.attrs = c.without("k")
 	c.setInputs(c.input(0), c.constInts([]int64{k}))
 	c.since = 10
+	return true, nil
+}
+
+// resizeLegacy: Resize-10 takes (X, scales), with asymmetric coordinates
+// and, in nearest mode, ONNX Runtime's rounding of that version (ceil on
+// an axis that shrinks, floor otherwise: nearest_mode simple, odmn's
+// name for it); it becomes Resize-11, the same with an roi input.
+// Resize-11 is Resize-13 but for tf_half_pixel_for_nn, x_original =
+// (x+0.5)/scale, which is half_pixel's plus 0.5: with nearest_mode
+// round_prefer_floor that rounds as half_pixel with ceil, with floor as
+// half_pixel with round_prefer_ceil; other modes keep it (odmn computes
+// it, and the exporter refuses it).
+func resizeLegacy(c *adaptCtx) (bool, error) {
+	switch c.since {
+	case 10:
+		c.attrs = c.without("coordinate_transformation_mode", "nearest_mode")
+		c.attrs["coordinate_transformation_mode"] = "asymmetric"
+		if mode, _ := c.attrs["mode"].(string); mode == "" || mode == "nearest" {
+			c.attrs["nearest_mode"] = resize10Rounding(c.input(1))
+		}
+		c.setInputs(c.input(0), nil, c.input(1))
+		c.since = 11
+		return true, nil
+	case 11:
+		mode, _ := c.attrs["mode"].(string)
+		ctm, _ := c.attrs["coordinate_transformation_mode"].(string)
+		nm, ok := c.attrs["nearest_mode"].(string)
+		if !ok {
+			nm = "round_prefer_floor"
+		}
+		if (mode == "" || mode == "nearest") && ctm == "tf_half_pixel_for_nn" {
+			if to, ok := map[string]string{"round_prefer_floor": "ceil", "floor": "round_prefer_ceil"}[nm]; ok {
+				c.attrs = c.without("coordinate_transformation_mode", "nearest_mode")
+				c.attrs["coordinate_transformation_mode"] = "half_pixel"
+				c.attrs["nearest_mode"] = to
+			}
+		}
+		c.since = 13
+		return true, nil
+	}
+	return false, nil
+}
+
+// resize10Rounding is Resize-10's nearest rounding as a later
+// nearest_mode: floor when no constant scale is below 1, ceil when none
+// is above (an axis of scale 1 is copied either way), else odmn's simple.
+func resize10Rounding(scales *graph.Node) string {
+	if scales == nil || scales.Value() == nil || scales.DType() != graph.Float32 {
+		return "simple"
+	}
+	up, down := false, false
+	for _, v := range scales.Value().F {
+		up = up || v > 1
+		down = down || v < 1
+	}
+	switch {
+	case !down:
+		return "floor"
+	case !up:
+		return "ceil"
+	}
+	return "simple"
+}
+
+// upsampleLegacy: Upsample-7's scales attribute becomes Upsample-9's input.
+func upsampleLegacy(c *adaptCtx) (bool, error) {
+	if c.since != 7 {
+		return false, nil
+	}
+	v, ok := c.attrs["scales"].([]float32)
+	if !ok {
+		return false, fmt.Errorf("%s: Upsample-7 needs a scales attribute (a list of floats)", c.label)
+	}
+	c.attrs = c.without("scales")
+	c.setInputs(c.input(0), c.g.Const(graph.F32([]int{len(v)}, append([]float32{}, v...))))
+	c.since = 9
 	return true, nil
 }

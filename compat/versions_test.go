@@ -79,7 +79,11 @@ func TestOpDefVersions(t *testing.T) {
 // OpDef's Compat (most newer versions only add element types odmn does
 // not hold). TestOpsetCoverage fails when this list is stale either way:
 // declaring a version means deleting it here.
-var refusedNewer = map[string][]int{}
+var refusedNewer = map[string][]int{
+	// Deprecated in opset 10 (Resize replaces it): ONNX's checker and
+	// ONNX Runtime refuse an Upsample node at opset 10 and later.
+	"Upsample": {10},
+}
 
 // TestOpsetCoverage checks that every registered op imports at every opset
 // from its Since up to the newest supported, but for refusedNewer.

@@ -67,6 +67,10 @@ func TestNodeTestsReexport(t *testing.T) {
 			t.Fatal(err)
 		}
 		out, err := export.Model(g, export.Options{})
+		if why, ok := notExportable[r.Name]; ok && err != nil {
+			t.Logf("%s: not exportable: %s", r.Name, why)
+			continue
+		}
 		if err != nil {
 			t.Errorf("%s: export: %v", r.Name, err)
 			continue
@@ -112,6 +116,15 @@ var ortDiffers = map[string]string{
 	"test_castlike_FLOAT_to_STRING_expanded": "it formats floats with 8 significant digits, ONNX's outputs are the shortest representation",
 	"test_maxunpool_export_with_output_shape": "it reads MaxUnpool's indices as flat in output_shape; ONNX's test and reference implementation " +
 		"unpool into the shape the attributes give and pad that at the end (onnx/onnx#2398, microsoft/onnxruntime#2193)",
+	// ONNX Runtime's own backend-test filters skip these two.
+	"test_resize_downsample_scales_cubic_align_corners":  "with scales, it divides by the truncated output length less one, ONNX's reference by scale*length-1",
+	"test_resize_downsample_scales_linear_align_corners": "with scales, it divides by the truncated output length less one, ONNX's reference by scale*length-1",
+}
+
+// notExportable lists node tests of forms that only an opset older than
+// the one odmn writes has, which the exporter refuses.
+var notExportable = map[string]string{
+	"test_upsample_nearest": "Upsample was deprecated in opset 10",
 }
 
 // TestNodeConformanceThroughORT runs the node tests on the exported graph
@@ -136,6 +149,10 @@ func TestNodeConformanceThroughORT(t *testing.T) {
 	for _, f := range rep.Failures() {
 		if strings.Contains(f.Reason, "model has no inputs") {
 			continue // onnxruntime_go cannot run those (test_constant)
+		}
+		if why, ok := notExportable[f.Name]; ok && strings.Contains(f.Reason, "export:") {
+			t.Logf("%s: not exportable: %s", f.Name, why)
+			continue
 		}
 		if why, ok := ortDiffers[f.Name]; ok {
 			t.Logf("%s: ONNX Runtime differs from ONNX's expected output: %s", f.Name, why)

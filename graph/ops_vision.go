@@ -440,9 +440,9 @@ func gsReflect(x, lo, hi float64) float64 {
 	return x
 }
 
-// cubicCoeffs are the Keys cubic convolution weights (A = -0.75) of the
+// gridCubicCoeffs are the Keys cubic convolution weights (A = -0.75) of the
 // 4 points around a sample at fraction t past the second.
-func cubicCoeffs(t float64, c *[4]float64) {
+func gridCubicCoeffs(t float64, c *[4]float64) {
 	const A = -0.75
 	x := t + 1
 	c[0] = ((A*x-5*A)*x+8*A)*x - 4*A
@@ -563,7 +563,7 @@ func gridSample(x []float64, xs []int, grid []float64, ys []int, mode, pad strin
 				default:
 					f := math.Floor(v)
 					var cc [4]float64
-					cubicCoeffs(v-f, &cc)
+					gridCubicCoeffs(v-f, &cc)
 					for k := 0; k < 4; k++ {
 						offs[i][k], wts[i][k] = pixel(i, int(f)-1+k), cc[k]
 					}
