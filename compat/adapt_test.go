@@ -2,6 +2,7 @@ package compat_test
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/odmn/odmn/compat"
@@ -200,3 +201,18 @@ func TestAdapters(t *testing.T) {
 }
 
 func strp(s string) *string { return &s }
+
+// A node of an older version without its data input is an error naming
+// the node, not a panic in the upgrade steps that read that input.
+func TestAdaptMissingDataInput(t *testing.T) {
+	for _, c := range []struct {
+		op    string
+		opset int64
+	}{{"Split", 9}, {"Pad", 9}, {"TopK", 9}, {"Upsample", 7}, {"Resize", 10}, {"Slice", 9}, {"Clip", 9}} {
+		m := mkModel(c.opset, []*onnxpb.NodeProto{node("n", c.op, nil, []string{"y"})}, nil, []*onnxpb.ValueInfoProto{vi("y", tFloat, 2)})
+		_, err := compat.Import(m)
+		if err == nil || !strings.Contains(err.Error(), `"n"`) {
+			t.Errorf("%s-%d without inputs: %v, want an error naming node \"n\"", c.op, c.opset, err)
+		}
+	}
+}

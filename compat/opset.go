@@ -128,6 +128,10 @@ func adaptable(def *graph.OpDef, v int) bool {
 // convert imports a default-domain node of any version.
 func (c *adaptCtx) convert() ([]*graph.Node, error) {
 	from := c.since
+	if !accepts(c.def, c.since) && c.def.MinInputs > 0 && c.input(0) == nil {
+		// the upgrade steps read the data input; what Apply would say
+		return nil, fmt.Errorf("%s: %s-%d: input 0 is missing (it takes at least %d)", c.label, c.typ, c.since, c.def.MinInputs)
+	}
 	for i := 0; i < 4 && !accepts(c.def, c.since); i++ {
 		st, ok := steps[c.typ]
 		if !ok {
