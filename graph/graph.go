@@ -170,6 +170,11 @@ func (g *Graph) Apply(def *OpDef, attrs Attrs, inputs ...*Node) ([]*Node, error)
 	if len(inputs) < def.MinInputs || (def.MaxInputs >= 0 && len(inputs) > def.MaxInputs) {
 		return nil, fmt.Errorf("op %s: %d inputs, want %s", def.Type, len(inputs), arity(def))
 	}
+	for i, in := range inputs[:def.MinInputs] {
+		if in == nil { // an ONNX input named "" where the op needs a value
+			return nil, fmt.Errorf("op %s: input %d is required, got none", def.Type, i)
+		}
+	}
 	for i, in := range inputs {
 		if in != nil && in.g != g {
 			return nil, fmt.Errorf("op %s: input %d belongs to another graph", def.Type, i)
