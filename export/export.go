@@ -372,6 +372,9 @@ func (e *exporter) node(op *graph.Op, s *scoped, nodeNames map[string]bool, fn *
 	if d.AxesInputSince > 0 && len(op.Inputs) > 1 && op.Inputs[1] != nil {
 		since = max(since, d.AxesInputSince) // axes computed at run time
 	}
+	if d.ExportSince != nil {
+		since = max(since, d.ExportSince(op))
+	}
 	name := op.Name
 	if name == "" {
 		name = fmt.Sprintf("%s_%d", typ, op.Outputs[0].ID())

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -139,6 +140,10 @@ type OpDef struct {
 	// version cannot express (a form only a later version has), so the
 	// exporter never writes an invalid file.
 	ExportCheck func(op *Op) error
+	// ExportSince, when set, is the opset a node needs when its form is
+	// newer than Since's (Equal on strings: 19); the exporter declares at
+	// least that opset. The form must be valid from that version on.
+	ExportSince func(op *Op) int
 	// ExportType, when set, is the op_type written to ONNX instead of Type
 	// (StopGradient exports as Identity).
 	ExportType string
@@ -173,6 +178,11 @@ type OpDef struct {
 	// float32, int64 and bool never see one.
 	StringInputs bool
 }
+
+// ErrLegacyForm is wrapped by ExportCheck errors for forms that exist only
+// in opsets older than any odmn writes (Upsample, Resize-10's rounding):
+// such nodes import and run but cannot be written again.
+var ErrLegacyForm = errors.New("a form only opsets older than odmn's exports have")
 
 // Takes reports whether the op's inputs may have dtype dt.
 func (d *OpDef) Takes(dt DType) bool {

@@ -445,7 +445,7 @@ func TensorScatter(pastCache, update, writeIndices *Node, axis int64, mode strin
 // attn_mask shorter than the total sequence) and accepts 23 and 25 nodes
 // as is: 25 only adds left_window_size and right_window_size, whose
 // defaults (-1) leave 24's behaviour. The exporter writes Attention-24,
-// so it refuses the window attributes (ExportCheck).
+// or 25 for a node with a window (ExportSince).
 //
 // Per batch and query head, the scores Q·Kᵀ·scale (one GEMM) are
 // softcapped, the bias is added (attn_mask: boolean as 0/−inf or added
@@ -497,13 +497,13 @@ func init() {
 			}, nil
 		},
 		Kernel: floatDispatch(attentionKernel[float32], attentionKernel[float64], 0),
-		ExportCheck: func(op *Op) error {
+		ExportSince: func(op *Op) int {
 			for _, n := range []string{"left_window_size", "right_window_size"} {
 				if v, ok := op.Resolved[n].(int64); ok && v >= 0 {
-					return fmt.Errorf("Attention with %s needs opset 25; odmn exports Attention-24", n)
+					return 25 // the window attributes are 25's
 				}
 			}
-			return nil
+			return 24
 		},
 	})
 }

@@ -890,11 +890,11 @@ func init() {
 			s: func(x, y string) bool { return x == y },
 		})
 	equalDef.StringInputs = true
-	equalDef.ExportCheck = func(op *Op) error {
+	equalDef.ExportSince = func(op *Op) int {
 		if op.Inputs[0].DType() == String {
-			return fmt.Errorf("Equal on strings needs opset 19; odmn exports Equal-13, which takes no strings")
+			return 19 // strings are Equal-19's
 		}
-		return nil
+		return 13
 	}
 	lessDef = cmpDef("Less", 13, []int{7, 9}, AllNumeric,
 		func(x, y float32) bool { return x < y }, func(x, y int64) bool { return x < y },

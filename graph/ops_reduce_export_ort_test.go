@@ -44,3 +44,32 @@ func TestReduceAxesFormFollowsOpset(t *testing.T) {
 		t.Fatalf("ReduceMean at opset %d: %v", export.DefaultOpset, n)
 	}
 }
+
+// An Attention node with a sliding window (opset 25's attributes) exports
+// at opset 25; one without at 24.
+func TestAttentionWindowExportsAt25(t *testing.T) {
+	for _, win := range []bool{false, true} {
+		g := graph.New("attn")
+		q := g.Input("q", graph.Float32, 1, 2, 3, 4)
+		k := g.Input("k", graph.Float32, 1, 2, 5, 4)
+		v := g.Input("v", graph.Float32, 1, 2, 5, 4)
+		d, _ := graph.Lookup("", "Attention")
+		a := graph.Attrs{}
+		if win {
+			a["left_window_size"] = int64(2)
+		}
+		outs := graph.MustApply(d, a, q, k, v)
+		g.SetOutput("y", outs[0])
+		m, err := export.Model(g, export.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := int64(24)
+		if win {
+			want = 25
+		}
+		if got := m.GetOpsetImport()[0].GetVersion(); got != want {
+			t.Errorf("window %v: exported at opset %d, want %d", win, got, want)
+		}
+	}
+}

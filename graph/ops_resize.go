@@ -919,10 +919,10 @@ func init() {
 		},
 		ExportCheck: func(op *Op) error {
 			if op.Attrs["coordinate_transformation_mode"] == "tf_half_pixel_for_nn" {
-				return errors.New("Resize: coordinate_transformation_mode tf_half_pixel_for_nn exists only in Resize-11 and cannot be written")
+				return fmt.Errorf("Resize: coordinate_transformation_mode tf_half_pixel_for_nn exists only in Resize-11 and cannot be written: %w", ErrLegacyForm)
 			}
 			if op.Attrs["nearest_mode"] == "simple" {
-				return errors.New("Resize: Resize-10's nearest rounding (nearest_mode simple) cannot be written in a later version")
+				return fmt.Errorf("Resize: Resize-10's nearest rounding (nearest_mode simple) cannot be written in a later version: %w", ErrLegacyForm)
 			}
 			return nil
 		},
@@ -997,7 +997,7 @@ func init() {
 			return resizeKernelRun(in, out, s, 1)
 		},
 		ExportCheck: func(*Op) error {
-			return errors.New("Upsample exists only up to opset 9 (deprecated in 10) and odmn writes later opsets; use Resize")
+			return fmt.Errorf("Upsample exists only up to opset 9 (deprecated in 10) and odmn writes later opsets; use Resize: %w", ErrLegacyForm)
 		},
 	})
 }
