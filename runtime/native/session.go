@@ -297,6 +297,18 @@ func (s *Session) plan(names []string) (*plan, error) {
 	return p, nil
 }
 
+// folded reports whether building computed every output of op (the
+// values are bound as constants; a multi-output op is folded whole or not
+// at all).
+func folded(op *graph.Op) bool {
+	for _, o := range op.Outputs {
+		if o.Value() == nil {
+			return false
+		}
+	}
+	return true
+}
+
 // compile orders the ops needed for targets, binds sources and folded
 // values, and inlines composite ops that have no fused kernel.
 func compile(g *graph.Graph, targets []graph.Output, opts Options) (*plan, error) {
@@ -309,7 +321,7 @@ func compile(g *graph.Graph, targets []graph.Output, opts Options) (*plan, error
 			return
 		}
 		need[n] = true
-		if n.Value() != nil || n.Op().Def.Kernel == nil && n.Op().Def.Function == nil {
+		if folded(n.Op()) || n.Op().Def.Kernel == nil && n.Op().Def.Function == nil {
 			return
 		}
 		for _, in := range n.Op().Inputs {
@@ -350,8 +362,12 @@ func compile(g *graph.Graph, targets []graph.Output, opts Options) (*plan, error
 		case o0.IsInitializer():
 			p.consts = append(p.consts, binding{get(o0), o0.Tensor(), !o0.Trainable()})
 			continue
-		case len(op.Outputs) == 1 && o0.Value() != nil:
-			p.consts = append(p.consts, binding{get(o0), o0.Value(), true})
+		case folded(op):
+			for _, o := range op.Outputs {
+				if need[o] {
+					p.consts = append(p.consts, binding{get(o), o.Value(), true})
+				}
+			}
 			continue
 		}
 		in := make([]int, len(op.Inputs))

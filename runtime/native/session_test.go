@@ -264,3 +264,34 @@ func TestShapeFromValuesReinfers(t *testing.T) {
 		}
 	}
 }
+
+// A multi-output op whose inputs are all constants is computed while
+// building (LayerNormalization's three outputs here); the session binds
+// every folded output, asked for or not.
+func TestFoldedMultiOutputOp(t *testing.T) {
+	g := graph.New("m")
+	x := g.Const(graph.F32([]int{2, 2, 2}, []float32{1, 2, 3, 4, 5, 6, 7, 9}))
+	s := g.Const(graph.F32([]int{1}, []float32{0.5}))
+	d, _ := graph.Lookup("", "LayerNormalization")
+	o := graph.MustApply(d, graph.Attrs{"epsilon": float32(0.8)}, x, s)
+	for i := range o {
+		if o[i].Value() == nil {
+			t.Fatalf("output %d was not folded: the test no longer covers folding", i)
+		}
+	}
+	g.SetOutput("y0", o[0])
+	g.SetOutput("y2", o[2])
+	ns, err := native.New(g, native.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ns.Run(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]*graph.Tensor{"y0": o[0].Value(), "y2": o[2].Value()} {
+		if !graph.SameShape(got[name].Shape, want.Shape) || got[name].F[0] != want.F[0] {
+			t.Errorf("%s: %v, want %v", name, got[name], want)
+		}
+	}
+}
