@@ -569,7 +569,7 @@ func testScoreBadInput(t *testing.T, e2e *e2eFiles) {
 		OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(17)}},
 		Graph: &onnxpb.GraphProto{
 			Name:   proto.String("foreign"),
-			Node:   []*onnxpb.NodeProto{{Name: proto.String("n0"), OpType: proto.String("Hardmax"), Input: []string{"x"}, Output: []string{"ltv"}}},
+			Node:   []*onnxpb.NodeProto{{Name: proto.String("n0"), OpType: proto.String("Bernoulli"), Input: []string{"x"}, Output: []string{"ltv"}}},
 			Input:  []*onnxpb.ValueInfoProto{vi("x", 1, -1, 4)},
 			Output: []*onnxpb.ValueInfoProto{vi("ltv", 1, -1, 4)},
 		},
@@ -583,7 +583,7 @@ func testScoreBadInput(t *testing.T, e2e *e2eFiles) {
 		t.Fatal(err)
 	}
 	_, err = runCLI(t, "score", "--model", fp, "--data", oddPath, "--out", filepath.Join(dir, "y.csv"))
-	if err == nil || !strings.Contains(err.Error(), "Hardmax") || !strings.Contains(err.Error(), "not supported") {
+	if err == nil || !strings.Contains(err.Error(), "Bernoulli") || !strings.Contains(err.Error(), "not supported") {
 		t.Errorf("foreign op: %v", err)
 	}
 	// An odmn model that is not a raw-feature export (encoded ids in).
