@@ -260,51 +260,67 @@ type ensemble struct {
 	allPositive bool     // every class weight >= 0
 }
 
-// The compiled ensembles are cached by a hash of the attributes and
-// checked against a copy of them on a hit, so a kernel call costs two
-// passes over the attributes instead of a compilation.
+// attrCache holds what a kernel compiles from an op's attributes (the tree
+// ensembles), found by a hash of the attributes and a small key (the
+// classifier flag, X's dtype) and checked against a copy of the
+// attributes on a hit, so a kernel call costs two passes over the
+// attributes instead of a compilation. It holds at most ensembleCacheSize
+// entries and starts afresh when full.
+type attrCache struct {
+	sync.Mutex
+	m map[uint64][]*cacheEntry
+	n int
+}
+
 type cacheEntry struct {
-	classifier bool
-	attrs      Attrs // the attributes compiled, copied
-	e          *ensemble
+	key   any
+	attrs Attrs // the attributes compiled, copied
+	v     any
 }
 
 const ensembleCacheSize = 32
 
-var ensembleCache = struct {
-	sync.Mutex
-	m map[uint64][]*cacheEntry
-	n int
-}{m: map[uint64][]*cacheEntry{}}
-
-// compiledEnsemble returns the compiled ensemble of a, from the cache when
-// the same attributes were compiled before.
-func compiledEnsemble(a Attrs, classifier bool) (*ensemble, error) {
-	h := hashAttrs(a, classifier)
-	ensembleCache.Lock()
-	for _, c := range ensembleCache.m[h] {
-		if c.classifier == classifier && sameAttrs(c.attrs, a) {
-			ensembleCache.Unlock()
-			return c.e, nil
+// get returns the value compiled from a and key (hashed as h), compiling
+// and keeping it on a miss; errors are not kept.
+func (c *attrCache) get(a Attrs, key any, h uint64, compile func() (any, error)) (any, error) {
+	c.Lock()
+	for _, e := range c.m[h] {
+		if e.key == key && sameAttrs(e.attrs, a) {
+			c.Unlock()
+			return e.v, nil
 		}
 	}
-	ensembleCache.Unlock()
-	e, err := compileEnsemble(a, classifier)
+	c.Unlock()
+	v, err := compile()
 	if err != nil {
 		return nil, err
 	}
 	snap := make(Attrs, len(a))
-	for k, v := range a {
-		snap[k] = copyAttr(v)
+	for k, x := range a {
+		snap[k] = copyAttr(x)
 	}
-	ensembleCache.Lock()
-	defer ensembleCache.Unlock()
-	if ensembleCache.n >= ensembleCacheSize {
-		ensembleCache.m, ensembleCache.n = map[uint64][]*cacheEntry{}, 0
+	c.Lock()
+	defer c.Unlock()
+	if c.m == nil || c.n >= ensembleCacheSize {
+		c.m, c.n = map[uint64][]*cacheEntry{}, 0
 	}
-	ensembleCache.m[h] = append(ensembleCache.m[h], &cacheEntry{classifier, snap, e})
-	ensembleCache.n++
-	return e, nil
+	c.m[h] = append(c.m[h], &cacheEntry{key, snap, v})
+	c.n++
+	return v, nil
+}
+
+var ensembleCache attrCache
+
+// compiledEnsemble returns the compiled ensemble of a, from the cache when
+// the same attributes were compiled before.
+func compiledEnsemble(a Attrs, classifier bool) (*ensemble, error) {
+	v, err := ensembleCache.get(a, classifier, hashAttrs(a, classifier), func() (any, error) {
+		return compileEnsemble(a, classifier)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*ensemble), nil
 }
 
 // hashAttrs is FNV-1a over the attribute names and values, in name order.

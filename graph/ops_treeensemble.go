@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sync"
 )
 
 // TreeEnsemble is the unified tree op of ai.onnx.ml opset 5, which newer
@@ -506,52 +505,18 @@ func applyTransform64(pt string, y []float64, cols int) {
 	}
 }
 
-// The compiled ensembles are cached as ops_ml.go's are, keyed by the
-// attributes and X's dtype.
-type cacheEntry5 struct {
-	dt    DType
-	attrs Attrs
-	e     any // *ensemble5[float32] or *ensemble5[float64]
-}
-
-var ensemble5Cache = struct {
-	sync.Mutex
-	m map[uint64][]*cacheEntry5
-	n int
-}{m: map[uint64][]*cacheEntry5{}}
+// The compiled ensembles are cached as ops_ml.go's are (attrCache), keyed
+// by the attributes and X's dtype.
+var ensemble5Cache attrCache
 
 func compiledEnsemble5(a Attrs, dt DType) (any, error) {
 	h := hashAttrs(a, false) ^ uint64(dt)*0x9e3779b97f4a7c15
-	ensemble5Cache.Lock()
-	for _, c := range ensemble5Cache.m[h] {
-		if c.dt == dt && sameAttrs(c.attrs, a) {
-			ensemble5Cache.Unlock()
-			return c.e, nil
+	return ensemble5Cache.get(a, dt, h, func() (any, error) {
+		if dt == Float64 {
+			return compileEnsemble5[float64](a, dt)
 		}
-	}
-	ensemble5Cache.Unlock()
-	var e any
-	var err error
-	if dt == Float64 {
-		e, err = compileEnsemble5[float64](a, dt)
-	} else {
-		e, err = compileEnsemble5[float32](a, dt)
-	}
-	if err != nil {
-		return nil, err
-	}
-	snap := make(Attrs, len(a))
-	for k, v := range a {
-		snap[k] = copyAttr(v)
-	}
-	ensemble5Cache.Lock()
-	defer ensemble5Cache.Unlock()
-	if ensemble5Cache.n >= ensembleCacheSize {
-		ensemble5Cache.m, ensemble5Cache.n = map[uint64][]*cacheEntry5{}, 0
-	}
-	ensemble5Cache.m[h] = append(ensemble5Cache.m[h], &cacheEntry5{dt, snap, e})
-	ensemble5Cache.n++
-	return e, nil
+		return compileEnsemble5[float32](a, dt)
+	})
 }
 
 func runTreeEnsemble5(in []*Tensor, a Attrs, out []*Tensor) error {
