@@ -34,27 +34,7 @@ func agreeWithORT(t *testing.T, name string, build func(g *graph.Graph, in []*gr
 	for i, o := range outs {
 		g.SetOutput(fmt.Sprintf("y%d", i), o)
 	}
-	ns, err := native.New(g, native.Options{})
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	want, err := ns.Run(feed)
-	if err != nil {
-		t.Fatalf("%s: native: %v", name, err)
-	}
-	b, err := export.Marshal(g, export.Options{})
-	if err != nil {
-		t.Fatalf("%s: export: %v", name, err)
-	}
-	os, err := ort.OpenBytes(b, ort.Options{IntraOpThreads: 1})
-	if err != nil {
-		t.Fatalf("%s: ort: %v", name, err)
-	}
-	defer os.Close()
-	got, err := os.Run(feed)
-	if err != nil {
-		t.Fatalf("%s: ort run: %v", name, err)
-	}
+	want, got, _ := nativeAndORT(t, name, g, feed)
 	for i := range outs {
 		nm := fmt.Sprintf("y%d", i)
 		w, o := want[nm], got[nm]
@@ -276,4 +256,32 @@ func TestRecurrentLayout(t *testing.T) {
 			}
 		}
 	}
+}
+
+// nativeAndORT runs g natively and, exported, in ONNX Runtime (one
+// thread) on feed; it returns both runs' outputs and the exported model.
+func nativeAndORT(t *testing.T, name string, g *graph.Graph, feed map[string]*graph.Tensor) (want, got map[string]*graph.Tensor, model []byte) {
+	t.Helper()
+	ns, err := native.New(g, native.Options{})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	want, err = ns.Run(feed)
+	if err != nil {
+		t.Fatalf("%s: native: %v", name, err)
+	}
+	model, err = export.Marshal(g, export.Options{})
+	if err != nil {
+		t.Fatalf("%s: export: %v", name, err)
+	}
+	s, err := ort.OpenBytes(model, ort.Options{IntraOpThreads: 1})
+	if err != nil {
+		t.Fatalf("%s: ort: %v", name, err)
+	}
+	defer s.Close()
+	got, err = s.Run(feed)
+	if err != nil {
+		t.Fatalf("%s: ort run: %v", name, err)
+	}
+	return want, got, model
 }

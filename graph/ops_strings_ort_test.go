@@ -9,11 +9,9 @@ import (
 	"testing"
 
 	"github.com/odmn/odmn/compat"
-	"github.com/odmn/odmn/export"
 	"github.com/odmn/odmn/graph"
 	"github.com/odmn/odmn/internal/testenv"
 	"github.com/odmn/odmn/runtime/native"
-	"github.com/odmn/odmn/runtime/ort"
 )
 
 // agreeExactlyWithORT is agreeWithORT for outputs of any dtype (strings,
@@ -47,27 +45,7 @@ func agreeExactlyWithORT(t *testing.T, name string, build func(in []*graph.Node)
 	for i, o := range outs {
 		g.SetOutput(fmt.Sprintf("y%d", i), o)
 	}
-	ns, err := native.New(g, native.Options{})
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	want, err := ns.Run(feed)
-	if err != nil {
-		t.Fatalf("%s: native: %v", name, err)
-	}
-	b, err := export.Marshal(g, export.Options{})
-	if err != nil {
-		t.Fatalf("%s: export: %v", name, err)
-	}
-	s, err := ort.OpenBytes(b, ort.Options{IntraOpThreads: 1})
-	if err != nil {
-		t.Fatalf("%s: ort: %v", name, err)
-	}
-	defer s.Close()
-	got, err := s.Run(feed)
-	if err != nil {
-		t.Fatalf("%s: ort run: %v", name, err)
-	}
+	want, got, b := nativeAndORT(t, name, g, feed)
 	// The exported file imported back runs as the graph did.
 	m, err := compat.Parse(b)
 	if err != nil {
