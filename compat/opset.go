@@ -174,12 +174,13 @@ func init() {
 	steps["Reshape"] = step{5, 5, reshapeLegacy}
 	steps["Slice"] = step{10, 10, sliceLegacy}
 	steps["Clip"] = step{11, 11, clipLegacy}
-	steps["Squeeze"] = step{0, 0, axesForm(13)}
-	steps["Unsqueeze"] = step{0, 0, axesForm(13)}
-	steps["ReduceSum"] = step{0, 0, axesForm(13)}
-	for _, op := range []string{"ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMax",
-		"ReduceMean", "ReduceMin", "ReduceProd", "ReduceSumSquare"} {
-		steps[op] = step{0, 0, axesForm(18)}
+	// Squeeze, Unsqueeze and the Reduce ops: the version that moved the
+	// axes attribute to an input is their OpDef's, which the exporter
+	// reads too.
+	for _, d := range graph.Defs() {
+		if d.Domain == "" && d.AxesInputSince > 0 {
+			steps[d.Type] = step{0, 0, axesForm(d.AxesInputSince)}
+		}
 	}
 	for _, op := range []string{"Softmax", "LogSoftmax", "Hardmax"} {
 		finals[op] = final{13, softmaxLegacy}

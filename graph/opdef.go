@@ -168,10 +168,12 @@ type OpDef struct {
 	// part of the key.
 	ShapeFromValues bool
 	// AxesInputSince is the opset from which ONNX takes the op's axes
-	// attribute as an input instead (18 for the Reduce ops but ReduceSum).
-	// The exporter writes that form when the model's opset reaches it (an
-	// op of the model may need a newer opset than this one's Since), and a
-	// node whose axes are computed at run time needs that opset.
+	// attribute as an input instead (13 for Squeeze, Unsqueeze and
+	// ReduceSum, 18 for the other Reduce ops). The importer rewrites older
+	// nodes' attribute into an input (or the reverse) by it; the exporter
+	// writes the input form when the model's opset reaches it (an op of the
+	// model may need a newer opset than this one's Since), and a node whose
+	// axes are computed at run time needs that opset.
 	AxesInputSince int
 	// StringInputs marks an op that takes string tensors (LabelEncoder).
 	// Apply refuses a string input to any other op, so kernels written for

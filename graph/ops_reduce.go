@@ -628,7 +628,7 @@ func regReduce(typ string, compat []int, types []DType, k redKind) *OpDef {
 		Types:  types,
 	}
 	if typ == "ReduceSum" {
-		d.MaxInputs, d.Attrs = 2, sumAttrSpecs
+		d.MaxInputs, d.Attrs, d.AxesInputSince = 2, sumAttrSpecs, 13
 	} else {
 		d.AxesInputSince = 18
 	}

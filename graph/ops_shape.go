@@ -404,7 +404,7 @@ var unsqueezeDef *OpDef
 
 func init() {
 	unsqueezeDef = Register(&OpDef{
-		Type: "Unsqueeze", Since: 13,
+		Type: "Unsqueeze", Since: 13, AxesInputSince: 13,
 		// 1 and 11 take axes as an attribute; 21 and later only add types.
 		Compat:    []int{21, 23, 24, 25},
 		MinInputs: 2, MaxInputs: 2,
@@ -475,7 +475,7 @@ var squeezeDef *OpDef
 
 func init() {
 	squeezeDef = Register(&OpDef{
-		Type: "Squeeze", Since: 13,
+		Type: "Squeeze", Since: 13, AxesInputSince: 13,
 		// 1 and 11 take axes as an attribute; 21 and later only add types.
 		Compat:    []int{21, 23, 24, 25},
 		MinInputs: 1, MaxInputs: 2,
